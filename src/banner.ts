@@ -1,0 +1,19 @@
+/** The start-up banner, in the spirit of the seed's: where everything is and how to connect. */
+import { type Config, mcpResourceUrl } from './config/config.ts';
+
+export function banner(config: Config): string {
+  const lines = [
+    '',
+    '🏯 Sekisho — remote MCP server with built-in OAuth 2.1',
+    '',
+    `  MCP endpoint       ${mcpResourceUrl(config)}   (Streamable HTTP; 2026-07-28 and 2025-era clients)`,
+    `  Health             ${config.baseUrl}/healthz   ${config.baseUrl}/readyz`,
+    `  Mode               ${config.demo ? 'demo' : 'standard'}; anonymous access ${config.anonymous ? 'on' : 'off'}`,
+    '',
+    '  Connect MCP Inspector:',
+    '    npx @modelcontextprotocol/inspector',
+    `    → Transport "Streamable HTTP", URL ${mcpResourceUrl(config)}, then Connect`,
+    '',
+  ];
+  return `${lines.join('\n')}\n`;
+}

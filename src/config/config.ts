@@ -1,0 +1,23 @@
+/** The normalised, frozen configuration every other module receives. Nobody reads process.env later. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** Public base URL without a trailing slash, e.g. `https://mcp.example.com`. It is the OAuth issuer. */
+  readonly baseUrl: string;
+  /** True when the base URL was derived from the port (so it must follow the port actually bound). */
+  readonly baseUrlFromPort: boolean;
+  readonly allowedHosts: readonly string[];
+  readonly allowedOrigins: readonly string[];
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly dataDir: string;
+  readonly demo: boolean;
+  readonly anonymous: boolean;
+  readonly maxBodyBytes: number;
+  readonly shutdownGraceMs: number;
+  readonly profile: 'default' | 'conformance';
+}
+
+/** The canonical MCP endpoint URL: the RFC 8707 resource and the `aud` of our access tokens. */
+export function mcpResourceUrl(config: Pick<Config, 'baseUrl'>): string {
+  return `${config.baseUrl}/mcp`;
+}

@@ -1,0 +1,125 @@
+/**
+ * Reads the environment (and the optional JSON config file), validates it once against `schema.ts`
+ * and returns a frozen `Config`. Bad settings become a `ConfigError` naming the key, which `main.ts`
+ * prints and turns into exit code 2 — never a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import type { Config } from './config.ts';
+import { envSchema } from './schema.ts';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const merged = { ...readConfigFile(env.SEKISHO_CONFIG_FILE), ...pickDefined(env) };
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  const raw = parsed.data;
+  const baseUrl = normaliseBaseUrl(raw.SEKISHO_BASE_URL ?? `http://localhost:${raw.PORT}`);
+  const base = new URL(baseUrl);
+  const demo = raw.SEKISHO_DEMO;
+  return Object.freeze({
+    host: raw.HOST,
+    port: raw.PORT,
+    baseUrl,
+    baseUrlFromPort: raw.SEKISHO_BASE_URL === undefined,
+    allowedHosts: Object.freeze(
+      unique([...LOCAL_HOSTS, base.hostname, ...(raw.SEKISHO_ALLOWED_HOSTS ?? [])]),
+    ),
+    allowedOrigins: Object.freeze(
+      unique([...LOCAL_HOSTS, base.hostname, ...(raw.SEKISHO_ALLOWED_ORIGINS ?? []).map(originHostname)]),
+    ),
+    logLevel: raw.SEKISHO_LOG_LEVEL,
+    dataDir: raw.SEKISHO_DATA_DIR,
+    demo,
+    anonymous: raw.SEKISHO_ANONYMOUS ?? demo,
+    maxBodyBytes: raw.SEKISHO_MAX_BODY_BYTES,
+    shutdownGraceMs: raw.SEKISHO_SHUTDOWN_GRACE_MS,
+    profile: raw.SEKISHO_PROFILE,
+  });
+}
+
+/** Returns a copy of `config` whose port-derived base URL follows the port actually bound (PORT=0). */
+export function withBoundPort(config: Config, port: number): Config {
+  if (!config.baseUrlFromPort || config.port === port) return config;
+  return Object.freeze({ ...config, port, baseUrl: normaliseBaseUrl(`http://localhost:${port}`) });
+}
+
+/**
+ * One canonical form for the issuer: lower-case scheme and host, no default port, no trailing slash,
+ * no query or fragment. Clients compare issuer and PRM values character by character.
+ */
+export function normaliseBaseUrl(value: string): string {
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError([`SEKISHO_BASE_URL: must use http or https, got ${url.protocol}`]);
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(['SEKISHO_BASE_URL: must not contain credentials, a query or a fragment']);
+  }
+  const path = url.pathname.replace(/\/+$/, '');
+  return `${url.protocol}//${url.host}${path}`;
+}
+
+function originHostname(origin: string): string {
+  if (origin.endsWith('://*')) return origin;
+  try {
+    return new URL(origin).hostname; // WHATWG keeps IPv6 brackets, as the SDK guard expects
+  } catch {
+    return origin;
+  }
+}
+
+function readConfigFile(path: string | undefined): Record<string, string> {
+  if (!path) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([
+      `SEKISHO_CONFIG_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`,
+    ]);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new ConfigError([`SEKISHO_CONFIG_FILE: ${path} is not valid JSON`]);
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError([`SEKISHO_CONFIG_FILE: ${path} must hold a JSON object of KEY: value`]);
+  }
+  const known = new Set(Object.keys(envSchema.shape));
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (!known.has(key)) throw new ConfigError([`${key}: unknown key in ${path}`]);
+    out[key] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return out;
+}
+
+function pickDefined(env: Record<string, string | undefined>): Record<string, string> {
+  const known = Object.keys(envSchema.shape);
+  const out: Record<string, string> = {};
+  for (const key of known) {
+    const value = env[key];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values.map((v) => v.toLowerCase()))];
+}

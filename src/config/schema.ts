@@ -1,0 +1,72 @@
+/**
+ * The one description of Sekisho's settings: each key's environment name, type, default and meaning.
+ * `docs/configuration.md` documents exactly these keys; `load.ts` is the only reader of `process.env`.
+ */
+import { z } from 'zod';
+
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], {
+    error: 'must be one of 1/0, true/false, yes/no, on/off',
+  })
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const port = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+});
+
+/** Raw settings keyed by their environment-variable names; every value is optional text. */
+export const envSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1').describe('Interface to listen on.'),
+  PORT: port.default(3000).describe('TCP port to listen on (0 picks a free one).'),
+  SEKISHO_BASE_URL: z
+    .url({ error: 'must be an absolute http(s) URL' })
+    .optional()
+    .describe('Public base URL; becomes the OAuth issuer. Default http://localhost:<PORT>.'),
+  SEKISHO_ALLOWED_HOSTS: list
+    .optional()
+    .describe(
+      'Host names accepted in the Host header (DNS-rebinding guard). Default: localhost names + the base URL host.',
+    ),
+  SEKISHO_ALLOWED_ORIGINS: list
+    .optional()
+    .describe('Origins accepted from browsers. Default: localhost origins + the base URL origin.'),
+  SEKISHO_LOG_LEVEL: logLevel.default('info').describe('pino log level.'),
+  SEKISHO_DATA_DIR: z.string().min(1).default('./data').describe('Folder for the SQLite database and keys.'),
+  SEKISHO_DEMO: flag.default(false).describe('Seed demo users and demo-only tools (npm start turns it on).'),
+  SEKISHO_ANONYMOUS: flag
+    .optional()
+    .describe('Serve public tools without a token. Default: on in demo mode, off otherwise.'),
+  SEKISHO_MAX_BODY_BYTES: z.coerce
+    .number({ error: 'must be a number' })
+    .int()
+    .min(1024, 'must be at least 1024')
+    .default(1_048_576)
+    .describe('Largest accepted request body in bytes (larger → 413).'),
+  SEKISHO_SHUTDOWN_GRACE_MS: z.coerce
+    .number({ error: 'must be a number' })
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(8_000)
+    .describe('How long to wait for in-flight requests on SIGTERM/SIGINT before closing them.'),
+  SEKISHO_CONFIG_FILE: z.string().optional().describe('Optional JSON file with any of these keys.'),
+  SEKISHO_PROFILE: z
+    .enum(['default', 'conformance'])
+    .default('default')
+    .describe('`conformance` adds the official conformance-suite fixture tools (tests only).'),
+});
+
+export type RawEnv = z.input<typeof envSchema>;

@@ -1,0 +1,46 @@
+/**
+ * The HTTP application: which route lives where, in the order requests meet it.
+ *
+ *   request log → Host guard → health → [authorization server, issue #3] → /mcp (Origin guard →
+ *   JSON body → [bearer gate, issue #4] → MCP endpoint) → 404 → error mapper
+ */
+import express, { type Express, type RequestHandler } from 'express';
+import type { Config } from '../config/config.ts';
+import type { McpEndpoint } from '../mcp/endpoint.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createErrorHandler, HttpError } from './errors.ts';
+import { healthRoutes, type ReadinessCheck } from './health.ts';
+import { hostGuard, originGuard } from './middleware/dns-rebinding.ts';
+import { requestLog } from './middleware/request-log.ts';
+
+export interface AppParts {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly mcp: McpEndpoint;
+  readonly readiness: readonly ReadinessCheck[];
+  readonly isDraining: () => boolean;
+  /** Middleware that runs on /mcp before the MCP endpoint (the bearer gate). */
+  readonly mcpGate?: readonly RequestHandler[];
+}
+
+export function createApp(parts: AppParts): Express {
+  const { config, logger, mcp } = parts;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(requestLog(logger));
+  app.use(hostGuard(config));
+  app.use(healthRoutes(parts.readiness, parts.isDraining));
+
+  const mcpJson = express.json({
+    limit: config.maxBodyBytes,
+    type: ['application/json', 'application/*+json'],
+  });
+  app.all('/mcp', originGuard(config), mcpJson, ...(parts.mcpGate ?? []), mcp.handle);
+
+  app.use((req, _res, next) =>
+    next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)),
+  );
+  app.use(createErrorHandler(logger));
+  return app;
+}

@@ -1,0 +1,70 @@
+/**
+ * Builds the McpServer for one request. The SDK asks for a fresh instance per HTTP request (servers
+ * and transports are never shared between principals — CVE-2026-25536), so this function is on the
+ * hot path: everything that can be computed once (registry, schemas) is computed by the caller.
+ */
+import { type McpRequestContext, McpServer, type McpServerFactory } from '@modelcontextprotocol/server';
+import type { Config } from '../config/config.ts';
+import { type Caller, decideAccess } from '../tools/access.ts';
+import { type AnyTool, toolError } from '../tools/define-tool.ts';
+import type { ToolRegistry } from '../tools/registry.ts';
+import type { ToolServices } from '../tools/services.ts';
+
+export const SERVER_INFO = { name: 'sekisho', title: 'Sekisho', version: '0.1.0' } as const;
+
+export interface ServerFactoryDeps {
+  readonly config: Config;
+  readonly registry: ToolRegistry;
+  readonly services: ToolServices;
+  /** Maps the verified token (if any) to the caller; anonymous when there is none. */
+  readonly callerOf: (ctx: McpRequestContext) => Caller;
+  /** Extra registrations for test profiles (the conformance fixture). */
+  readonly extend?: (server: McpServer, ctx: McpRequestContext) => void;
+}
+
+export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
+  const { config, registry, services } = deps;
+  return (ctx) => {
+    const caller = deps.callerOf(ctx);
+    const server = new McpServer(SERVER_INFO, {
+      capabilities: { tools: {} },
+      instructions: INSTRUCTIONS,
+      // tools/list depends on who is asking: never cacheable across authorization contexts.
+      cacheHints: { 'tools/list': { ttlMs: 0, cacheScope: 'private' } },
+    });
+    for (const tool of registry.visibleTo(caller)) registerTool(server, tool, caller, config, services);
+    deps.extend?.(server, ctx);
+    return server;
+  };
+}
+
+const INSTRUCTIONS =
+  'Sekisho is an OAuth-protected MCP server. Public tools work anonymously when the operator allows it; sign in (your client starts OAuth) to see the tools for your account.';
+
+function registerTool(
+  server: McpServer,
+  tool: AnyTool,
+  caller: Caller,
+  config: Config,
+  services: ToolServices,
+) {
+  server.registerTool(
+    tool.name,
+    {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: tool.input,
+      annotations: tool.annotations,
+    },
+    async (args: unknown) => {
+      const required = tool.accessFor?.(args) ?? tool.access;
+      const decision = decideAccess(required, caller);
+      if (decision.kind === 'forbidden') return toolError(decision.reason);
+      if (decision.kind !== 'ok') {
+        // The HTTP gate answers 401/403 before this point; reaching here means it was bypassed.
+        return toolError(`This call needs the scopes: ${decision.scopes.join(' ')}`);
+      }
+      return tool.run(args, { caller, config, services });
+    },
+  );
+}

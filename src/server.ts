@@ -1,0 +1,80 @@
+/**
+ * The composition root: builds every part from one Config and starts listening. `main.ts` calls it
+ * for the real process; tests call it with PORT=0 to get an isolated server on an ephemeral port.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/config.ts';
+import { withBoundPort } from './config/load.ts';
+import { createApp } from './http/app.ts';
+import { createMcpEndpoint } from './mcp/endpoint.ts';
+import { registerConformanceFixture } from './mcp/fixtures/conformance.ts';
+import { createServerFactory } from './mcp/server-factory.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { ANONYMOUS } from './tools/access.ts';
+import { createToolRegistry } from './tools/registry.ts';
+import { unavailableServices } from './tools/unavailable-services.ts';
+
+export interface Sekisho {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** The base URL actually served (follows the bound port when PORT=0). */
+  readonly url: string;
+  readonly server: Server;
+  /** Stop accepting, let in-flight requests finish (up to the grace period), release resources. */
+  close(): Promise<void>;
+}
+
+export async function startSekisho(initial: Config, opts: { logger?: Logger } = {}): Promise<Sekisho> {
+  const logger = opts.logger ?? createLogger(initial.logLevel);
+  const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 60_000, headersTimeout: 20_000 });
+  await listen(server, initial.port, initial.host);
+  const config = withBoundPort(initial, (server.address() as AddressInfo).port);
+
+  let draining = false;
+  const registry = createToolRegistry(config);
+  const factory = createServerFactory({
+    config,
+    registry,
+    services: unavailableServices,
+    callerOf: () => ANONYMOUS,
+    extend: config.profile === 'conformance' ? registerConformanceFixture : undefined,
+  });
+  const mcp = createMcpEndpoint(factory, { maxBodyBytes: config.maxBodyBytes, logger });
+  const app = createApp({ config, logger, mcp, readiness: [], isDraining: () => draining });
+  server.on('request', app);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      draining = true;
+      await drain(server, config.shutdownGraceMs);
+      await mcp.close();
+    })();
+    return closing;
+  };
+  return { config, logger, url: config.baseUrl, server, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Stop accepting; close idle keep-alive sockets now and busy ones once they finish or the grace ends. */
+function drain(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

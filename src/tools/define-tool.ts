@@ -1,0 +1,56 @@
+/**
+ * `defineTool` is the one place a tool states everything about itself: name, words, input schema,
+ * who may use it, and what it does. The registry and the MCP server factory read these declarations;
+ * nothing else hard-codes a tool's requirements.
+ */
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
+import type { z } from 'zod';
+import type { Config } from '../config/config.ts';
+import type { Access, Caller } from './access.ts';
+import type { ToolServices } from './services.ts';
+
+export interface ToolContext {
+  readonly caller: Caller;
+  readonly config: Config;
+  readonly services: ToolServices;
+}
+
+export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly input: Input;
+  readonly annotations?: ToolAnnotations;
+  /** Who may see and call the tool. */
+  readonly access: Access;
+  /**
+   * A stricter requirement for particular arguments (e.g. protected_data's `admin` category).
+   * Checked before the handler runs, with the same challenge rules as `access`.
+   */
+  readonly accessFor?: (args: z.infer<Input>) => Access | undefined;
+  /** Only registered when the server runs in demo mode. */
+  readonly demoOnly?: boolean;
+  readonly run: (args: z.infer<Input>, ctx: ToolContext) => CallToolResult | Promise<CallToolResult>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a heterogeneous list of tools, each typed by its own schema
+export type AnyTool = ToolDefinition<any>;
+
+/** Identity function that keeps the input type flowing from `input` into `run` and `accessFor`. */
+export function defineTool<Input extends z.ZodObject>(
+  definition: ToolDefinition<Input>,
+): ToolDefinition<Input> {
+  return definition;
+}
+
+/** A text result, with the same data as structured content when given. */
+export function textResult(text: string, structured?: Record<string, unknown>): CallToolResult {
+  return structured === undefined
+    ? { content: [{ type: 'text', text }] }
+    : { content: [{ type: 'text', text }], structuredContent: structured };
+}
+
+/** A tool-level error the model can read (isError), as opposed to a protocol error. */
+export function toolError(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], isError: true };
+}

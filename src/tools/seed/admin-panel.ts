@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { signedIn } from '../access.ts';
+import { defineTool, textResult, toolError } from '../define-tool.ts';
+import { SCOPES } from '../scopes.ts';
+
+export const adminPanel = defineTool({
+  name: 'admin_panel',
+  title: 'Admin panel',
+  description:
+    'Administrator functions: list_tokens (active grants), revoke_token (revoke a grant by id prefix), user_stats.',
+  input: z.object({
+    action: z
+      .enum(['list_tokens', 'revoke_token', 'user_stats'])
+      .default('list_tokens')
+      .describe('Admin action to perform'),
+    target: z
+      .string()
+      .min(4)
+      .max(100)
+      .optional()
+      .describe('Grant id prefix, for revoke_token (at least 4 characters)'),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: false },
+  access: signedIn([SCOPES.admin.name], 'admin'),
+  async run({ action, target }, { caller, services }) {
+    if (caller.kind !== 'user') return toolError('Sign in first.');
+    let body: string;
+    let data: Record<string, unknown>;
+    if (action === 'list_tokens') {
+      const grants = await services.listGrants();
+      body =
+        grants
+          .map(
+            (g) =>
+              `• ${g.grantId.slice(0, 12)}… — ${g.username} via ${g.clientName ?? g.clientId} [${g.scopes.join(' ')}] (expires: ${g.expiresAt ? new Date(g.expiresAt * 1000).toISOString() : 'never'})`,
+          )
+          .join('\n') || 'No active grants';
+      body = `🎫 Active Grants:\n\n${body}`;
+      data = { grants: grants.map((g) => ({ ...g })) };
+    } else if (action === 'revoke_token') {
+      if (!target)
+        return toolError(
+          '❌ revoke_token needs a target: the first characters of a grant id (see list_tokens).',
+        );
+      const { revoked, ambiguous } = await services.revokeGrants(target);
+      if (ambiguous) return toolError(`❌ ${target}… matches more than one grant; give more characters.`);
+      if (revoked.length === 0) return toolError(`❌ No grant starts with ${target}.`);
+      body = `✅ Grant ${revoked[0]} revoked: its access and refresh tokens stop working now.`;
+      data = { revoked };
+    } else {
+      const stats = await services.userStats();
+      body = `📊 User Statistics:\n\n• Users: ${stats.users} (${stats.admins} admins)\n• Active grants: ${stats.activeGrants}\n• Registered clients: ${stats.clients}`;
+      data = { ...stats };
+    }
+    return textResult(
+      `⚡ Admin Panel - ${action}:\n\n${body}\n\nExecuted by: ${caller.name}\nTimestamp: ${new Date().toISOString()}`,
+      { action, ...data },
+    );
+  },
+});

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { mcpResourceUrl } from '../../config/config.ts';
+import { signedIn } from '../access.ts';
+import { defineTool, textResult } from '../define-tool.ts';
+import { ALL_SCOPES, SCOPES } from '../scopes.ts';
+
+/** The real endpoints, derived from configuration (the seed printed hard-coded ones). */
+export const oauthInfo = defineTool({
+  name: 'oauth_info',
+  title: 'OAuth configuration',
+  description: 'Shows this server’s OAuth endpoints, its scopes and how the sign-in flow works.',
+  input: z.object({}),
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  access: signedIn([SCOPES.tools.name]),
+  run(_args, { config, caller }) {
+    const base = config.baseUrl;
+    const endpoints = {
+      issuer: base,
+      authorization: `${base}/oauth/auth`,
+      token: `${base}/oauth/token`,
+      registration: `${base}/oauth/reg`,
+      revocation: `${base}/oauth/token/revocation`,
+      introspection: `${base}/oauth/token/introspection`,
+      userinfo: `${base}/oauth/me`,
+      jwks: `${base}/oauth/jwks`,
+      authorizationServerMetadata: `${base}/.well-known/oauth-authorization-server`,
+      protectedResourceMetadata: `${base}/.well-known/oauth-protected-resource/mcp`,
+      resource: mcpResourceUrl(config),
+    };
+    const scopes = ALL_SCOPES.map((s) => `• ${s.name} — ${s.description.en}`).join('\n');
+    const granted = caller.kind === 'user' ? [...caller.scopes].sort().join(' ') : '';
+    return textResult(
+      [
+        '🔐 OAuth Configuration:',
+        '',
+        '**OAuth Endpoints:**',
+        ...Object.entries(endpoints).map(([k, v]) => `• ${k}: ${v}`),
+        '',
+        '**Scopes:**',
+        scopes,
+        '',
+        `**Your scopes:** ${granted}`,
+        '',
+        '**Flow:** 401 → protected-resource metadata (RFC 9728) → authorization-server metadata (RFC 8414) →',
+        'client registration (RFC 7591 or a client ID metadata document) → authorization code + PKCE S256 →',
+        'login and consent → token for resource /mcp (RFC 8707) → tools for your account.',
+      ].join('\n'),
+      { endpoints, grantPkce: 'S256', grantTypes: ['authorization_code', 'refresh_token'] },
+    );
+  },
+});

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { signedIn } from '../access.ts';
+import { defineTool, textResult, toolError } from '../define-tool.ts';
+import { SCOPES } from '../scopes.ts';
+
+export const userProfile = defineTool({
+  name: 'user_profile',
+  title: 'Your profile',
+  description: 'Returns the signed-in user’s profile.',
+  input: z.object({}),
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  access: signedIn([SCOPES.tools.name]),
+  async run(_args, { caller, services }) {
+    if (caller.kind !== 'user') return toolError('Sign in first.');
+    const user = await services.findUser(caller.userId);
+    if (!user) return toolError('Your account no longer exists.');
+    return textResult(
+      [
+        '👤 User Profile:',
+        '',
+        '**Personal Information:**',
+        `• ID: ${user.id}`,
+        `• Username: ${user.username}`,
+        `• Name: ${user.name}`,
+        `• Email: ${user.email}`,
+        `• Role: ${user.role}`,
+        '',
+        '**Session:**',
+        `• Client: ${caller.clientId}`,
+        `• Scopes: ${[...caller.scopes].sort().join(' ')}`,
+        `• Token expires: ${new Date(caller.expiresAt * 1000).toISOString()}`,
+      ].join('\n'),
+      { id: user.id, username: user.username, name: user.name, email: user.email, role: user.role },
+    );
+  },
+});

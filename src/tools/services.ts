@@ -1,0 +1,46 @@
+/**
+ * What tools may ask of the rest of the server. The MCP layer hands an implementation of this to
+ * every tool call; tools never import storage or the authorization server directly, which keeps them
+ * testable and keeps the dependency arrows pointing one way (tools → services interface).
+ */
+import type { Role } from './scopes.ts';
+
+export interface UserSummary {
+  readonly id: string;
+  readonly username: string;
+  readonly name: string;
+  readonly email: string;
+  readonly role: Role;
+}
+
+export interface GrantSummary {
+  readonly grantId: string;
+  readonly userId: string;
+  readonly username: string;
+  readonly clientId: string;
+  readonly clientName: string | undefined;
+  readonly scopes: readonly string[];
+  readonly createdAt: number;
+  /** Seconds since the epoch. */
+  readonly expiresAt: number | undefined;
+}
+
+export interface QuickLoginResult {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly scope: string;
+  readonly user: UserSummary;
+}
+
+export interface ToolServices {
+  /** Demo users with their demo passwords (demo mode only; undefined otherwise). */
+  demoUsers(): readonly (UserSummary & { readonly password: string })[];
+  /** Look up a user by id (for profile tools). */
+  findUser(userId: string): Promise<UserSummary | undefined>;
+  /** Verify a demo user's password and mint a real audience-bound access token (demo mode only). */
+  quickLogin(username: string, password: string): Promise<QuickLoginResult | undefined>;
+  listGrants(): Promise<readonly GrantSummary[]>;
+  /** Revoke every grant whose id starts with `prefix`; returns the revoked ids. Refuses ambiguous prefixes. */
+  revokeGrants(prefix: string): Promise<{ revoked: readonly string[]; ambiguous: boolean }>;
+  userStats(): Promise<{ users: number; admins: number; activeGrants: number; clients: number }>;
+}
