@@ -1,0 +1,107 @@
+/**
+ * The storage seam. Everything the authorization server and the resource server persist goes
+ * through this interface; `sqlite/` implements it for one machine, and a PostgreSQL + Redis
+ * implementation can follow without reshaping callers. Atomic operations are named here
+ * (consume-once, rotation, revocation) so every backend must provide them as single steps.
+ *
+ * Secrets at rest: token, code and client-secret values never reach a backend in clear. Callers pass
+ * opaque ids; the oidc-provider adapter (`oauth/adapter.ts`) hashes token-bearing ids before they
+ * get here, and `identity/` stores only password hashes.
+ */
+import type { Role } from '../tools/scopes.ts';
+
+/** oidc-provider model names persisted through the adapter. */
+export type OidcModel =
+  | 'Session'
+  | 'AccessToken'
+  | 'AuthorizationCode'
+  | 'RefreshToken'
+  | 'DeviceCode'
+  | 'ClientCredentials'
+  | 'Client'
+  | 'InitialAccessToken'
+  | 'RegistrationAccessToken'
+  | 'Interaction'
+  | 'ReplayDetection'
+  | 'PushedAuthorizationRequest'
+  | 'Grant'
+  | 'BackchannelAuthenticationRequest';
+
+export interface OidcPayload {
+  [key: string]: unknown;
+  grantId?: string;
+  uid?: string;
+  userCode?: string;
+  consumed?: number;
+}
+
+/** The oidc-provider adapter contract, as single atomic steps. `id` is already hashed where it is a secret. */
+export interface OidcStore {
+  upsert(model: OidcModel, id: string, payload: OidcPayload, expiresInSeconds: number | undefined): Promise<void>;
+  find(model: OidcModel, id: string): Promise<OidcPayload | undefined>;
+  findByUid(model: OidcModel, uid: string): Promise<OidcPayload | undefined>;
+  findByUserCode(model: OidcModel, userCode: string): Promise<OidcPayload | undefined>;
+  /**
+   * Marks the row consumed (sets `consumed` = now, seconds) only if it was not consumed yet.
+   * Returns true for the one caller that won; every concurrent or later caller gets false.
+   */
+  consume(model: OidcModel, id: string): Promise<boolean>;
+  destroy(model: OidcModel, id: string): Promise<void>;
+  /** Deletes every row of every model that belongs to the grant. */
+  revokeByGrantId(grantId: string): Promise<void>;
+  /** Lists live rows of one model (for account pages, CLI and admin tools). */
+  list(model: OidcModel, filter?: { accountId?: string; clientId?: string }): Promise<{ id: string; payload: OidcPayload }[]>;
+}
+
+export interface UserRecord {
+  readonly id: string;
+  readonly username: string;
+  readonly name: string;
+  readonly email: string;
+  readonly role: Role;
+  /** scrypt hash in PHC-like form; never the password. */
+  readonly passwordHash: string;
+  readonly createdAt: number;
+}
+
+export interface UserStore {
+  createUser(user: UserRecord): Promise<void>;
+  findUserById(id: string): Promise<UserRecord | undefined>;
+  findUserByUsername(username: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
+  updateUser(id: string, patch: Partial<Pick<UserRecord, 'name' | 'email' | 'role' | 'passwordHash'>>): Promise<boolean>;
+  deleteUser(id: string): Promise<boolean>;
+}
+
+/** A signing key pair as JWKs (the private JWK includes `d`). */
+export interface SigningKeyRecord {
+  readonly kid: string;
+  readonly privateJwk: Record<string, unknown>;
+  readonly createdAt: number;
+  /** When set, the key no longer signs; it stays published in JWKS until `retireAt` for overlap. */
+  readonly rotatedAt: number | undefined;
+}
+
+export interface KeyStore {
+  listKeys(): Promise<SigningKeyRecord[]>;
+  addKey(key: SigningKeyRecord): Promise<void>;
+  /** Atomically: mark every active key rotated (now) and add `next` as the active key. */
+  rotateKeys(next: SigningKeyRecord, now: number): Promise<void>;
+  /** Drop rotated keys older than `olderThan` (ms since epoch). */
+  pruneKeys(olderThan: number): Promise<number>;
+}
+
+/** Fixed-window counters for throttling (login attempts per user and per IP, registrations per IP). */
+export interface RateLimitStore {
+  /** Adds one hit to `key` in the window and returns the count inside the window, atomically. */
+  hit(key: string, windowSeconds: number): Promise<number>;
+  reset(key: string): Promise<void>;
+}
+
+export interface Storage extends OidcStore, UserStore, KeyStore, RateLimitStore {
+  /** Deletes expired rows; returns how many. Called periodically. */
+  sweep(): Promise<number>;
+  /** Cheap liveness check for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
