@@ -11,6 +11,7 @@ import { createMcpEndpoint } from './mcp/endpoint.ts';
 import { registerConformanceFixture } from './mcp/fixtures/conformance.ts';
 import { createServerFactory } from './mcp/server-factory.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
 import { ANONYMOUS } from './tools/access.ts';
 import { createToolRegistry } from './tools/registry.ts';
 import { unavailableServices } from './tools/unavailable-services.ts';
@@ -41,7 +42,8 @@ export async function startSekisho(initial: Config, opts: { logger?: Logger } = 
     extend: config.profile === 'conformance' ? registerConformanceFixture : undefined,
   });
   const mcp = createMcpEndpoint(factory, { maxBodyBytes: config.maxBodyBytes, logger });
-  const app = createApp({ config, logger, mcp, readiness: [], isDraining: () => draining });
+  const metrics = createMetrics();
+  const app = createApp({ config, logger, mcp, metrics, readiness: [], isDraining: () => draining });
   server.on('request', app);
 
   let closing: Promise<void> | undefined;

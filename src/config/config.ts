@@ -15,6 +15,8 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly shutdownGraceMs: number;
   readonly profile: 'default' | 'conformance';
+  /** Bearer token that unlocks /metrics; /metrics does not exist without it. */
+  readonly metricsToken: string | undefined;
 }
 
 /** The canonical MCP endpoint URL: the RFC 8707 resource and the `aud` of our access tokens. */

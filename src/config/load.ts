@@ -48,6 +48,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: raw.SEKISHO_MAX_BODY_BYTES,
     shutdownGraceMs: raw.SEKISHO_SHUTDOWN_GRACE_MS,
     profile: raw.SEKISHO_PROFILE,
+    metricsToken: raw.SEKISHO_METRICS_TOKEN,
   });
 }
 

@@ -62,6 +62,11 @@ export const envSchema = z.object({
     .max(60_000)
     .default(8_000)
     .describe('How long to wait for in-flight requests on SIGTERM/SIGINT before closing them.'),
+  SEKISHO_METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .describe('Enables GET /metrics (Prometheus), readable only with `Authorization: Bearer <this token>`.'),
   SEKISHO_CONFIG_FILE: z.string().optional().describe('Optional JSON file with any of these keys.'),
   SEKISHO_PROFILE: z
     .enum(['default', 'conformance'])

@@ -1,16 +1,18 @@
 /**
  * The HTTP application: which route lives where, in the order requests meet it.
  *
- *   request log → Host guard → health → [authorization server, issue #3] → /mcp (Origin guard →
+ *   request log → metrics → Host guard → health → /metrics (token) → [authorization server, issue #3] → /mcp (Origin guard →
  *   JSON body → [bearer gate, issue #4] → MCP endpoint) → 404 → error mapper
  */
 import express, { type Express, type RequestHandler } from 'express';
 import type { Config } from '../config/config.ts';
 import type { McpEndpoint } from '../mcp/endpoint.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { createErrorHandler, HttpError } from './errors.ts';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
 import { hostGuard, originGuard } from './middleware/dns-rebinding.ts';
+import { requireMetricsToken } from './middleware/metrics-auth.ts';
 import { requestLog } from './middleware/request-log.ts';
 
 export interface AppParts {
@@ -21,6 +23,7 @@ export interface AppParts {
   readonly isDraining: () => boolean;
   /** Middleware that runs on /mcp before the MCP endpoint (the bearer gate). */
   readonly mcpGate?: readonly RequestHandler[];
+  readonly metrics?: Metrics;
 }
 
 export function createApp(parts: AppParts): Express {
@@ -29,8 +32,12 @@ export function createApp(parts: AppParts): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestLog(logger));
+  if (parts.metrics) app.use(parts.metrics.middleware);
   app.use(hostGuard(config));
   app.use(healthRoutes(parts.readiness, parts.isDraining));
+  if (parts.metrics && config.metricsToken) {
+    app.get('/metrics', requireMetricsToken(config.metricsToken), parts.metrics.handler);
+  }
 
   const mcpJson = express.json({
     limit: config.maxBodyBytes,
