@@ -49,7 +49,10 @@ describe('/metrics', () => {
     const res = await fetch(`${withToken.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(res.status, 200);
     const text = await res.text();
-    assert.match(text, /sekisho_http_request_duration_seconds_count\{route="\/healthz",method="GET",status="2xx"\} 1/);
+    assert.match(
+      text,
+      /sekisho_http_request_duration_seconds_count\{route="\/healthz",method="GET",status="2xx"\} 1/,
+    );
     assert.match(text, /route="other",method="GET",status="4xx"/);
     assert.doesNotMatch(text, /xxxxxxxxxxxxxxxxxxxx/);
     assert.match(text, /process_resident_memory_bytes/);
