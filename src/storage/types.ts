@@ -25,7 +25,8 @@ export type OidcModel =
   | 'ReplayDetection'
   | 'PushedAuthorizationRequest'
   | 'Grant'
-  | 'BackchannelAuthenticationRequest';
+  | 'BackchannelAuthenticationRequest'
+  | 'PreAuthorizedCode';
 
 export interface OidcPayload {
   [key: string]: unknown;
@@ -37,7 +38,12 @@ export interface OidcPayload {
 
 /** The oidc-provider adapter contract, as single atomic steps. `id` is already hashed where it is a secret. */
 export interface OidcStore {
-  upsert(model: OidcModel, id: string, payload: OidcPayload, expiresInSeconds: number | undefined): Promise<void>;
+  upsert(
+    model: OidcModel,
+    id: string,
+    payload: OidcPayload,
+    expiresInSeconds: number | undefined,
+  ): Promise<void>;
   find(model: OidcModel, id: string): Promise<OidcPayload | undefined>;
   findByUid(model: OidcModel, uid: string): Promise<OidcPayload | undefined>;
   findByUserCode(model: OidcModel, userCode: string): Promise<OidcPayload | undefined>;
@@ -49,8 +55,27 @@ export interface OidcStore {
   destroy(model: OidcModel, id: string): Promise<void>;
   /** Deletes every row of every model that belongs to the grant. */
   revokeByGrantId(grantId: string): Promise<void>;
-  /** Lists live rows of one model (for account pages, CLI and admin tools). */
-  list(model: OidcModel, filter?: { accountId?: string; clientId?: string }): Promise<{ id: string; payload: OidcPayload }[]>;
+  /**
+   * Lists live rows of one model (for account pages, CLI and admin tools). `accountId` matches
+   * `payload.accountId`; `clientId` matches `payload.clientId`, or `payload.client_id` for `Client` rows.
+   */
+  list(model: OidcModel, filter?: { accountId?: string; clientId?: string }): Promise<OidcRow[]>;
+  /**
+   * Records a use of a live row: sets `lastUsedAt` = now and, when `expiresInSeconds` is given, slides
+   * its expiry to now + that (unused dynamically registered clients expire). Returns false when the
+   * row does not exist or has expired. The payload is not rewritten.
+   */
+  touch(model: OidcModel, id: string, expiresInSeconds?: number): Promise<boolean>;
+}
+
+/** One stored row as `list` returns it. Times are milliseconds since the epoch. */
+export interface OidcRow {
+  readonly id: string;
+  readonly payload: OidcPayload;
+  readonly createdAt: number;
+  readonly expiresAt: number | undefined;
+  /** Last `touch`, or undefined if never touched. */
+  readonly lastUsedAt: number | undefined;
 }
 
 export interface UserRecord {
@@ -65,11 +90,15 @@ export interface UserRecord {
 }
 
 export interface UserStore {
+  /** Throws `DuplicateError` (storage/errors.ts) when the id or username is taken. */
   createUser(user: UserRecord): Promise<void>;
   findUserById(id: string): Promise<UserRecord | undefined>;
   findUserByUsername(username: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
-  updateUser(id: string, patch: Partial<Pick<UserRecord, 'name' | 'email' | 'role' | 'passwordHash'>>): Promise<boolean>;
+  updateUser(
+    id: string,
+    patch: Partial<Pick<UserRecord, 'name' | 'email' | 'role' | 'passwordHash'>>,
+  ): Promise<boolean>;
   deleteUser(id: string): Promise<boolean>;
 }
 
@@ -91,10 +120,17 @@ export interface KeyStore {
   pruneKeys(olderThan: number): Promise<number>;
 }
 
-/** Fixed-window counters for throttling (login attempts per user and per IP, registrations per IP). */
+/**
+ * Fixed-window counters for throttling (login attempts per user and per IP, registrations per IP).
+ * Windows are aligned to multiples of `windowSeconds` since the Unix epoch, so a caller can tell
+ * when the current one ends (`windowEndsAt` in storage/rate-window.ts) without asking the backend.
+ * Use one `windowSeconds` per key.
+ */
 export interface RateLimitStore {
   /** Adds one hit to `key` in the window and returns the count inside the window, atomically. */
   hit(key: string, windowSeconds: number): Promise<number>;
+  /** The count inside the current window, without adding a hit (0 when none). */
+  peek(key: string, windowSeconds: number): Promise<number>;
   reset(key: string): Promise<void>;
 }
 

@@ -1,0 +1,100 @@
+/**
+ * The embedded SQLite backend: one file, `<dataDir>/sekisho.db`, shared safely by the server and the
+ * `sekisho` CLI. WAL lets readers run beside the one writer; busy_timeout makes a second process wait
+ * for the write lock instead of failing; statements are prepared once here and reused.
+ */
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import DatabaseConstructor, { type Database } from 'better-sqlite3';
+import type { Logger } from '../../observability/logger.ts';
+import type { Storage } from '../types.ts';
+import { createSqliteKeyStore } from './key-store.ts';
+import { migrate } from './migrations.ts';
+import { createSqliteOidcStore } from './oidc-store.ts';
+import { createSqliteRateLimitStore } from './rate-limit-store.ts';
+import { createSqliteUserStore } from './user-store.ts';
+
+export const DB_FILE_NAME = 'sekisho.db';
+
+export interface SqliteStorageOptions {
+  /** Folder for `sekisho.db`; created (mode 0700) if missing. */
+  readonly dataDir?: string;
+  /** Instead of `dataDir`: an explicit database file, or `':memory:'` (tests). */
+  readonly path?: string;
+  readonly logger?: Logger;
+  /** Clock in ms since the epoch (tests move it to check expiry). */
+  readonly now?: () => number;
+  /** How long a writer waits for another process's lock before SQLITE_BUSY. */
+  readonly busyTimeoutMs?: number;
+}
+
+export interface SqliteStorage extends Storage {
+  /** The database file ('' for in-memory). */
+  readonly file: string;
+  /** The underlying handle, for tests and diagnostics only. */
+  readonly db: Database;
+}
+
+export function sqliteFileFor(dataDir: string): string {
+  return join(resolve(dataDir), DB_FILE_NAME);
+}
+
+export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage {
+  const now = options.now ?? Date.now;
+  const file = resolveFile(options);
+  const isNew = file !== '' && !existsSync(file);
+  const db = new DatabaseConstructor(file === '' ? ':memory:' : file);
+  try {
+    if (isNew) chmodSync(file, 0o600); // holds signing keys and password hashes
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000))}`);
+    if (file !== '') db.pragma('journal_mode = WAL');
+    // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, options.logger);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  const oidc = createSqliteOidcStore(db, now);
+  const users = createSqliteUserStore(db, now);
+  const keys = createSqliteKeyStore(db);
+  const limits = createSqliteRateLimitStore(db, now);
+  const sweepOidc = db.prepare('DELETE FROM oidc_models WHERE expires_at IS NOT NULL AND expires_at <= ?');
+  const sweepLimits = db.prepare('DELETE FROM rate_limits WHERE expires_at <= ?');
+  const sweep = db.transaction((t: number) => sweepOidc.run(t).changes + sweepLimits.run(t).changes);
+  const ping = db.prepare('SELECT 1');
+  let closed = false;
+
+  return {
+    file,
+    db,
+    ...oidc,
+    ...users,
+    ...keys,
+    ...limits,
+    async sweep() {
+      return sweep.immediate(now());
+    },
+    async ping() {
+      ping.get();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
+
+function resolveFile(options: SqliteStorageOptions): string {
+  if (options.path !== undefined) {
+    if (options.path === ':memory:') return '';
+    return resolve(options.path);
+  }
+  if (options.dataDir === undefined) throw new TypeError('openSqliteStorage needs dataDir or path');
+  const dir = resolve(options.dataDir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return join(dir, DB_FILE_NAME);
+}

@@ -1,0 +1,311 @@
+/**
+ * The behaviour every Storage backend must show, as one reusable suite. `sqlite.test.ts` runs it
+ * against SQLite; a PostgreSQL + Redis backend runs the same suite by passing its own factory.
+ *
+ * Backends must take time from the injected clock (`ctx.now`, ms since the epoch) for expiry,
+ * consumption stamps and rate-limit windows, so these tests move time without sleeping.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { DuplicateError } from '../../src/storage/errors.ts';
+import type { OidcModel, SigningKeyRecord, Storage, UserRecord } from '../../src/storage/types.ts';
+
+export interface ContractClock {
+  now(): number;
+  advance(ms: number): void;
+}
+
+export type StorageFactory = (ctx: { now: () => number }) => Storage | Promise<Storage>;
+
+/** A fixed start aligned to a 15-minute boundary, so window arithmetic is predictable. */
+const T0 = Date.UTC(2030, 0, 1, 0, 0, 0);
+
+export function runStorageContract(name: string, open: StorageFactory): void {
+  describe(`Storage contract: ${name}`, () => {
+    let t = T0;
+    const clock: ContractClock = { now: () => t, advance: (ms) => (t += ms) };
+    let s: Storage;
+
+    beforeEach(async () => {
+      t = T0;
+      s = await open({ now: clock.now });
+    });
+    afterEach(async () => {
+      await s.close();
+    });
+
+    describe('OidcStore', () => {
+      it('upsert then find round-trips the payload; a missing id is undefined', async () => {
+        await s.upsert(
+          'AccessToken',
+          'at1',
+          { accountId: 'u1', clientId: 'c1', grantId: 'g1', scope: 'a b' },
+          60,
+        );
+        assert.deepEqual(await s.find('AccessToken', 'at1'), {
+          accountId: 'u1',
+          clientId: 'c1',
+          grantId: 'g1',
+          scope: 'a b',
+        });
+        assert.equal(await s.find('AccessToken', 'nope'), undefined);
+        assert.equal(await s.find('RefreshToken', 'at1'), undefined, 'ids are scoped by model');
+      });
+
+      it('upsert overwrites the payload and expiry of an existing row', async () => {
+        await s.upsert('Session', 's1', { accountId: 'u1', uid: 'uid-1' }, 10);
+        await s.upsert('Session', 's1', { accountId: 'u2', uid: 'uid-2' }, 100);
+        assert.deepEqual(await s.find('Session', 's1'), { accountId: 'u2', uid: 'uid-2' });
+        assert.equal(await s.findByUid('Session', 'uid-1'), undefined);
+        clock.advance(50_000);
+        assert.deepEqual(await s.find('Session', 's1'), { accountId: 'u2', uid: 'uid-2' });
+      });
+
+      it('findByUid and findByUserCode look up live rows of the model', async () => {
+        await s.upsert('Session', 's1', { uid: 'U1' }, 60);
+        await s.upsert('DeviceCode', 'd1', { userCode: 'ABCD-EFGH', grantId: 'g' }, 60);
+        assert.deepEqual(await s.findByUid('Session', 'U1'), { uid: 'U1' });
+        assert.equal(await s.findByUid('Interaction', 'U1'), undefined);
+        assert.deepEqual(await s.findByUserCode('DeviceCode', 'ABCD-EFGH'), {
+          userCode: 'ABCD-EFGH',
+          grantId: 'g',
+        });
+        assert.equal(await s.findByUserCode('DeviceCode', 'XXXX'), undefined);
+      });
+
+      it('consume marks the row consumed (epoch seconds) exactly once', async () => {
+        await s.upsert('AuthorizationCode', 'c1', { grantId: 'g1' }, 60);
+        assert.equal(await s.consume('AuthorizationCode', 'c1'), true);
+        assert.deepEqual(await s.find('AuthorizationCode', 'c1'), {
+          grantId: 'g1',
+          consumed: Math.floor(T0 / 1000),
+        });
+        assert.equal(await s.consume('AuthorizationCode', 'c1'), false);
+        assert.equal(await s.consume('AuthorizationCode', 'missing'), false);
+      });
+
+      it('consume under 20 concurrent callers: exactly one wins', async () => {
+        await s.upsert('RefreshToken', 'rt', { grantId: 'g1' }, 600);
+        const results = await Promise.all(Array.from({ length: 20 }, () => s.consume('RefreshToken', 'rt')));
+        assert.equal(results.filter(Boolean).length, 1);
+        assert.equal(results.filter((r) => !r).length, 19);
+      });
+
+      it('an upsert carrying `consumed` keeps the row consumed', async () => {
+        await s.upsert('RefreshToken', 'rt', { grantId: 'g1', consumed: 1_900_000_000 }, 600);
+        assert.equal((await s.find('RefreshToken', 'rt'))?.consumed, 1_900_000_000);
+        assert.equal(await s.consume('RefreshToken', 'rt'), false);
+      });
+
+      it('destroy removes one row', async () => {
+        await s.upsert('Interaction', 'i1', { uid: 'x' }, 60);
+        await s.upsert('Interaction', 'i2', { uid: 'y' }, 60);
+        await s.destroy('Interaction', 'i1');
+        await s.destroy('Interaction', 'never-existed');
+        assert.equal(await s.find('Interaction', 'i1'), undefined);
+        assert.ok(await s.find('Interaction', 'i2'));
+      });
+
+      it('revokeByGrantId removes every model row of that grant, and only those', async () => {
+        const models: OidcModel[] = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode'];
+        for (const m of models) {
+          await s.upsert(m, `${m}-g1`, { grantId: 'g1' }, 600);
+          await s.upsert(m, `${m}-g2`, { grantId: 'g2' }, 600);
+        }
+        await s.upsert('Grant', 'g1', { accountId: 'u1', clientId: 'c1' }, 600);
+        await s.revokeByGrantId('g1');
+        for (const m of models) {
+          assert.equal(await s.find(m, `${m}-g1`), undefined, `${m} of g1 revoked`);
+          assert.deepEqual(await s.find(m, `${m}-g2`), { grantId: 'g2' }, `${m} of g2 kept`);
+        }
+        // The Grant row itself is the caller's decision (oidc-provider's revokeGrantPolicy).
+        assert.ok(await s.find('Grant', 'g1'));
+      });
+
+      it('expiry is honoured by find, findByUid, consume, list and sweep', async () => {
+        await s.upsert('AccessToken', 'short', { accountId: 'u1' }, 10);
+        await s.upsert('Session', 'sess', { accountId: 'u1', uid: 'UID' }, 10);
+        await s.upsert('AccessToken', 'long', { accountId: 'u1' }, 1000);
+        await s.upsert('Client', 'forever', { client_id: 'forever' }, undefined);
+        clock.advance(9_999);
+        assert.ok(await s.find('AccessToken', 'short'));
+        clock.advance(1);
+        assert.equal(await s.find('AccessToken', 'short'), undefined);
+        assert.equal(await s.findByUid('Session', 'UID'), undefined);
+        assert.equal(await s.consume('AccessToken', 'short'), false);
+        assert.deepEqual(
+          (await s.list('AccessToken', { accountId: 'u1' })).map((r) => r.id),
+          ['long'],
+        );
+        assert.equal(await s.sweep(), 2);
+        assert.equal(await s.sweep(), 0);
+        clock.advance(10 * 365 * 86_400_000);
+        assert.ok(await s.find('Client', 'forever'), 'rows without expiry never expire');
+        assert.equal(await s.sweep(), 1);
+      });
+
+      it('list filters by accountId and clientId (client_id for Client rows) and reports times', async () => {
+        await s.upsert('Grant', 'g1', { accountId: 'alice', clientId: 'app1' }, 600);
+        clock.advance(1000);
+        await s.upsert('Grant', 'g2', { accountId: 'alice', clientId: 'app2' }, 600);
+        await s.upsert('Grant', 'g3', { accountId: 'bob', clientId: 'app1' }, 600);
+        await s.upsert('Client', 'app1', { client_id: 'app1', client_name: 'One' }, undefined);
+        const ids = async (f?: { accountId?: string; clientId?: string }) =>
+          (await s.list('Grant', f)).map((r) => r.id).sort();
+        assert.deepEqual(await ids(), ['g1', 'g2', 'g3']);
+        assert.deepEqual(await ids({ accountId: 'alice' }), ['g1', 'g2']);
+        assert.deepEqual(await ids({ clientId: 'app1' }), ['g1', 'g3']);
+        assert.deepEqual(await ids({ accountId: 'alice', clientId: 'app1' }), ['g1']);
+        assert.deepEqual(await ids({ accountId: 'nobody' }), []);
+        const [client] = await s.list('Client', { clientId: 'app1' });
+        assert.equal(client?.payload.client_name, 'One');
+        const [g1] = await s.list('Grant', { accountId: 'alice', clientId: 'app1' });
+        assert.equal(g1?.createdAt, T0);
+        assert.equal(g1?.expiresAt, T0 + 600_000);
+        assert.equal(g1?.lastUsedAt, undefined);
+      });
+
+      it('touch records last use and slides expiry without rewriting the payload', async () => {
+        await s.upsert('Client', 'c1', { client_id: 'c1' }, 100);
+        clock.advance(90_000);
+        assert.equal(await s.touch('Client', 'c1', 100), true);
+        clock.advance(90_000);
+        const [row] = await s.list('Client');
+        assert.equal(row?.lastUsedAt, T0 + 90_000);
+        assert.equal(row?.expiresAt, T0 + 190_000);
+        assert.deepEqual(row?.payload, { client_id: 'c1' });
+        assert.equal(await s.touch('Grant', 'c1'), false);
+        clock.advance(20_000);
+        assert.equal(await s.touch('Client', 'c1', 100), false, 'an expired row cannot be revived');
+        assert.equal(await s.touch('Client', 'missing'), false);
+      });
+    });
+
+    describe('UserStore', () => {
+      const alice: UserRecord = {
+        id: 'usr_a',
+        username: 'alice',
+        name: 'Alice',
+        email: 'alice@example.com',
+        role: 'user',
+        passwordHash: 'scrypt$x',
+        createdAt: T0,
+      };
+
+      it('creates, finds, lists, updates and deletes users', async () => {
+        await s.createUser(alice);
+        await s.createUser({ ...alice, id: 'usr_b', username: 'bob', role: 'admin' });
+        assert.deepEqual(await s.findUserById('usr_a'), alice);
+        assert.deepEqual(await s.findUserByUsername('alice'), alice);
+        assert.equal(await s.findUserByUsername('carol'), undefined);
+        assert.deepEqual(
+          (await s.listUsers()).map((u) => u.username),
+          ['alice', 'bob'],
+        );
+        assert.equal(await s.updateUser('usr_a', { role: 'admin', passwordHash: 'scrypt$y' }), true);
+        assert.deepEqual(await s.findUserById('usr_a'), {
+          ...alice,
+          role: 'admin',
+          passwordHash: 'scrypt$y',
+        });
+        assert.equal(await s.updateUser('usr_zzz', { name: 'x' }), false);
+        assert.equal(await s.deleteUser('usr_a'), true);
+        assert.equal(await s.deleteUser('usr_a'), false);
+        assert.equal(await s.findUserById('usr_a'), undefined);
+      });
+
+      it('rejects a duplicate username or id with DuplicateError', async () => {
+        await s.createUser(alice);
+        await assert.rejects(s.createUser({ ...alice, id: 'usr_other' }), (e: unknown) => {
+          assert.ok(e instanceof DuplicateError);
+          assert.equal(e.field, 'username');
+          return true;
+        });
+        await assert.rejects(s.createUser({ ...alice, username: 'other' }), DuplicateError);
+      });
+    });
+
+    describe('KeyStore', () => {
+      const key = (kid: string, createdAt: number): SigningKeyRecord => ({
+        kid,
+        privateJwk: { kty: 'EC', crv: 'P-256', kid, x: 'x', y: 'y', d: 'd' },
+        createdAt,
+        rotatedAt: undefined,
+      });
+
+      it('rotation keeps the old key with rotatedAt set and lists the active key first', async () => {
+        await s.addKey(key('k1', T0));
+        assert.deepEqual(await s.listKeys(), [key('k1', T0)]);
+        await s.rotateKeys(key('k2', T0 + 5), T0 + 5);
+        const keys = await s.listKeys();
+        assert.deepEqual(
+          keys.map((k) => [k.kid, k.rotatedAt]),
+          [
+            ['k2', undefined],
+            ['k1', T0 + 5],
+          ],
+        );
+        assert.deepEqual(keys[1]?.privateJwk, key('k1', T0).privateJwk);
+        await s.rotateKeys(key('k3', T0 + 10), T0 + 10);
+        assert.deepEqual(
+          (await s.listKeys()).map((k) => [k.kid, k.rotatedAt]),
+          [
+            ['k3', undefined],
+            ['k2', T0 + 10],
+            ['k1', T0 + 5],
+          ],
+        );
+        assert.equal(await s.pruneKeys(T0 + 6), 1);
+        assert.deepEqual(
+          (await s.listKeys()).map((k) => k.kid),
+          ['k3', 'k2'],
+        );
+      });
+
+      it('a failed rotation changes nothing (duplicate kid)', async () => {
+        await s.addKey(key('k1', T0));
+        await assert.rejects(s.rotateKeys(key('k1', T0 + 1), T0 + 1), DuplicateError);
+        assert.deepEqual(await s.listKeys(), [key('k1', T0)]);
+      });
+    });
+
+    describe('RateLimitStore', () => {
+      it('counts hits inside a fixed window and starts over in the next', async () => {
+        assert.equal(await s.peek('login:u:alice', 900), 0);
+        for (let i = 1; i <= 5; i++) assert.equal(await s.hit('login:u:alice', 900), i);
+        assert.equal(await s.peek('login:u:alice', 900), 5);
+        assert.equal(await s.hit('login:ip:1.2.3.4', 900), 1, 'keys are independent');
+        clock.advance(899_999);
+        assert.equal(await s.hit('login:u:alice', 900), 6);
+        clock.advance(1);
+        assert.equal(await s.peek('login:u:alice', 900), 0, 'new window');
+        assert.equal(await s.hit('login:u:alice', 900), 1);
+      });
+
+      it('reset clears a key; concurrent hits each get a distinct count', async () => {
+        await s.hit('k', 60);
+        await s.reset('k');
+        assert.equal(await s.peek('k', 60), 0);
+        const counts = await Promise.all(Array.from({ length: 20 }, () => s.hit('k', 60)));
+        assert.deepEqual(
+          [...counts].sort((a, b) => a - b),
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
+      });
+
+      it('sweep drops windows that have ended', async () => {
+        await s.hit('a', 60);
+        await s.hit('b', 3600);
+        clock.advance(60_000);
+        assert.equal(await s.sweep(), 1);
+        assert.equal(await s.peek('b', 3600), 1);
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('ping answers while open', async () => {
+        await s.ping();
+      });
+    });
+  });
+}

@@ -1,0 +1,104 @@
+/** The SQLite backend: the shared storage contract, plus what only a file database can show. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { SchemaVersionError } from '../../src/storage/errors.ts';
+import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
+import { MIGRATIONS, migrate, schemaVersion } from '../../src/storage/sqlite/migrations.ts';
+import { runStorageContract } from '../contract/storage.contract.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'sekisho-sqlite-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+
+runStorageContract('sqlite :memory:', ({ now }) => openSqliteStorage({ path: ':memory:', now }));
+runStorageContract('sqlite file (WAL)', ({ now }) =>
+  openSqliteStorage({ dataDir: join(root, `c${n++}`), now }),
+);
+
+describe('SQLite storage specifics', () => {
+  it('creates the data dir (0700) and sekisho.db (0600) in WAL mode', async () => {
+    const dir = join(root, 'fresh', 'nested');
+    const s = openSqliteStorage({ dataDir: dir });
+    try {
+      assert.equal(s.file, join(dir, 'sekisho.db'));
+      assert.equal(statSync(dir).mode & 0o777, 0o700);
+      assert.equal(statSync(s.file).mode & 0o777, 0o600);
+      assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(s.db.pragma('foreign_keys', { simple: true }), 1);
+      assert.equal(s.db.pragma('busy_timeout', { simple: true }), 5000);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('data survives close and reopen; migrations are idempotent across reopen', async () => {
+    const dir = join(root, 'reopen');
+    const first = openSqliteStorage({ dataDir: dir });
+    assert.equal(schemaVersion(first.db), MIGRATIONS.length);
+    await first.upsert('Client', 'c1', { client_id: 'c1', client_name: 'Kept' }, undefined);
+    await first.createUser({
+      id: 'usr_1',
+      username: 'kept',
+      name: 'Kept',
+      email: 'k@example.com',
+      role: 'user',
+      passwordHash: 'scrypt$z',
+      createdAt: 1,
+    });
+    await first.addKey({ kid: 'k1', privateJwk: { kty: 'EC' }, createdAt: 1, rotatedAt: undefined });
+    await first.close();
+    await first.close(); // idempotent
+
+    const second = openSqliteStorage({ dataDir: dir });
+    try {
+      assert.deepEqual(await second.find('Client', 'c1'), { client_id: 'c1', client_name: 'Kept' });
+      assert.equal((await second.findUserByUsername('kept'))?.id, 'usr_1');
+      assert.deepEqual(
+        (await second.listKeys()).map((k) => k.kid),
+        ['k1'],
+      );
+      const rows = second.db.prepare('SELECT version FROM schema_migrations').all();
+      assert.equal(rows.length, MIGRATIONS.length, 'each migration recorded once');
+      assert.deepEqual(migrate(second.db), [], 'nothing left to apply');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses a database written by a newer schema', async () => {
+    const dir = join(root, 'future');
+    const s = openSqliteStorage({ dataDir: dir });
+    s.db
+      .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, ?, 0)')
+      .run('future');
+    await s.close();
+    assert.throws(() => openSqliteStorage({ dataDir: dir }), SchemaVersionError);
+  });
+
+  it('two connections on one file: consume-once holds across processes-worth of handles', async () => {
+    const dir = join(root, 'shared');
+    const a = openSqliteStorage({ dataDir: dir });
+    const b = openSqliteStorage({ dataDir: dir });
+    try {
+      await a.upsert('RefreshToken', 'rt', { grantId: 'g' }, 600);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).consume('RefreshToken', 'rt')),
+      );
+      assert.equal(results.filter(Boolean).length, 1);
+      assert.equal(typeof (await b.find('RefreshToken', 'rt'))?.consumed, 'number');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('ping fails once closed', async () => {
+    const s = openSqliteStorage({ path: ':memory:' });
+    await s.ping();
+    await s.close();
+    await assert.rejects(s.ping());
+  });
+});
