@@ -12,6 +12,8 @@ import { registerConformanceFixture } from './mcp/fixtures/conformance.ts';
 import { createServerFactory } from './mcp/server-factory.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { openSqliteStorage } from './storage/sqlite/index.ts';
+import type { Storage } from './storage/types.ts';
 import { ANONYMOUS } from './tools/access.ts';
 import { createToolRegistry } from './tools/registry.ts';
 import { unavailableServices } from './tools/unavailable-services.ts';
@@ -22,14 +24,26 @@ export interface Sekisho {
   /** The base URL actually served (follows the bound port when PORT=0). */
   readonly url: string;
   readonly server: Server;
+  /** The persistence every part shares (SQLite under config.dataDir unless injected). */
+  readonly storage: Storage;
   /** Stop accepting, let in-flight requests finish (up to the grace period), release resources. */
   close(): Promise<void>;
 }
 
-export async function startSekisho(initial: Config, opts: { logger?: Logger } = {}): Promise<Sekisho> {
+export async function startSekisho(
+  initial: Config,
+  opts: { logger?: Logger; storage?: Storage } = {},
+): Promise<Sekisho> {
   const logger = opts.logger ?? createLogger(initial.logLevel);
+  // Open (and migrate) storage before listening: a bad database must stop start-up, not serve 503s.
+  const storage = opts.storage ?? openSqliteStorage({ dataDir: initial.dataDir, logger });
   const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 60_000, headersTimeout: 20_000 });
-  await listen(server, initial.port, initial.host);
+  try {
+    await listen(server, initial.port, initial.host);
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
   const config = withBoundPort(initial, (server.address() as AddressInfo).port);
 
   let draining = false;
@@ -43,8 +57,16 @@ export async function startSekisho(initial: Config, opts: { logger?: Logger } = 
   });
   const mcp = createMcpEndpoint(factory, { maxBodyBytes: config.maxBodyBytes, logger });
   const metrics = createMetrics();
-  const app = createApp({ config, logger, mcp, metrics, readiness: [], isDraining: () => draining });
+  const app = createApp({
+    config,
+    logger,
+    mcp,
+    metrics,
+    readiness: [{ name: 'storage', check: () => storage.ping() }],
+    isDraining: () => draining,
+  });
   server.on('request', app);
+  const stopSweeping = startSweeper(storage, config.sweepIntervalSeconds, logger);
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -52,10 +74,12 @@ export async function startSekisho(initial: Config, opts: { logger?: Logger } = 
       draining = true;
       await drain(server, config.shutdownGraceMs);
       await mcp.close();
+      stopSweeping();
+      await storage.close();
     })();
     return closing;
   };
-  return { config, logger, url: config.baseUrl, server, close };
+  return { config, logger, url: config.baseUrl, server, storage, close };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -79,4 +103,19 @@ function drain(server: Server, graceMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/** Deletes expired rows every `intervalSeconds` (unref'd: it never keeps the process alive). */
+function startSweeper(storage: Storage, intervalSeconds: number, logger: Logger): () => void {
+  if (intervalSeconds <= 0) return () => {};
+  const timer = setInterval(() => {
+    storage.sweep().then(
+      (removed) => {
+        if (removed > 0) logger.debug({ removed }, 'storage sweep');
+      },
+      (err: unknown) => logger.warn({ err }, 'storage sweep failed'),
+    );
+  }, intervalSeconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
 }

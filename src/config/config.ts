@@ -14,6 +14,8 @@ export interface Config {
   readonly anonymous: boolean;
   readonly maxBodyBytes: number;
   readonly shutdownGraceMs: number;
+  /** Seconds between sweeps of expired storage rows; 0 = never. */
+  readonly sweepIntervalSeconds: number;
   readonly profile: 'default' | 'conformance';
   /** Bearer token that unlocks /metrics; /metrics does not exist without it. */
   readonly metricsToken: string | undefined;

@@ -47,6 +47,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     anonymous: raw.SEKISHO_ANONYMOUS ?? demo,
     maxBodyBytes: raw.SEKISHO_MAX_BODY_BYTES,
     shutdownGraceMs: raw.SEKISHO_SHUTDOWN_GRACE_MS,
+    sweepIntervalSeconds: raw.SEKISHO_SWEEP_INTERVAL_SECONDS,
     profile: raw.SEKISHO_PROFILE,
     metricsToken: raw.SEKISHO_METRICS_TOKEN,
   });

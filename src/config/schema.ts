@@ -67,6 +67,15 @@ export const envSchema = z.object({
     .min(16, 'must be at least 16 characters')
     .optional()
     .describe('Enables GET /metrics (Prometheus), readable only with `Authorization: Bearer <this token>`.'),
+  SEKISHO_SWEEP_INTERVAL_SECONDS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 (off) or more')
+    .max(86_400, 'must be at most 86400')
+    .default(300)
+    .describe(
+      'How often expired tokens, sessions and rate-limit windows are deleted (0 turns sweeping off).',
+    ),
   SEKISHO_CONFIG_FILE: z.string().optional().describe('Optional JSON file with any of these keys.'),
   SEKISHO_PROFILE: z
     .enum(['default', 'conformance'])
