@@ -1,0 +1,50 @@
+/**
+ * The resource-server half of Sekisho, assembled: the RFC 9728 metadata routes, the /mcp bearer gate,
+ * and the two functions the MCP server factory needs to learn who is calling. `server.ts` wires it
+ * between the authorization server (keys, storage) and the MCP endpoint.
+ */
+import type { McpRequestContext } from '@modelcontextprotocol/server';
+import type { RequestHandler } from 'express';
+import { type Config, mcpResourceUrl } from '../config/config.ts';
+import type { Logger } from '../observability/logger.ts';
+import { ANONYMOUS, type Caller } from '../tools/access.ts';
+import type { ToolRegistry } from '../tools/registry.ts';
+import { type CallerLookups, callerFromAuthInfo, toolCallsFromAuthInfo } from './caller.ts';
+import { createMcpGate } from './gate.ts';
+import { protectedResourceMetadataRoutes } from './metadata.ts';
+import { createTokenVerifier, type KeySource, type TokenVerifier } from './verify-token.ts';
+
+export interface ResourceServerDeps extends CallerLookups {
+  readonly config: Pick<Config, 'baseUrl' | 'anonymous'>;
+  readonly registry: ToolRegistry;
+  /** The authorization server's public signing keys (JWKS), re-read on an unknown `kid`. */
+  readonly keys: KeySource;
+  readonly logger: Logger;
+  /** Override verifier tuning (tests). */
+  readonly verifier?: TokenVerifier;
+}
+
+export interface ResourceServer {
+  readonly metadataRoutes: RequestHandler;
+  readonly gate: RequestHandler;
+  readonly verifier: TokenVerifier;
+  readonly callerOf: (ctx: McpRequestContext) => Caller;
+  readonly calledTools: (ctx: McpRequestContext) => readonly string[];
+}
+
+export function createResourceServer(deps: ResourceServerDeps): ResourceServer {
+  const verifier =
+    deps.verifier ??
+    createTokenVerifier({
+      issuer: deps.config.baseUrl,
+      audience: mcpResourceUrl(deps.config),
+      keys: deps.keys,
+    });
+  return {
+    verifier,
+    metadataRoutes: protectedResourceMetadataRoutes(deps.config, deps.registry.basicScopes),
+    gate: createMcpGate({ ...deps, verifier }),
+    callerOf: (ctx) => callerFromAuthInfo(ctx.authInfo) ?? ANONYMOUS,
+    calledTools: (ctx) => toolCallsFromAuthInfo(ctx.authInfo),
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * Access-token verification for /mcp (OAuth 2.1 §5.2, RFC 9068 JWT access tokens, RFC 8707 audience).
+ *
+ * Our own authorization server signs the tokens, in the same process, so verification is local:
+ *  - JWS signature with the AS's published keys, re-read when a token names an unknown `kid`
+ *    (key rotation by `sekisho keys rotate` or another instance), throttled so garbage `kid`s cannot
+ *    turn into a storm of key reloads;
+ *  - algorithm allow-list: ES256 only. `none`, HS256 (e.g. signed with our public key as the HMAC
+ *    secret — the classic RS/HS confusion) and every other algorithm are refused before any key is used;
+ *  - header `typ` = `at+jwt` (RFC 9068 §2.1, §4: reject other JWTs such as ID tokens);
+ *  - `iss` = our issuer exactly; `aud` contains the canonical MCP URL (RFC 8707, MCP: MUST);
+ *  - `exp` / `nbf` with a small clock skew; `sub`, `client_id`, `scope`, `gid` present.
+ *
+ * Verdicts are cached by token digest until the token expires (token-cache.ts); revocation is not
+ * this module's business — the gate checks the grant on every request.
+ */
+import {
+  createLocalJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  jwtVerify,
+} from 'jose';
+import { createTokenCache } from './token-cache.ts';
+
+/** Returns the authorization server's current public signing keys. */
+export type KeySource = () => Promise<JSONWebKeySet> | JSONWebKeySet;
+
+export interface VerifiedAccessToken {
+  readonly subject: string;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly grantId: string;
+  /** Seconds since the epoch. */
+  readonly expiresAt: number;
+  readonly issuedAt: number | undefined;
+}
+
+/** The token is not acceptable. `message` is safe to send to the client as `error_description`. */
+export class TokenRejectedError extends Error {
+  override readonly name = 'TokenRejectedError';
+}
+
+export interface TokenVerifierOptions {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly keys: KeySource;
+  /** Seconds of clock skew tolerated on exp/nbf/iat. Default 30. */
+  readonly clockToleranceSeconds?: number;
+  /** Verified tokens kept in memory. Default 10 000; 0 disables the cache. */
+  readonly cacheSize?: number;
+  /** Minimum time between key reloads caused by an unknown `kid`. Default 5 000 ms. */
+  readonly keyRefreshMinIntervalMs?: number;
+  readonly now?: () => number;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<VerifiedAccessToken>;
+  /** Forget a cached verdict (after its grant was found revoked). */
+  forget(token: string): void;
+  readonly stats: { hits: number; misses: number; keyReloads: number };
+}
+
+export const ACCESS_TOKEN_ALGORITHMS = ['ES256'] as const;
+const REQUIRED_CLAIMS = ['sub', 'client_id', 'scope', 'gid', 'exp', 'iss', 'aud'];
+/** RFC 6750 §2.1 b64token — anything else in the header is malformed before we even parse it. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const MAX_TOKEN_LENGTH = 8192;
+
+export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
+  const tolerance = opts.clockToleranceSeconds ?? 30;
+  const minReload = opts.keyRefreshMinIntervalMs ?? 5_000;
+  const now = opts.now ?? Date.now;
+  const cache = createTokenCache<VerifiedAccessToken>(opts.cacheSize ?? 10_000);
+  const stats = { hits: 0, misses: 0, keyReloads: 0 };
+
+  let jwks: ReturnType<typeof createLocalJWKSet> | undefined;
+  let loadedAt = 0;
+  let loading: Promise<void> | undefined;
+  const reload = () => {
+    loading ??= (async () => {
+      try {
+        const set = await opts.keys();
+        jwks = createLocalJWKSet({ keys: set.keys.filter((k) => !('d' in k)) });
+        loadedAt = now();
+        stats.keyReloads++;
+      } finally {
+        loading = undefined;
+      }
+    })();
+    return loading;
+  };
+
+  const getKey = async (header: JWTHeaderParameters) => {
+    if (!jwks) await reload();
+    try {
+      return await jwks!(header);
+    } catch (error) {
+      // An unknown kid may be a key the AS rotated in after we loaded the set: reload once, throttled.
+      if (!(error instanceof errors.JWKSNoMatchingKey) || now() - loadedAt < minReload) throw error;
+      await reload();
+      return jwks!(header);
+    }
+  };
+
+  return {
+    stats,
+    forget: (token) => cache.delete(token),
+    async verify(token) {
+      if (token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token)) {
+        throw new TokenRejectedError('The access token is malformed.');
+      }
+      const nowSeconds = Math.floor(now() / 1000);
+      const cached = cache.get(token, nowSeconds);
+      if (cached) {
+        stats.hits++;
+        return cached;
+      }
+      stats.misses++;
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, getKey, {
+          algorithms: [...ACCESS_TOKEN_ALGORITHMS],
+          typ: 'at+jwt',
+          issuer: opts.issuer,
+          audience: opts.audience,
+          clockTolerance: tolerance,
+          requiredClaims: REQUIRED_CLAIMS,
+          currentDate: new Date(now()),
+        }));
+      } catch (error) {
+        throw new TokenRejectedError(describe(error));
+      }
+      const verified = toVerified(payload);
+      cache.set(token, verified);
+      return verified;
+    },
+  };
+}
+
+function toVerified(payload: JWTPayload): VerifiedAccessToken {
+  const { sub, client_id: clientId, scope, gid, exp, iat } = payload;
+  if (typeof sub !== 'string' || sub === '') throw new TokenRejectedError('The access token has no subject.');
+  if (typeof clientId !== 'string' || clientId === '')
+    throw new TokenRejectedError('The access token has no client_id.');
+  if (typeof scope !== 'string') throw new TokenRejectedError('The access token has no scope.');
+  if (typeof gid !== 'string' || gid === '') throw new TokenRejectedError('The access token has no grant.');
+  if (typeof exp !== 'number') throw new TokenRejectedError('The access token has no expiry.');
+  return Object.freeze({
+    subject: sub,
+    clientId,
+    scopes: Object.freeze(scope.split(' ').filter(Boolean)),
+    grantId: gid,
+    expiresAt: exp,
+    issuedAt: typeof iat === 'number' ? iat : undefined,
+  });
+}
+
+/** A short, safe reason for `error_description` — no token content, no key material. */
+function describe(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'The access token has expired.';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'aud':
+        return 'The access token was not issued for this resource.';
+      case 'iss':
+        return 'The access token was issued by another authorization server.';
+      case 'nbf':
+        return 'The access token is not valid yet.';
+      case 'typ':
+        return 'The token is not an access token (typ must be at+jwt).';
+      default:
+        return `The access token is missing or has an invalid ${error.claim} claim.`;
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported)
+    return 'The access token uses an algorithm this server does not accept.';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'The access token signature is invalid.';
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
+    return 'The access token was signed with an unknown key.';
+  return 'The access token is invalid.';
+}
