@@ -16,6 +16,18 @@ export function signedIn(scopes: readonly string[], role?: Role): Access {
   return role === undefined ? { kind: 'user', scopes } : { kind: 'user', scopes, role };
 }
 
+/**
+ * Both requirements at once: the union of their scopes and the stricter role. A call's requirement
+ * is the tool's `access` tightened by its `accessFor(args)`, so a challenge names every scope the
+ * operation needs (MCP authorization: all required scopes in a single challenge).
+ */
+export function combineAccess(base: Access, extra: Access | undefined): Access {
+  if (extra === undefined || extra.kind === 'public') return base;
+  if (base.kind === 'public') return extra;
+  const scopes = [...new Set([...base.scopes, ...extra.scopes])];
+  return signedIn(scopes, extra.role ?? base.role);
+}
+
 /** The identity behind one MCP request, derived from its verified access token (or its absence). */
 export type Caller =
   | { readonly kind: 'anonymous' }

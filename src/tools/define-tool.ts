@@ -6,7 +6,7 @@
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { Config } from '../config/config.ts';
-import type { Access, Caller } from './access.ts';
+import { type Access, type Caller, combineAccess } from './access.ts';
 import type { ToolServices } from './services.ts';
 
 export interface ToolContext {
@@ -41,6 +41,15 @@ export function defineTool<Input extends z.ZodObject>(
   definition: ToolDefinition<Input>,
 ): ToolDefinition<Input> {
   return definition;
+}
+
+/**
+ * What one call needs: the tool's `access`, tightened by `accessFor` for these arguments. `args` must
+ * already satisfy the tool's input schema (the HTTP gate parses them first; the SDK validates them
+ * before the handler runs).
+ */
+export function accessForCall(tool: AnyTool, args: unknown): Access {
+  return combineAccess(tool.access, tool.accessFor?.(args));
 }
 
 /** A text result, with the same data as structured content when given. */
