@@ -8,7 +8,7 @@ import type { Config } from './config/config.ts';
 import { withBoundPort } from './config/load.ts';
 import { createApp } from './http/app.ts';
 import { createMcpEndpoint } from './mcp/endpoint.ts';
-import { registerConformanceFixture } from './mcp/fixtures/conformance.ts';
+import { createConformanceFixture } from './mcp/fixtures/conformance.ts';
 import { createServerFactory } from './mcp/server-factory.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -48,14 +48,16 @@ export async function startSekisho(
 
   let draining = false;
   const registry = createToolRegistry(config);
+  const fixture = config.profile === 'conformance' ? createConformanceFixture() : undefined;
   const factory = createServerFactory({
     config,
     registry,
     services: unavailableServices,
     callerOf: () => ANONYMOUS,
-    extend: config.profile === 'conformance' ? registerConformanceFixture : undefined,
+    extend: fixture,
   });
   const mcp = createMcpEndpoint(factory, { maxBodyBytes: config.maxBodyBytes, logger });
+  fixture?.attachNotifier(mcp.handler.notify);
   const metrics = createMetrics();
   const app = createApp({
     config,

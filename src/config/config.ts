@@ -17,6 +17,15 @@ export interface Config {
   /** Seconds between sweeps of expired storage rows; 0 = never. */
   readonly sweepIntervalSeconds: number;
   readonly profile: 'default' | 'conformance';
+  /** Authorization server lifetimes and limits (docs/authorization-server.md explains each default). */
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly grantTtlSeconds: number;
+  readonly refreshReuseGraceSeconds: number;
+  readonly clientIdleTtlSeconds: number;
+  readonly registrationsPerHour: number;
+  /** Development only: CIMD hosts exempt from the private-address rule (loopback ones over http). */
+  readonly cimdAllowHosts: readonly string[];
   /** Bearer token that unlocks /metrics; /metrics does not exist without it. */
   readonly metricsToken: string | undefined;
 }

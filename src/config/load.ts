@@ -50,6 +50,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepIntervalSeconds: raw.SEKISHO_SWEEP_INTERVAL_SECONDS,
     profile: raw.SEKISHO_PROFILE,
     metricsToken: raw.SEKISHO_METRICS_TOKEN,
+    accessTokenTtlSeconds: raw.SEKISHO_ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: raw.SEKISHO_REFRESH_TOKEN_TTL_SECONDS,
+    grantTtlSeconds: raw.SEKISHO_GRANT_TTL_SECONDS,
+    refreshReuseGraceSeconds: raw.SEKISHO_REFRESH_REUSE_GRACE_SECONDS,
+    clientIdleTtlSeconds: raw.SEKISHO_CLIENT_IDLE_TTL_SECONDS,
+    registrationsPerHour: raw.SEKISHO_REGISTRATIONS_PER_HOUR,
+    cimdAllowHosts: Object.freeze((raw.SEKISHO_CIMD_ALLOW_HOSTS ?? []).map((h) => h.toLowerCase())),
   });
 }
 

@@ -23,6 +23,14 @@ const list = z.string().transform((v) =>
     .filter(Boolean),
 );
 
+/** A whole number of seconds within [min, max]. */
+const seconds = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
   error: 'must be one of fatal, error, warn, info, debug, trace, silent',
 });
@@ -75,6 +83,35 @@ export const envSchema = z.object({
     .default(300)
     .describe(
       'How often expired tokens, sessions and rate-limit windows are deleted (0 turns sweeping off).',
+    ),
+  SEKISHO_ACCESS_TOKEN_TTL_SECONDS: seconds(60, 86_400)
+    .default(600)
+    .describe('Lifetime of access tokens (JWT, audience /mcp). Short: clients refresh silently.'),
+  SEKISHO_REFRESH_TOKEN_TTL_SECONDS: seconds(300, 31_536_000)
+    .default(2_592_000)
+    .describe('Idle lifetime of a refresh token; every refresh rotates it and starts a new period.'),
+  SEKISHO_GRANT_TTL_SECONDS: seconds(300, 31_536_000)
+    .default(7_776_000)
+    .describe('Absolute lifetime of an authorization (grant); after it the user signs in again.'),
+  SEKISHO_REFRESH_REUSE_GRACE_SECONDS: seconds(0, 60)
+    .default(5)
+    .describe(
+      'A used refresh token presented again within this window is refused without revoking the grant (honest retries); later, reuse revokes the grant.',
+    ),
+  SEKISHO_CLIENT_IDLE_TTL_SECONDS: seconds(3_600, 31_536_000)
+    .default(2_592_000)
+    .describe('Dynamically registered clients unused for this long are deleted.'),
+  SEKISHO_REGISTRATIONS_PER_HOUR: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(100_000)
+    .default(30)
+    .describe('Dynamic client registrations accepted per client IP per hour (more → 429).'),
+  SEKISHO_CIMD_ALLOW_HOSTS: list
+    .optional()
+    .describe(
+      'Development only: host[:port] values whose client ID metadata documents may be fetched although they resolve to private or loopback addresses (loopback ones over http).',
     ),
   SEKISHO_CONFIG_FILE: z.string().optional().describe('Optional JSON file with any of these keys.'),
   SEKISHO_PROFILE: z

@@ -3,7 +3,12 @@
  * and transports are never shared between principals — CVE-2026-25536), so this function is on the
  * hot path: everything that can be computed once (registry, schemas) is computed by the caller.
  */
-import { type McpRequestContext, McpServer, type McpServerFactory } from '@modelcontextprotocol/server';
+import {
+  type McpRequestContext,
+  McpServer,
+  type McpServerFactory,
+  type ServerOptions,
+} from '@modelcontextprotocol/server';
 import type { Config } from '../config/config.ts';
 import { type Caller, decideAccess } from '../tools/access.ts';
 import { type AnyTool, toolError } from '../tools/define-tool.ts';
@@ -18,22 +23,33 @@ export interface ServerFactoryDeps {
   readonly services: ToolServices;
   /** Maps the verified token (if any) to the caller; anonymous when there is none. */
   readonly callerOf: (ctx: McpRequestContext) => Caller;
-  /** Extra registrations for test profiles (the conformance fixture). */
-  readonly extend?: (server: McpServer, ctx: McpRequestContext) => void;
+  /** Extra surface for test profiles (the conformance fixture); absent in the default profile. */
+  readonly extend?: FactoryExtension;
+}
+
+/**
+ * A test-profile add-on: extra server options (capabilities merged over the defaults, the
+ * multi-round-trip `requestState` hook) and the registrations made on every per-request instance.
+ */
+export interface FactoryExtension {
+  readonly options?: Pick<ServerOptions, 'capabilities' | 'requestState'>;
+  register(server: McpServer, ctx: McpRequestContext): void;
 }
 
 export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
   const { config, registry, services } = deps;
   return (ctx) => {
     const caller = deps.callerOf(ctx);
+    const extra = deps.extend?.options;
     const server = new McpServer(SERVER_INFO, {
-      capabilities: { tools: {} },
+      ...extra,
+      capabilities: { tools: {}, ...extra?.capabilities },
       instructions: INSTRUCTIONS,
       // tools/list depends on who is asking: never cacheable across authorization contexts.
       cacheHints: { 'tools/list': { ttlMs: 0, cacheScope: 'private' } },
     });
     for (const tool of registry.visibleTo(caller)) registerTool(server, tool, caller, config, services);
-    deps.extend?.(server, ctx);
+    deps.extend?.register(server, ctx);
     return server;
   };
 }
