@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { mcpResourceUrl } from '../../config/config.ts';
+import { oauthEndpoints } from '../../oauth/routes.ts';
+import { resourceMetadataUrl } from '../../resource/metadata.ts';
 import { signedIn } from '../access.ts';
 import { defineTool, textResult } from '../define-tool.ts';
 import { ALL_SCOPES, SCOPES } from '../scopes.ts';
@@ -13,18 +15,10 @@ export const oauthInfo = defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   access: signedIn([SCOPES.tools.name]),
   run(_args, { config, caller }) {
-    const base = config.baseUrl;
+    const { account: _account, openidConfiguration: _oidc, ...oauth } = oauthEndpoints(config.baseUrl);
     const endpoints = {
-      issuer: base,
-      authorization: `${base}/oauth/auth`,
-      token: `${base}/oauth/token`,
-      registration: `${base}/oauth/reg`,
-      revocation: `${base}/oauth/token/revocation`,
-      introspection: `${base}/oauth/token/introspection`,
-      userinfo: `${base}/oauth/me`,
-      jwks: `${base}/oauth/jwks`,
-      authorizationServerMetadata: `${base}/.well-known/oauth-authorization-server`,
-      protectedResourceMetadata: `${base}/.well-known/oauth-protected-resource/mcp`,
+      ...oauth,
+      protectedResourceMetadata: resourceMetadataUrl(config),
       resource: mcpResourceUrl(config),
     };
     const scopes = ALL_SCOPES.map((s) => `• ${s.name} — ${s.description.en}`).join('\n');

@@ -1,0 +1,70 @@
+/**
+ * Where the authorization server lives. oidc-provider serves the protocol endpoints under one
+ * prefix; our own pages (interactions, account) and both discovery documents sit beside it. Every
+ * other module (the `oauth_info` tool, tests, docs) takes paths from here instead of spelling them.
+ */
+
+/** Protocol endpoints, relative to the issuer (oidc-provider `routes`). */
+export const OAUTH_ROUTES = Object.freeze({
+  authorization: '/oauth/auth',
+  token: '/oauth/token',
+  registration: '/oauth/reg',
+  revocation: '/oauth/token/revocation',
+  introspection: '/oauth/token/introspection',
+  jwks: '/oauth/jwks',
+  userinfo: '/oauth/me',
+  end_session: '/oauth/session/end',
+  // oidc-provider requires these names even though the features behind them are off.
+  backchannel_authentication: '/oauth/backchannel',
+  code_verification: '/oauth/device',
+  device_authorization: '/oauth/device/auth',
+  pushed_authorization_request: '/oauth/par',
+  challenge: '/oauth/challenge',
+  credential: '/oauth/credential',
+});
+
+/** Everything oidc-provider answers starts with this (plus its discovery document). */
+export const OAUTH_PREFIX = '/oauth/';
+
+/** OpenID Connect Discovery 1.0 — oidc-provider's own document. */
+export const OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration';
+/** RFC 8414 — the same document, where MCP clients look first. */
+export const AUTHORIZATION_SERVER_METADATA_PATH = '/.well-known/oauth-authorization-server';
+
+/** Login and consent pages (oidc-provider `interactions.url`). */
+export const INTERACTION_PREFIX = '/interaction';
+/** The signed-in user's list of authorized apps. */
+export const ACCOUNT_PATH = '/account';
+/** The one stylesheet every page links (no inline styles: CSP style-src 'self'). */
+export const STYLESHEET_PATH = '/static/sekisho.css';
+
+export interface OAuthEndpoints {
+  readonly issuer: string;
+  readonly authorization: string;
+  readonly token: string;
+  readonly registration: string;
+  readonly revocation: string;
+  readonly introspection: string;
+  readonly userinfo: string;
+  readonly jwks: string;
+  readonly authorizationServerMetadata: string;
+  readonly openidConfiguration: string;
+  readonly account: string;
+}
+
+/** Absolute endpoint URLs for an issuer (the configured base URL, no trailing slash). */
+export function oauthEndpoints(issuer: string): OAuthEndpoints {
+  return Object.freeze({
+    issuer,
+    authorization: `${issuer}${OAUTH_ROUTES.authorization}`,
+    token: `${issuer}${OAUTH_ROUTES.token}`,
+    registration: `${issuer}${OAUTH_ROUTES.registration}`,
+    revocation: `${issuer}${OAUTH_ROUTES.revocation}`,
+    introspection: `${issuer}${OAUTH_ROUTES.introspection}`,
+    userinfo: `${issuer}${OAUTH_ROUTES.userinfo}`,
+    jwks: `${issuer}${OAUTH_ROUTES.jwks}`,
+    authorizationServerMetadata: `${issuer}${AUTHORIZATION_SERVER_METADATA_PATH}`,
+    openidConfiguration: `${issuer}${OPENID_CONFIGURATION_PATH}`,
+    account: `${issuer}${ACCOUNT_PATH}`,
+  });
+}
