@@ -1,5 +1,6 @@
 /** The start-up banner, in the spirit of the seed's: where everything is and how to connect. */
 import { type Config, mcpResourceUrl } from './config/config.ts';
+import { DEMO_USERS } from './identity/demo.ts';
 
 export function banner(config: Config): string {
   const lines = [
@@ -14,6 +15,20 @@ export function banner(config: Config): string {
     '    npx @modelcontextprotocol/inspector',
     `    → Transport "Streamable HTTP", URL ${mcpResourceUrl(config)}, then Connect`,
     '',
+    ...demoUserLines(config),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The seed's "Test Users" block, printed only in demo mode and labelled so nobody mistakes it for real. */
+function demoUserLines(config: Config): string[] {
+  if (!config.demo) return [];
+  const width = Math.max(...DEMO_USERS.map((u) => `${u.username} / ${u.password}`.length));
+  return [
+    '  📝 Test users (demo only — never use in production):',
+    ...DEMO_USERS.map(
+      (u) => `     👤 ${`${u.username} / ${u.password}`.padEnd(width)}  (${u.name}, ${u.role})`,
+    ),
+    '',
+  ];
 }

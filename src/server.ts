@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/config.ts';
 import { withBoundPort } from './config/load.ts';
 import { createApp } from './http/app.ts';
+import { seedDemoUsers } from './identity/demo.ts';
+import { createIdentity, type Identity } from './identity/users.ts';
 import { createMcpEndpoint } from './mcp/endpoint.ts';
 import { createConformanceFixture } from './mcp/fixtures/conformance.ts';
 import { createServerFactory } from './mcp/server-factory.ts';
@@ -26,6 +28,8 @@ export interface Sekisho {
   readonly server: Server;
   /** The persistence every part shares (SQLite under config.dataDir unless injected). */
   readonly storage: Storage;
+  /** Local accounts (users, passwords, login throttling) on that storage. */
+  readonly identity: Identity;
   /** Stop accepting, let in-flight requests finish (up to the grace period), release resources. */
   close(): Promise<void>;
 }
@@ -37,6 +41,9 @@ export async function startSekisho(
   const logger = opts.logger ?? createLogger(initial.logLevel);
   // Open (and migrate) storage before listening: a bad database must stop start-up, not serve 503s.
   const storage = opts.storage ?? openSqliteStorage({ dataDir: initial.dataDir, logger });
+  const identity = createIdentity({ storage, logger });
+  // Demo mode only: the seed's three public test accounts. Outside it, operators add users (CLI).
+  if (initial.demo) await seedDemoUsers(identity);
   const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 60_000, headersTimeout: 20_000 });
   try {
     await listen(server, initial.port, initial.host);
@@ -81,7 +88,7 @@ export async function startSekisho(
     })();
     return closing;
   };
-  return { config, logger, url: config.baseUrl, server, storage, close };
+  return { config, logger, url: config.baseUrl, server, storage, identity, close };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { banner } from '../../src/banner.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { startSekisho } from '../../src/server.ts';
 
@@ -47,6 +48,37 @@ describe('storage in the composition root', () => {
     } finally {
       await sekisho.close();
     }
+  });
+
+  it('seeds the demo users only in demo mode, idempotently across restarts', async () => {
+    const env = { PORT: '0', HOST: '127.0.0.1', SEKISHO_LOG_LEVEL: 'silent' };
+    const plain = await startSekisho(loadConfig({ ...env, SEKISHO_DATA_DIR: join(root, 'plain') }));
+    try {
+      assert.deepEqual(await plain.identity.listUsers(), []);
+    } finally {
+      await plain.close();
+    }
+    const demoDir = join(root, 'demo');
+    for (let round = 0; round < 2; round++) {
+      const demo = await startSekisho(loadConfig({ ...env, SEKISHO_DATA_DIR: demoDir, SEKISHO_DEMO: '1' }));
+      try {
+        assert.deepEqual(
+          (await demo.identity.listUsers()).map((u) => [u.username, u.role]),
+          [
+            ['admin', 'admin'],
+            ['demo', 'user'],
+            ['inspector', 'admin'],
+          ],
+        );
+      } finally {
+        await demo.close();
+      }
+    }
+    assert.match(
+      banner(loadConfig({ SEKISHO_DEMO: '1' })),
+      /demo only — never use in production[\s\S]*inspector \/ inspector123/,
+    );
+    assert.doesNotMatch(banner(loadConfig({})), /inspector123/);
   });
 
   it('rejects a negative sweep interval as a config error', () => {
