@@ -21,6 +21,8 @@ export interface AppParts {
   readonly mcp: McpEndpoint;
   readonly readiness: readonly ReadinessCheck[];
   readonly isDraining: () => boolean;
+  /** RFC 9728 protected-resource metadata routes (/.well-known/oauth-protected-resource…). */
+  readonly resourceMetadata?: RequestHandler;
   /** Middleware that runs on /mcp before the MCP endpoint (the bearer gate). */
   readonly mcpGate?: readonly RequestHandler[];
   readonly metrics?: Metrics;
@@ -38,6 +40,8 @@ export function createApp(parts: AppParts): Express {
   if (parts.metrics && config.metricsToken) {
     app.get('/metrics', requireMetricsToken(config.metricsToken), parts.metrics.handler);
   }
+
+  if (parts.resourceMetadata) app.use(parts.resourceMetadata);
 
   const mcpJson = express.json({
     limit: config.maxBodyBytes,
