@@ -11,7 +11,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Config } from '../config/config.ts';
 import { type Caller, decideAccess } from '../tools/access.ts';
-import { type AnyTool, toolError } from '../tools/define-tool.ts';
+import { type AnyTool, accessForCall, toolError } from '../tools/define-tool.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { ToolServices } from '../tools/services.ts';
 
@@ -23,6 +23,12 @@ export interface ServerFactoryDeps {
   readonly services: ToolServices;
   /** Maps the verified token (if any) to the caller; anonymous when there is none. */
   readonly callerOf: (ctx: McpRequestContext) => Caller;
+  /**
+   * Names of the tools this request calls (the bearer gate reads them from the body). A tool the
+   * caller's role can never use is not listed for them; when they call it anyway it is registered for
+   * this one request so they get a clear tool error instead of the SDK's "tool not found".
+   */
+  readonly calledTools?: (ctx: McpRequestContext) => readonly string[];
   /** Extra surface for test profiles (the conformance fixture); absent in the default profile. */
   readonly extend?: FactoryExtension;
 }
@@ -48,7 +54,14 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
       // tools/list depends on who is asking: never cacheable across authorization contexts.
       cacheHints: { 'tools/list': { ttlMs: 0, cacheScope: 'private' } },
     });
-    for (const tool of registry.visibleTo(caller)) registerTool(server, tool, caller, config, services);
+    const visible = registry.visibleTo(caller);
+    for (const tool of visible) registerTool(server, tool, caller, config, services);
+    if (caller.kind === 'user') {
+      for (const name of new Set(deps.calledTools?.(ctx))) {
+        const hidden = registry.get(name);
+        if (hidden && !visible.includes(hidden)) registerTool(server, hidden, caller, config, services);
+      }
+    }
     deps.extend?.register(server, ctx);
     return server;
   };
@@ -73,8 +86,7 @@ function registerTool(
       annotations: tool.annotations,
     },
     async (args: unknown) => {
-      const required = tool.accessFor?.(args) ?? tool.access;
-      const decision = decideAccess(required, caller);
+      const decision = decideAccess(accessForCall(tool, args), caller);
       if (decision.kind === 'forbidden') return toolError(decision.reason);
       if (decision.kind !== 'ok') {
         // The HTTP gate answers 401/403 before this point; reaching here means it was bypassed.
