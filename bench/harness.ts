@@ -1,0 +1,154 @@
+/**
+ * One benchmark run: start every server under test in its own child process, warm each scenario,
+ * then run short rounds alternating between scenarios (so drift — thermal, noisy neighbours — hits
+ * every scenario alike) and quote medians. Memory and cold start are measured on fresh children
+ * afterwards. Every child is stopped in `finally`.
+ */
+import { type ServerChild, scriptPath, spawnServer, stopAll } from './lib/child.ts';
+import { type LoadResult, runLoad } from './lib/load.ts';
+import { type MachineFacts, machineFacts } from './lib/machine.ts';
+import { median } from './lib/stats.ts';
+import { type ColdStart, measureColdStart } from './measure/cold-start.ts';
+import { type MemoryResult, measureMemory } from './measure/memory.ts';
+import { type Scenario, type ServerKind, THROUGHPUT_SCENARIOS } from './scenarios.ts';
+
+export interface BenchOptions {
+  readonly rounds: number;
+  readonly durationSec: number;
+  readonly warmupSec: number;
+  readonly connections: number;
+  /** Scenario ids to run (default: all throughput scenarios). */
+  readonly only?: readonly string[];
+  /** Distinct tokens each authenticated throughput scenario rotates through. */
+  readonly tokensPerScenario: number;
+  readonly memory: { readonly distinctTokens: number } | false;
+  readonly coldStartRounds: number;
+  /** Extra node flags for the Sekisho child (e.g. --cpu-prof). */
+  readonly sekishoNodeArgs?: readonly string[];
+  readonly log?: (line: string) => void;
+}
+
+export interface ScenarioResult {
+  readonly id: string;
+  readonly label: string;
+  readonly rounds: readonly LoadResult[];
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly failures: number;
+}
+
+export interface BenchReport {
+  readonly machine: MachineFacts;
+  readonly options: Omit<BenchOptions, 'log' | 'only'>;
+  readonly loadGenerator: string;
+  readonly authenticated: boolean;
+  readonly notes: readonly string[];
+  readonly scenarios: readonly ScenarioResult[];
+  readonly memory?: MemoryResult;
+  readonly coldStart?: ColdStart;
+}
+
+const SERVER_SCRIPTS: Record<ServerKind, string> = {
+  echo: 'servers/echo.ts',
+  sdk: 'servers/sdk-recipe.ts',
+  sekisho: 'servers/sekisho.ts',
+};
+
+export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const log = opts.log ?? (() => {});
+  const scenarios = THROUGHPUT_SCENARIOS.filter((s) => !opts.only || opts.only.includes(s.id));
+  const kinds = [...new Set(scenarios.map((s) => s.server))];
+  const children = new Map<ServerKind, ServerChild>();
+  const notes: string[] = [];
+  const results = new Map<string, LoadResult[]>(scenarios.map((s) => [s.id, []]));
+  let authenticated = false;
+  try {
+    // Started together (start-up is not measured here); a failed start still stops the others.
+    const started = await Promise.allSettled(
+      kinds.map((kind) =>
+        spawnServer({
+          name: kind,
+          script: scriptPath(SERVER_SCRIPTS[kind]),
+          ...(kind === 'sekisho' && opts.sekishoNodeArgs && { nodeArgs: opts.sekishoNodeArgs }),
+        }).then((child) => children.set(kind, child)),
+      ),
+    );
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const sekisho = children.get('sekisho');
+    if (sekisho) {
+      authenticated = sekisho.info.authenticated === true;
+      if (!authenticated) notes.push(`Sekisho scenarios ran ANONYMOUSLY: ${String(sekisho.info.authNote)}`);
+    }
+
+    const ctx = { durationSec: opts.durationSec, connections: opts.connections };
+    const prepared = new Map<string, Awaited<ReturnType<Scenario['prepare']>>>();
+    for (const s of scenarios) {
+      const child = children.get(s.server)!;
+      const p = await s.prepare(child, { ...ctx, tokens: opts.tokensPerScenario });
+      await s.check(child, p);
+      prepared.set(s.id, p);
+      if (opts.warmupSec > 0) {
+        log(`warm-up ${s.id} (${opts.warmupSec}s)`);
+        await runLoad({ url: child.url, connections: opts.connections, durationSec: opts.warmupSec, ...p });
+      }
+    }
+
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const s of scenarios) {
+        const child = children.get(s.server)!;
+        const r = await runLoad({
+          url: child.url,
+          connections: opts.connections,
+          durationSec: opts.durationSec,
+          ...prepared.get(s.id)!,
+        });
+        results.get(s.id)!.push(r);
+        log(
+          `round ${round}/${opts.rounds} ${s.id.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms${r.non2xx + r.errors ? `  FAILURES ${r.non2xx + r.errors}` : ''}`,
+        );
+      }
+    }
+  } finally {
+    await stopAll([...children.values()]);
+  }
+
+  let memory: MemoryResult | undefined;
+  if (opts.memory) {
+    log(`memory: idle, then ${opts.memory.distinctTokens} distinct tokens`);
+    memory = await measureMemory({
+      distinctTokens: opts.memory.distinctTokens,
+      connections: opts.connections,
+    });
+  }
+  let coldStart: ColdStart | undefined;
+  if (opts.coldStartRounds > 0) {
+    log(`cold start ×${opts.coldStartRounds}`);
+    coldStart = await measureColdStart(opts.coldStartRounds);
+  }
+
+  const { log: _log, only: _only, ...options } = opts;
+  return {
+    machine: machineFacts(),
+    options,
+    loadGenerator: 'autocannon 8.0.0 (library, same host, loopback)',
+    authenticated,
+    notes,
+    scenarios: scenarios.map((s) => summarise(s, results.get(s.id)!)),
+    ...(memory && { memory }),
+    ...(coldStart && { coldStart }),
+  };
+}
+
+function summarise(s: Scenario, rounds: LoadResult[]): ScenarioResult {
+  return {
+    id: s.id,
+    label: s.label,
+    rounds,
+    rps: median(rounds.map((r) => r.rps)),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    failures: rounds.reduce((n, r) => n + r.non2xx + r.errors, 0),
+  };
+}

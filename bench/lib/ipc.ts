@@ -1,0 +1,76 @@
+/**
+ * The child side of the harness's IPC: a server script announces `ready` with its URL, then answers
+ * commands (`rss`, `exit`, and whatever the script registers, e.g. minting tokens). Commands are
+ * never timed — they prepare or inspect a run, outside the measured section.
+ */
+export interface ReadyMessage {
+  readonly type: 'ready';
+  readonly url: string;
+  readonly info?: Record<string, unknown>;
+}
+export interface ChildCommand {
+  readonly type: 'command';
+  readonly id: number;
+  readonly cmd: string;
+  readonly args?: unknown;
+}
+export type ChildReply =
+  | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly error: string };
+
+export type CommandHandler = (args: unknown) => unknown | Promise<unknown>;
+
+export interface MemoryReport {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+}
+
+function memory(): MemoryReport {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
+}
+
+/** Serve harness commands in a child; `exit` lets `--cpu-prof` flush its profile before exiting. */
+export function serveCommands(
+  url: string,
+  handlers: Record<string, CommandHandler> = {},
+  info?: Record<string, unknown>,
+  onExit?: () => Promise<void>,
+): void {
+  if (typeof process.send !== 'function') {
+    console.log(`listening on ${url} (no IPC channel: started outside the harness)`);
+    return;
+  }
+  const all: Record<string, CommandHandler> = {
+    rss: () => memory(),
+    gc: () => {
+      (globalThis as { gc?: () => void }).gc?.();
+      return memory();
+    },
+    ...handlers,
+  };
+  process.on('message', async (raw: unknown) => {
+    const msg = raw as ChildCommand;
+    if (msg?.type !== 'command') return;
+    if (msg.cmd === 'exit') {
+      await onExit?.().catch(() => {});
+      process.exit(0);
+    }
+    const reply = (r: ChildReply) => process.send?.(r);
+    const handler = all[msg.cmd];
+    if (!handler) {
+      reply({ type: 'reply', id: msg.id, ok: false, error: `unknown command ${msg.cmd}` });
+      return;
+    }
+    try {
+      reply({ type: 'reply', id: msg.id, ok: true, result: await handler(msg.args) });
+    } catch (error) {
+      reply({ type: 'reply', id: msg.id, ok: false, error: (error as Error).message });
+    }
+  });
+  // The harness going away (crash, kill) disconnects IPC: never outlive it.
+  process.on('disconnect', () => process.exit(0));
+  process.send({ type: 'ready', url, ...(info && { info }) } satisfies ReadyMessage);
+}

@@ -1,0 +1,75 @@
+/**
+ * `npm run bench` — one full run: throughput rounds, memory, cold start; prints the markdown
+ * report and writes docs/benchmarks.md (generated block), docs/benchmarks.svg and the raw JSON in
+ * bench/results/. Flags: --rounds N --duration S --warmup S --connections N --only a,b,c
+ * --tokens N (distinct tokens per authenticated scenario) --memory-tokens N --cold-start N
+ * --profile (write a CPU profile of the Sekisho child to bench/results/) --no-docs.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type BenchOptions, runBench } from './harness.ts';
+import { renderMarkdown, writeMarkdown } from './report/markdown.ts';
+import { renderSvg } from './report/svg.ts';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '32' },
+    only: { type: 'string' },
+    tokens: { type: 'string', default: '1000' },
+    'memory-tokens': { type: 'string', default: '10000' },
+    'cold-start': { type: 'string', default: '5' },
+    profile: { type: 'boolean', default: false },
+    'no-docs': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(
+    'npm run bench -- [--rounds 3] [--duration 5] [--warmup 2] [--connections 32] [--only a,b,c]\n' +
+      '                 [--tokens 1000] [--memory-tokens 10000 | 0] [--cold-start 5 | 0] [--profile] [--no-docs]',
+  );
+  process.exit(0);
+}
+
+const num = (name: string, v: string | undefined, min: number, max: number): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    console.error(`--${name} must be a number between ${min} and ${max}`);
+    process.exit(2);
+  }
+  return n;
+};
+
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+mkdirSync(resultsDir, { recursive: true });
+const memoryTokens = num('memory-tokens', values['memory-tokens'], 0, 100_000);
+const opts: BenchOptions = {
+  rounds: num('rounds', values.rounds, 1, 20),
+  durationSec: num('duration', values.duration, 0.2, 120),
+  warmupSec: num('warmup', values.warmup, 0, 60),
+  connections: num('connections', values.connections, 1, 1024),
+  tokensPerScenario: num('tokens', values.tokens, 1, 100_000),
+  memory: memoryTokens > 0 ? { distinctTokens: memoryTokens } : false,
+  coldStartRounds: num('cold-start', values['cold-start'], 0, 20),
+  ...(values.only && { only: values.only.split(',').map((s) => s.trim()) }),
+  ...(values.profile && { sekishoNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] }),
+  log: (line) => console.error(line),
+};
+
+const report = await runBench(opts);
+const md = renderMarkdown(report);
+console.log(`\n${md}\n`);
+const stamp = report.machine.date.replace(/[:.]/g, '-');
+writeFileSync(`${resultsDir}bench-${stamp}.json`, `${JSON.stringify(report, null, 2)}\n`);
+if (!values['no-docs']) {
+  const docs = fileURLToPath(new URL('../docs/', import.meta.url));
+  mkdirSync(docs, { recursive: true });
+  writeMarkdown(`${docs}benchmarks.md`, md);
+  writeFileSync(`${docs}benchmarks.svg`, renderSvg(report));
+  console.error('wrote docs/benchmarks.md and docs/benchmarks.svg');
+}

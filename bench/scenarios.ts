@@ -1,0 +1,128 @@
+/**
+ * The throughput scenarios, each against one server child. `prepare` runs outside the timed
+ * section (it may mint tokens or codes); `check` sends one request and throws unless the answer
+ * is the expected one, so a run can never report the speed of an error page.
+ */
+import type { ServerChild } from './lib/child.ts';
+import type { HttpRequestSpec } from './lib/load.ts';
+import { type McpCall, mcpRequest, parseMcpBody, rotatingBearer } from './lib/mcp-requests.ts';
+
+export type ServerKind = 'echo' | 'sdk' | 'sekisho';
+
+export interface Prepared {
+  readonly request: HttpRequestSpec | (() => HttpRequestSpec);
+  readonly onBody?: (status: number, body: string) => void;
+  /** Caps the number of requests (single-use credentials); the run is still bounded in time. */
+  readonly amount?: number;
+}
+
+export interface Scenario {
+  readonly id: string;
+  readonly label: string;
+  readonly server: ServerKind;
+  prepare(child: ServerChild, ctx: PrepareContext): Promise<Prepared>;
+  check(child: ServerChild, prepared: Prepared): Promise<void>;
+}
+
+export interface PrepareContext {
+  readonly durationSec: number;
+  readonly connections: number;
+  /** Tokens the scenario rotates through (1 = the same token every request). */
+  readonly tokens: number;
+}
+
+/** Sends one request the way the load generator would, and returns status, content type and body. */
+export async function sendOnce(
+  url: string,
+  spec: HttpRequestSpec,
+): Promise<{ status: number; type: string | null; text: string }> {
+  const res = await fetch(new URL(spec.path, url), {
+    method: spec.method,
+    headers: spec.headers,
+    ...(spec.body !== undefined && { body: spec.body }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+}
+
+function first(prepared: Prepared): HttpRequestSpec {
+  return typeof prepared.request === 'function' ? prepared.request() : prepared.request;
+}
+
+async function expectResult(
+  child: ServerChild,
+  prepared: Prepared,
+  test: (result: Record<string, unknown>) => string | undefined,
+): Promise<void> {
+  const { status, type, text } = await sendOnce(child.url, first(prepared));
+  if (status !== 200) throw new Error(`${child.name}: expected 200, got ${status}: ${text.slice(0, 300)}`);
+  const msg = parseMcpBody(type, text) as { result?: Record<string, unknown>; error?: unknown };
+  if (!msg?.result) throw new Error(`${child.name}: no JSON-RPC result: ${text.slice(0, 300)}`);
+  const problem = test(msg.result);
+  if (problem) throw new Error(`${child.name}: ${problem}: ${text.slice(0, 300)}`);
+}
+
+const isHello = (r: Record<string, unknown>) => JSON.stringify(r.content ?? '').includes('Hello, ');
+
+/** Bearer tokens for Sekisho: real access tokens when the AS exists, none (anonymous) before that. */
+async function sekishoTokens(child: ServerChild, count: number): Promise<string[]> {
+  if (!child.info.authenticated) return [];
+  return child.call<string[]>('access-tokens', { count });
+}
+
+function sekishoCall(id: string, label: string, call: McpCall): Scenario {
+  return {
+    id,
+    label,
+    server: 'sekisho',
+    async prepare(child, ctx) {
+      const tokens = await sekishoTokens(child, ctx.tokens);
+      return { request: rotatingBearer(mcpRequest(call), tokens) };
+    },
+    check: (child, prepared) =>
+      expectResult(child, prepared, (r) => {
+        const authed = child.info.authenticated === true;
+        if (call.method === 'tools/list') {
+          const names = ((r.tools as { name: string }[]) ?? []).map((t) => t.name);
+          if (!names.includes('hello_world')) return 'hello_world missing from tools/list';
+          if (authed && !names.includes('user_profile')) return 'signed-in tools missing from tools/list';
+          return undefined;
+        }
+        if (!isHello(r)) return 'not a hello_world result';
+        const sc = r.structuredContent as { authenticated?: boolean } | undefined;
+        if (authed && sc?.authenticated !== true) return 'the call did not run as the signed-in user';
+        return undefined;
+      }),
+  };
+}
+
+const HELLO: Omit<McpCall, 'era'> = { method: 'tools/call', tool: 'hello_world', args: {} };
+
+export const THROUGHPUT_SCENARIOS: readonly Scenario[] = [
+  {
+    id: 'a',
+    label: 'bare node:http JSON-RPC echo (ceiling)',
+    server: 'echo',
+    prepare: async () => ({
+      request: rotatingBearer(mcpRequest({ era: 'modern', ...HELLO }, '/'), ['bench-token']),
+    }),
+    check: (child, prepared) => expectResult(child, prepared, (r) => (isHello(r) ? undefined : 'bad echo')),
+  },
+  {
+    id: 'b',
+    label: 'SDK v2 recipe, 2026-07-28 (peer)',
+    server: 'sdk',
+    prepare: async () => ({ request: rotatingBearer(mcpRequest({ era: 'modern', ...HELLO }), ['any']) }),
+    check: (child, prepared) => expectResult(child, prepared, (r) => (isHello(r) ? undefined : 'bad call')),
+  },
+  {
+    id: 'b-legacy',
+    label: 'SDK v2 recipe, 2025-06-18 stateless',
+    server: 'sdk',
+    prepare: async () => ({ request: rotatingBearer(mcpRequest({ era: 'legacy', ...HELLO }), ['any']) }),
+    check: (child, prepared) => expectResult(child, prepared, (r) => (isHello(r) ? undefined : 'bad call')),
+  },
+  sekishoCall('c', 'Sekisho tools/call, 2026-07-28', { era: 'modern', ...HELLO }),
+  sekishoCall('d', 'Sekisho tools/call, 2025-06-18 stateless', { era: 'legacy', ...HELLO }),
+  sekishoCall('e', 'Sekisho tools/list, 2026-07-28', { era: 'modern', method: 'tools/list' }),
+];
