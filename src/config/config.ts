@@ -16,6 +16,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** Seconds between sweeps of expired storage rows; 0 = never. */
   readonly sweepIntervalSeconds: number;
+  /** How long a rotated-out signing key stays published (never less than the access-token TTL). */
+  readonly keyOverlapSeconds: number;
   readonly profile: 'default' | 'conformance';
   /** Authorization server lifetimes and limits (docs/authorization-server.md explains each default). */
   readonly accessTokenTtlSeconds: number;

@@ -48,6 +48,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: raw.SEKISHO_MAX_BODY_BYTES,
     shutdownGraceMs: raw.SEKISHO_SHUTDOWN_GRACE_MS,
     sweepIntervalSeconds: raw.SEKISHO_SWEEP_INTERVAL_SECONDS,
+    keyOverlapSeconds: raw.SEKISHO_KEY_OVERLAP_SECONDS,
     profile: raw.SEKISHO_PROFILE,
     metricsToken: raw.SEKISHO_METRICS_TOKEN,
     accessTokenTtlSeconds: raw.SEKISHO_ACCESS_TOKEN_TTL_SECONDS,

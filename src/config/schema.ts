@@ -113,6 +113,11 @@ export const envSchema = z.object({
     .describe(
       'Development only: host[:port] values whose client ID metadata documents may be fetched although they resolve to private or loopback addresses (loopback ones over http).',
     ),
+  SEKISHO_KEY_OVERLAP_SECONDS: seconds(600, 31_536_000)
+    .default(86_400)
+    .describe(
+      'After `sekisho keys rotate`, how long the previous signing key stays published in JWKS (at least the access-token lifetime is always used).',
+    ),
   SEKISHO_CONFIG_FILE: z.string().optional().describe('Optional JSON file with any of these keys.'),
   SEKISHO_PROFILE: z
     .enum(['default', 'conformance'])
