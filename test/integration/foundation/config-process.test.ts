@@ -1,0 +1,38 @@
+/** Bad configuration stops the real process with exit code 2 and a message naming the key — no stack trace. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, it } from 'node:test';
+
+function runMain(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/main.ts'],
+      // A minimal environment: nothing from the developer's shell (SEKISHO_*) leaks in.
+      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('start-up with bad configuration', () => {
+  it('PORT=abc exits 2 and names PORT, without a stack trace', async () => {
+    const { code, stdout, stderr } = await runMain({ PORT: 'abc' });
+    assert.equal(code, 2);
+    assert.match(stderr, /PORT: must be a number/);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(stdout, '', 'no banner');
+  });
+
+  it('an unreadable config file exits 2 and names SEKISHO_CONFIG_FILE', async () => {
+    const { code, stderr } = await runMain({ SEKISHO_CONFIG_FILE: '/nonexistent/sekisho.json' });
+    assert.equal(code, 2);
+    assert.match(stderr, /SEKISHO_CONFIG_FILE: cannot read \/nonexistent\/sekisho\.json/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+});
