@@ -14,9 +14,10 @@ import { createConformanceFixture } from './mcp/fixtures/conformance.ts';
 import { createServerFactory } from './mcp/server-factory.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { keySourceFromStore } from './resource/keys.ts';
+import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
 import { openSqliteStorage } from './storage/sqlite/index.ts';
 import type { Storage } from './storage/types.ts';
-import { ANONYMOUS } from './tools/access.ts';
 import { createToolRegistry } from './tools/registry.ts';
 import { unavailableServices } from './tools/unavailable-services.ts';
 
@@ -30,6 +31,8 @@ export interface Sekisho {
   readonly storage: Storage;
   /** Local accounts (users, passwords, login throttling) on that storage. */
   readonly identity: Identity;
+  /** The resource server: PRM routes, the /mcp gate and its token verifier. */
+  readonly resource: ResourceServer;
   /** Stop accepting, let in-flight requests finish (up to the grace period), release resources. */
   close(): Promise<void>;
 }
@@ -55,12 +58,22 @@ export async function startSekisho(
 
   let draining = false;
   const registry = createToolRegistry(config);
+  // The resource server (issue #4): PRM, the /mcp bearer gate, and who is calling.
+  const resource = createResourceServer({
+    config,
+    registry,
+    keys: keySourceFromStore(storage),
+    grants: storage,
+    users: storage,
+    logger,
+  });
   const fixture = config.profile === 'conformance' ? createConformanceFixture() : undefined;
   const factory = createServerFactory({
     config,
     registry,
     services: unavailableServices,
-    callerOf: () => ANONYMOUS,
+    callerOf: resource.callerOf,
+    calledTools: resource.calledTools,
     extend: fixture,
   });
   const mcp = createMcpEndpoint(factory, { maxBodyBytes: config.maxBodyBytes, logger });
@@ -73,6 +86,8 @@ export async function startSekisho(
     metrics,
     readiness: [{ name: 'storage', check: () => storage.ping() }],
     isDraining: () => draining,
+    resourceMetadata: resource.metadataRoutes,
+    mcpGate: [resource.gate],
   });
   server.on('request', app);
   const stopSweeping = startSweeper(storage, config.sweepIntervalSeconds, logger);
@@ -88,7 +103,7 @@ export async function startSekisho(
     })();
     return closing;
   };
-  return { config, logger, url: config.baseUrl, server, storage, identity, close };
+  return { config, logger, url: config.baseUrl, server, storage, identity, resource, close };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
