@@ -135,8 +135,7 @@ describe('the /mcp gate, anonymous access off', () => {
       bearer(await f.token('demo', 'mcp:tools')),
     );
     assert.equal(res.status, 200);
-    const text = textOf(res);
-    assert.match(text, /^Hello, Demo User! \(🔐 Authenticated\)/);
+    assert.match(textOf(res) ?? '', /^Hello, Demo User! \(🔐 Authenticated\)/);
   });
 
   it('refuses access_token in the query string, even with a valid token', async () => {

@@ -1,0 +1,102 @@
+/**
+ * The real `ToolServices`: what the seed tools may ask of identity and the authorization server.
+ * Tools import only the interface (tools/services.ts); this module sits above both sides and is wired
+ * in the composition root, so the dependency arrows stay one-way (tools → interface ← app-services).
+ *
+ * Decisions recorded here:
+ *  - quick_login works in demo mode only and only for the demo accounts (whose passwords are public).
+ *    It is a shortcut around the authorization-code flow for the seed's MCP Inspector walkthrough, not a
+ *    password grant for real accounts (OAuth 2.1 removed that grant). The token it mints carries every
+ *    scope the user's role may hold (mcp:admin for admins): a pasted Bearer token cannot step up.
+ *  - revoke_token takes a grant-id prefix of at least 4 characters and refuses an ambiguous one.
+ */
+import type { User } from '../identity/users.ts';
+import { scopesForRole } from '../tools/scopes.ts';
+import type { GrantSummary, QuickLoginResult, ToolServices, UserSummary } from '../tools/services.ts';
+
+export interface IssuedToken {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly scope: string;
+}
+
+export interface ToolServicesDeps {
+  readonly demo: boolean;
+  /** The seeded demo accounts with their public passwords (empty outside demo mode). */
+  readonly demoUsers: readonly (User & { readonly password: string })[];
+  readonly identity: {
+    authenticate(
+      username: string,
+      password: string,
+      ip: string,
+    ): Promise<{ ok: true; user: User } | { ok: false; reason: string }>;
+    findById(id: string): Promise<User | undefined>;
+    listUsers(): Promise<User[]>;
+  };
+  readonly grants: {
+    list(): Promise<readonly GrantSummary[]>;
+    revoke(grantId: string): Promise<void>;
+  };
+  readonly countClients: () => Promise<number>;
+  readonly issueAccessToken: (input: {
+    accountId: string;
+    scopes: readonly string[];
+  }) => Promise<IssuedToken>;
+}
+
+export const MIN_GRANT_PREFIX = 4;
+/** Throttling key for quick_login attempts (the tool call carries no client IP). */
+const QUICK_LOGIN_ORIGIN = 'mcp-tool:quick_login';
+
+export function createToolServices(deps: ToolServicesDeps): ToolServices {
+  const demoNames = new Set(deps.demoUsers.map((u) => u.username));
+  return {
+    demoUsers: () => (deps.demo ? deps.demoUsers.map((u) => ({ ...summary(u), password: u.password })) : []),
+
+    async findUser(userId) {
+      const user = await deps.identity.findById(userId);
+      return user && summary(user);
+    },
+
+    async quickLogin(username, password): Promise<QuickLoginResult | undefined> {
+      if (!deps.demo || !demoNames.has(username.trim().toLowerCase())) return undefined;
+      const result = await deps.identity.authenticate(username, password, QUICK_LOGIN_ORIGIN);
+      if (!result.ok) return undefined;
+      const issued = await deps.issueAccessToken({
+        accountId: result.user.id,
+        scopes: scopesForRole(result.user.role),
+      });
+      return { ...issued, user: summary(result.user) };
+    },
+
+    listGrants: () => deps.grants.list(),
+
+    async revokeGrants(prefix) {
+      if (prefix.length < MIN_GRANT_PREFIX) return { revoked: [], ambiguous: true };
+      const matches = (await deps.grants.list()).filter((g) => g.grantId.startsWith(prefix));
+      if (matches.length > 1) return { revoked: [], ambiguous: true };
+      const [match] = matches;
+      if (!match) return { revoked: [], ambiguous: false };
+      await deps.grants.revoke(match.grantId);
+      return { revoked: [match.grantId], ambiguous: false };
+    },
+
+    async userStats() {
+      const [users, grants, clients] = await Promise.all([
+        deps.identity.listUsers(),
+        deps.grants.list(),
+        deps.countClients(),
+      ]);
+      return {
+        users: users.length,
+        admins: users.filter((u) => u.role === 'admin').length,
+        activeGrants: grants.length,
+        clients,
+      };
+    },
+  };
+}
+
+function summary(user: User): UserSummary {
+  return { id: user.id, username: user.username, name: user.name, email: user.email, role: user.role };
+}

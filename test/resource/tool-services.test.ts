@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createToolServices, type ToolServicesDeps } from '../../src/app-services/tool-services.ts';
+import type { User } from '../../src/identity/users.ts';
+import type { GrantSummary } from '../../src/tools/services.ts';
+
+const admin: User = {
+  id: 'u-admin',
+  username: 'admin',
+  name: 'Admin User',
+  email: 'a@x',
+  role: 'admin',
+  createdAt: 0,
+};
+const demo: User = {
+  id: 'u-demo',
+  username: 'demo',
+  name: 'Demo User',
+  email: 'd@x',
+  role: 'user',
+  createdAt: 0,
+};
+const alice: User = {
+  id: 'u-alice',
+  username: 'alice',
+  name: 'Alice',
+  email: 'al@x',
+  role: 'user',
+  createdAt: 0,
+};
+
+function grant(grantId: string): GrantSummary {
+  return {
+    grantId,
+    userId: 'u-demo',
+    username: 'demo',
+    clientId: 'c',
+    clientName: 'C',
+    scopes: ['mcp:tools'],
+    createdAt: 0,
+    expiresAt: undefined,
+  };
+}
+
+function services(over: Partial<ToolServicesDeps> = {}) {
+  const revoked: string[] = [];
+  const issued: { accountId: string; scopes: readonly string[] }[] = [];
+  let grants = [grant('abcd1111'), grant('abcd2222'), grant('ffff0000')];
+  const deps: ToolServicesDeps = {
+    demo: true,
+    demoUsers: [
+      { ...admin, password: 'admin123' },
+      { ...demo, password: 'demo123' },
+    ],
+    identity: {
+      async authenticate(username, password) {
+        const user = [admin, demo, alice].find((u) => u.username === username);
+        return user && password === `${username}123` ? { ok: true, user } : { ok: false, reason: 'invalid' };
+      },
+      findById: async (id) => [admin, demo, alice].find((u) => u.id === id),
+      listUsers: async () => [admin, demo, alice],
+    },
+    grants: {
+      list: async () => grants,
+      async revoke(id) {
+        revoked.push(id);
+        grants = grants.filter((g) => g.grantId !== id);
+      },
+    },
+    countClients: async () => 2,
+    async issueAccessToken(input) {
+      issued.push(input);
+      return { accessToken: 'at', expiresIn: 600, scope: input.scopes.join(' ') };
+    },
+    ...over,
+  };
+  return { s: createToolServices(deps), revoked, issued };
+}
+
+describe('tool services', () => {
+  it('quick_login mints a token with every scope the role may hold, for demo accounts only', async () => {
+    const { s, issued } = services();
+    const result = await s.quickLogin('admin', 'admin123');
+    assert.equal(result?.scope, 'mcp:tools mcp:data mcp:admin');
+    assert.deepEqual(result?.user, {
+      id: 'u-admin',
+      username: 'admin',
+      name: 'Admin User',
+      email: 'a@x',
+      role: 'admin',
+    });
+    assert.equal((await s.quickLogin('demo', 'demo123'))?.scope, 'mcp:tools mcp:data');
+    assert.equal(await s.quickLogin('demo', 'wrong'), undefined);
+    assert.equal(await s.quickLogin('alice', 'alice123'), undefined, 'not a demo account');
+    assert.equal(issued.length, 2);
+  });
+
+  it('quick_login and demoUsers are off outside demo mode', async () => {
+    const { s } = services({ demo: false });
+    assert.equal(await s.quickLogin('admin', 'admin123'), undefined);
+    assert.deepEqual(s.demoUsers(), []);
+  });
+
+  it('revokes by an unambiguous prefix of at least 4 characters', async () => {
+    const { s, revoked } = services();
+    assert.deepEqual(await s.revokeGrants('abc'), { revoked: [], ambiguous: true });
+    assert.deepEqual(await s.revokeGrants('abcd'), { revoked: [], ambiguous: true });
+    assert.deepEqual(await s.revokeGrants('zzzz'), { revoked: [], ambiguous: false });
+    assert.deepEqual(await s.revokeGrants('abcd2'), { revoked: ['abcd2222'], ambiguous: false });
+    assert.deepEqual(revoked, ['abcd2222']);
+  });
+
+  it('counts users, admins, grants and clients', async () => {
+    const { s } = services();
+    assert.deepEqual(await s.userStats(), { users: 3, admins: 1, activeGrants: 3, clients: 2 });
+  });
+});
