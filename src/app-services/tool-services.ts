@@ -42,6 +42,8 @@ export interface ToolServicesDeps {
     accountId: string;
     scopes: readonly string[];
   }) => Promise<IssuedToken>;
+  /** The user id behind a valid, unrevoked access token for /mcp (the resource server's check). */
+  readonly tokenUserId: (accessToken: string) => Promise<string | undefined>;
 }
 
 export const MIN_GRANT_PREFIX = 4;
@@ -67,6 +69,13 @@ export function createToolServices(deps: ToolServicesDeps): ToolServices {
         scopes: scopesForRole(result.user.role),
       });
       return { ...issued, user: summary(result.user) };
+    },
+
+    async tokenUser(accessToken) {
+      if (!deps.demo) return undefined;
+      const userId = await deps.tokenUserId(accessToken);
+      const user = userId === undefined ? undefined : await deps.identity.findById(userId);
+      return user && summary(user);
     },
 
     listGrants: () => deps.grants.list(),

@@ -14,6 +14,7 @@ import { type Caller, decideAccess } from '../tools/access.ts';
 import { type AnyTool, accessForCall, toolError } from '../tools/define-tool.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { ToolServices } from '../tools/services.ts';
+import { registerSeedAuthMethods } from './seed-methods.ts';
 
 export const SERVER_INFO = { name: 'sekisho', title: 'Sekisho', version: '0.1.0' } as const;
 
@@ -62,6 +63,7 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
         if (hidden && !visible.includes(hidden)) registerTool(server, hidden, caller, config, services);
       }
     }
+    if (config.demo) registerSeedAuthMethods(server, services);
     deps.extend?.register(server, ctx);
     return server;
   };

@@ -9,10 +9,21 @@ import { type Config, mcpResourceUrl } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ANONYMOUS, type Caller } from '../tools/access.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
-import { type CallerLookups, callerFromAuthInfo, toolCallsFromAuthInfo } from './caller.ts';
+import {
+  type CallerLookups,
+  callerFromAuthInfo,
+  resolveCaller,
+  toolCallsFromAuthInfo,
+  type UserCaller,
+} from './caller.ts';
 import { createMcpGate } from './gate.ts';
 import { protectedResourceMetadataRoutes } from './metadata.ts';
-import { createTokenVerifier, type KeySource, type TokenVerifier } from './verify-token.ts';
+import {
+  createTokenVerifier,
+  type KeySource,
+  TokenRejectedError,
+  type TokenVerifier,
+} from './verify-token.ts';
 
 export interface ResourceServerDeps extends CallerLookups {
   readonly config: Pick<Config, 'baseUrl' | 'anonymous'>;
@@ -30,6 +41,8 @@ export interface ResourceServer {
   readonly verifier: TokenVerifier;
   readonly callerOf: (ctx: McpRequestContext) => Caller;
   readonly calledTools: (ctx: McpRequestContext) => readonly string[];
+  /** The same checks the gate makes, for a token handed over some other way; undefined if refused. */
+  authenticate(accessToken: string): Promise<UserCaller | undefined>;
 }
 
 export function createResourceServer(deps: ResourceServerDeps): ResourceServer {
@@ -46,5 +59,13 @@ export function createResourceServer(deps: ResourceServerDeps): ResourceServer {
     gate: createMcpGate({ ...deps, verifier }),
     callerOf: (ctx) => callerFromAuthInfo(ctx.authInfo) ?? ANONYMOUS,
     calledTools: (ctx) => toolCallsFromAuthInfo(ctx.authInfo),
+    async authenticate(accessToken) {
+      try {
+        return await resolveCaller(await verifier.verify(accessToken), deps);
+      } catch (error) {
+        if (error instanceof TokenRejectedError) return undefined;
+        throw error;
+      }
+    },
   };
 }

@@ -39,6 +39,11 @@ export interface ToolServices {
   findUser(userId: string): Promise<UserSummary | undefined>;
   /** Verify a demo user's password and mint a real audience-bound access token (demo mode only). */
   quickLogin(username: string, password: string): Promise<QuickLoginResult | undefined>;
+  /**
+   * The user a still-valid access token belongs to (the seed's `auth/token_login`, demo mode only);
+   * undefined for an invalid, expired or revoked token.
+   */
+  tokenUser(accessToken: string): Promise<UserSummary | undefined>;
   listGrants(): Promise<readonly GrantSummary[]>;
   /** Revoke every grant whose id starts with `prefix`; returns the revoked ids. Refuses ambiguous prefixes. */
   revokeGrants(prefix: string): Promise<{ revoked: readonly string[]; ambiguous: boolean }>;

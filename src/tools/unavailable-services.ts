@@ -12,6 +12,7 @@ export const unavailableServices: ToolServices = {
   demoUsers: () => [],
   findUser: unavailable,
   quickLogin: unavailable,
+  tokenUser: unavailable,
   listGrants: unavailable,
   revokeGrants: unavailable,
   userStats: unavailable,

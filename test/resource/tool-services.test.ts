@@ -68,6 +68,7 @@ function services(over: Partial<ToolServicesDeps> = {}) {
       },
     },
     countClients: async () => 2,
+    tokenUserId: async (token) => (token === 'valid-demo-token' ? 'u-demo' : undefined),
     async issueAccessToken(input) {
       issued.push(input);
       return { accessToken: 'at', expiresIn: 600, scope: input.scopes.join(' ') };
@@ -99,6 +100,12 @@ describe('tool services', () => {
     const { s } = services({ demo: false });
     assert.equal(await s.quickLogin('admin', 'admin123'), undefined);
     assert.deepEqual(s.demoUsers(), []);
+  });
+
+  it('token_login names the user of a valid token, in demo mode only', async () => {
+    assert.equal((await services().s.tokenUser('valid-demo-token'))?.username, 'demo');
+    assert.equal(await services().s.tokenUser('other'), undefined);
+    assert.equal(await services({ demo: false }).s.tokenUser('valid-demo-token'), undefined);
   });
 
   it('revokes by an unambiguous prefix of at least 4 characters', async () => {
