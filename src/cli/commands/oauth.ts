@@ -1,0 +1,137 @@
+/** `sekisho clients list|remove`, `grants list|revoke`, `keys list|rotate`. */
+import { effectiveOverlapSeconds, rotateSigningKeys } from '../../oauth/keys.ts';
+import type { Command } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { listClients, listGrants, removeClient, revokeGrant } from '../grants.ts';
+import { printJson, printTable, when } from '../output.ts';
+
+export const clientsList: Command = {
+  name: 'clients list',
+  usage: 'clients list [--json]',
+  summary: 'List registered OAuth clients',
+  args: [],
+  options: {},
+  mayCreateDatabase: false,
+  async run(ctx) {
+    const clients = await listClients(ctx.storage);
+    if (ctx.options.json) return printJson(ctx.io, clients);
+    printTable(
+      ctx.io,
+      ['CLIENT_ID', 'NAME', 'AUTH', 'REDIRECT_URIS', 'CREATED', 'LAST_USED', 'EXPIRES'],
+      clients.map((c) => [
+        c.clientId,
+        c.clientName ?? '-',
+        c.authMethod ?? '-',
+        c.redirectUris.join(' ') || '-',
+        when(c.createdAt),
+        when(c.lastUsedAt),
+        when(c.expiresAt),
+      ]),
+      'no clients',
+    );
+  },
+};
+
+export const clientsRemove: Command = {
+  name: 'clients remove',
+  usage: 'clients remove <client_id>',
+  summary: 'Delete a client and revoke its grants and tokens',
+  args: ['client_id'],
+  options: {},
+  mayCreateDatabase: false,
+  async run(ctx) {
+    const clientId = ctx.positionals[0]!;
+    const revoked = await removeClient(ctx.storage, clientId);
+    if (revoked === undefined) throw new CliError(`no such client: ${clientId}`);
+    ctx.io.out(`removed client ${clientId}; ${revoked} grant(s) revoked`);
+  },
+};
+
+export const grantsList: Command = {
+  name: 'grants list',
+  usage: 'grants list [--user <username>] [--client <client_id>] [--json]',
+  summary: 'List authorizations users have given to clients',
+  args: [],
+  options: { user: { type: 'string' }, client: { type: 'string' } },
+  mayCreateDatabase: false,
+  async run(ctx) {
+    const filter: { accountId?: string; clientId?: string } = {};
+    if (typeof ctx.options.user === 'string') {
+      const user = await ctx.identity.findByUsername(ctx.options.user);
+      if (!user) throw new CliError(`no such user: ${ctx.options.user}`);
+      filter.accountId = user.id;
+    }
+    if (typeof ctx.options.client === 'string') filter.clientId = ctx.options.client;
+    const grants = await listGrants(ctx.storage, filter);
+    if (ctx.options.json) return printJson(ctx.io, grants);
+    printTable(
+      ctx.io,
+      ['GRANT_ID', 'USER', 'CLIENT', 'SCOPES', 'CREATED', 'EXPIRES'],
+      grants.map((g) => [
+        g.grantId,
+        g.username ?? g.accountId,
+        g.clientName ? `${g.clientName} (${g.clientId})` : g.clientId,
+        g.scopes.join(' ') || '-',
+        when(g.createdAt),
+        when(g.expiresAt),
+      ]),
+      'no grants',
+    );
+  },
+};
+
+export const grantsRevoke: Command = {
+  name: 'grants revoke',
+  usage: 'grants revoke <grant_id>',
+  summary: 'Revoke a grant: its refresh and access tokens stop working',
+  args: ['grant_id'],
+  options: {},
+  mayCreateDatabase: false,
+  async run(ctx) {
+    const grantId = ctx.positionals[0]!;
+    if (!(await revokeGrant(ctx.storage, grantId))) throw new CliError(`no such grant: ${grantId}`);
+    ctx.io.out(`revoked grant ${grantId}`);
+  },
+};
+
+export const keysList: Command = {
+  name: 'keys list',
+  usage: 'keys list [--json]',
+  summary: 'List token signing keys (public information only)',
+  args: [],
+  options: {},
+  mayCreateDatabase: false,
+  async run(ctx) {
+    const keys = (await ctx.storage.listKeys()).map((k) => ({
+      kid: k.kid,
+      alg: typeof k.privateJwk.alg === 'string' ? k.privateJwk.alg : undefined,
+      status: k.rotatedAt === undefined ? 'active' : 'rotated',
+      createdAt: k.createdAt,
+      rotatedAt: k.rotatedAt,
+    }));
+    if (ctx.options.json) return printJson(ctx.io, keys);
+    printTable(
+      ctx.io,
+      ['KID', 'ALG', 'STATUS', 'CREATED', 'ROTATED'],
+      keys.map((k) => [k.kid, k.alg ?? '-', k.status, when(k.createdAt), when(k.rotatedAt)]),
+      'no keys yet (the server creates one on first start)',
+    );
+  },
+};
+
+export const keysRotate: Command = {
+  name: 'keys rotate',
+  usage: 'keys rotate',
+  summary: 'Make a new signing key; the old one stays published for the overlap',
+  args: [],
+  options: {},
+  mayCreateDatabase: true,
+  async run(ctx) {
+    const overlap = effectiveOverlapSeconds(ctx.config);
+    const result = await rotateSigningKeys(ctx.storage, overlap);
+    if (ctx.options.json) return printJson(ctx.io, { ...result, overlapSeconds: overlap });
+    ctx.io.out(`new signing key ${result.kid}`);
+    if (result.previousKid) ctx.io.out(`previous key ${result.previousKid} stays published for ${overlap}s`);
+    ctx.io.out('restart the server to start signing with the new key');
+  },
+};

@@ -1,0 +1,117 @@
+/** `sekisho users add|list|remove|passwd|role`. */
+import type { User } from '../../identity/users.ts';
+import { requireEmail, requireName, requireRole, requireUsername } from '../../identity/validation.ts';
+import type { Command, CommandContext } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { printJson, printTable, when } from '../output.ts';
+import { readNewPassword } from '../password-input.ts';
+
+const PASSWORD_OPTIONS = {
+  'password-stdin': { type: 'boolean' },
+  password: { type: 'string' },
+} as const;
+
+function passwordFrom(ctx: CommandContext) {
+  return readNewPassword(
+    {
+      stdin: ctx.options['password-stdin'] === true,
+      inline: typeof ctx.options.password === 'string' ? ctx.options.password : undefined,
+    },
+    ctx.io,
+  );
+}
+
+function str(ctx: CommandContext, name: string): string | undefined {
+  const v = ctx.options[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export const usersAdd: Command = {
+  name: 'users add',
+  usage:
+    'users add <username> [--name <display name>] [--email <email>] [--role admin|user] [--password-stdin]',
+  summary: 'Create a local account (password from stdin or a prompt)',
+  args: ['username'],
+  options: {
+    name: { type: 'string' },
+    email: { type: 'string' },
+    role: { type: 'string' },
+    ...PASSWORD_OPTIONS,
+  },
+  mayCreateDatabase: true,
+  async run(ctx) {
+    // Check everything but the password first: nobody should type a password for a doomed command.
+    const username = requireUsername(ctx.positionals[0]!);
+    const role = requireRole(str(ctx, 'role') ?? 'user');
+    const name = requireName(str(ctx, 'name') ?? username);
+    const email = requireEmail(str(ctx, 'email') ?? '');
+    if (await ctx.identity.findByUsername(username)) throw new CliError(`user ${username} already exists`);
+    const password = await passwordFrom(ctx);
+    const user = await ctx.identity.addUser({ username, password, name, email, role });
+    if (ctx.options.json) printJson(ctx.io, user);
+    else ctx.io.out(`added ${user.username} (${user.role}) id ${user.id}`);
+  },
+};
+
+export const usersList: Command = {
+  name: 'users list',
+  usage: 'users list [--json]',
+  summary: 'List accounts',
+  args: [],
+  options: {},
+  mayCreateDatabase: false,
+  async run(ctx) {
+    const users = await ctx.identity.listUsers();
+    if (ctx.options.json) return printJson(ctx.io, users);
+    printTable(
+      ctx.io,
+      ['USERNAME', 'ROLE', 'NAME', 'EMAIL', 'ID', 'CREATED'],
+      users.map((u: User) => [u.username, u.role, u.name, u.email || '-', u.id, when(u.createdAt)]),
+      'no users',
+    );
+  },
+};
+
+export const usersRemove: Command = {
+  name: 'users remove',
+  usage: 'users remove <username>',
+  summary: 'Delete an account and revoke everything issued to it',
+  args: ['username'],
+  options: {},
+  mayCreateDatabase: false,
+  async run(ctx) {
+    const user = await ctx.identity.removeUser(ctx.positionals[0]!);
+    ctx.io.out(`removed ${user.username}; its grants, tokens and sessions are revoked`);
+  },
+};
+
+export const usersPasswd: Command = {
+  name: 'users passwd',
+  usage: 'users passwd <username> [--password-stdin]',
+  summary: 'Set a new password',
+  args: ['username'],
+  options: PASSWORD_OPTIONS,
+  mayCreateDatabase: false,
+  async run(ctx) {
+    const username = ctx.positionals[0]!;
+    if (!(await ctx.identity.findByUsername(username))) {
+      throw new CliError(`no such user: ${username.trim().toLowerCase()}`);
+    }
+    const user = await ctx.identity.setPassword(username, await passwordFrom(ctx));
+    ctx.io.out(`password changed for ${user.username}`);
+  },
+};
+
+export const usersRole: Command = {
+  name: 'users role',
+  usage: 'users role <username> <admin|user>',
+  summary: 'Change an account’s role',
+  args: ['username', 'role'],
+  options: {},
+  mayCreateDatabase: false,
+  async run(ctx) {
+    const [username, role] = ctx.positionals as [string, string];
+    const user = await ctx.identity.setRole(username, requireRole(role));
+    ctx.io.out(`${user.username} is now ${user.role}`);
+  },
+};

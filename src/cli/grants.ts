@@ -1,0 +1,114 @@
+/**
+ * Grants and clients as the operator sees them, read straight from the oidc-provider rows in
+ * storage (Grant payload: accountId, clientId, openid.scope, resources{aud: scope}, iat, exp).
+ * Storage-level on purpose: the CLI runs beside the server without an oidc-provider instance.
+ */
+import type { OidcRow, Storage } from '../storage/types.ts';
+
+export interface GrantInfo {
+  readonly grantId: string;
+  readonly accountId: string;
+  readonly username: string | undefined;
+  readonly clientId: string;
+  readonly clientName: string | undefined;
+  /** Every scope granted: OpenID scopes and per-resource (RFC 8707) scopes, deduplicated. */
+  readonly scopes: readonly string[];
+  readonly resources: readonly string[];
+  /** ms since the epoch. */
+  readonly createdAt: number;
+  readonly expiresAt: number | undefined;
+  readonly lastUsedAt: number | undefined;
+}
+
+export interface ClientInfo {
+  readonly clientId: string;
+  readonly clientName: string | undefined;
+  readonly redirectUris: readonly string[];
+  readonly authMethod: string | undefined;
+  readonly createdAt: number;
+  readonly expiresAt: number | undefined;
+  readonly lastUsedAt: number | undefined;
+}
+
+export async function listGrants(
+  storage: Storage,
+  filter: { accountId?: string; clientId?: string } = {},
+): Promise<GrantInfo[]> {
+  const rows = await storage.list('Grant', filter);
+  const clientNames = new Map<string, string | undefined>();
+  const usernames = new Map<string, string | undefined>();
+  const out: GrantInfo[] = [];
+  for (const row of rows) {
+    const accountId = text(row.payload.accountId) ?? '';
+    const clientId = text(row.payload.clientId) ?? '';
+    if (!usernames.has(accountId))
+      usernames.set(accountId, (await storage.findUserById(accountId))?.username);
+    if (!clientNames.has(clientId)) {
+      clientNames.set(clientId, text((await storage.find('Client', clientId))?.client_name));
+    }
+    out.push({
+      grantId: row.id,
+      accountId,
+      username: usernames.get(accountId),
+      clientId,
+      clientName: clientNames.get(clientId),
+      ...scopesOf(row),
+      createdAt: row.createdAt,
+      expiresAt: row.expiresAt,
+      lastUsedAt: row.lastUsedAt,
+    });
+  }
+  return out;
+}
+
+/** Revokes every token of the grant, then the grant itself. False when there was no such grant. */
+export async function revokeGrant(storage: Storage, grantId: string): Promise<boolean> {
+  const exists = (await storage.find('Grant', grantId)) !== undefined;
+  await storage.revokeByGrantId(grantId); // tokens even if the Grant row already expired
+  await storage.destroy('Grant', grantId);
+  return exists;
+}
+
+export async function listClients(storage: Storage): Promise<ClientInfo[]> {
+  return (await storage.list('Client')).map((row) => ({
+    clientId: row.id,
+    clientName: text(row.payload.client_name),
+    redirectUris: Array.isArray(row.payload.redirect_uris) ? row.payload.redirect_uris.map(String) : [],
+    authMethod: text(row.payload.token_endpoint_auth_method),
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    lastUsedAt: row.lastUsedAt,
+  }));
+}
+
+/**
+ * Deletes a client and everything issued to it (its grants and their tokens, its registration
+ * access tokens). Returns the number of grants revoked, or undefined when there is no such client.
+ */
+export async function removeClient(storage: Storage, clientId: string): Promise<number | undefined> {
+  if (!(await storage.find('Client', clientId))) return undefined;
+  const grants = await storage.list('Grant', { clientId });
+  for (const g of grants) await revokeGrant(storage, g.id);
+  for (const rat of await storage.list('RegistrationAccessToken', { clientId })) {
+    await storage.destroy('RegistrationAccessToken', rat.id);
+  }
+  await storage.destroy('Client', clientId);
+  return grants.length;
+}
+
+function scopesOf(row: OidcRow): { scopes: string[]; resources: string[] } {
+  const scopes = new Set<string>();
+  const openid = row.payload.openid as { scope?: unknown } | undefined;
+  for (const s of split(openid?.scope)) scopes.add(s);
+  const resources = (row.payload.resources ?? {}) as Record<string, unknown>;
+  for (const value of Object.values(resources)) for (const s of split(value)) scopes.add(s);
+  return { scopes: [...scopes], resources: Object.keys(resources) };
+}
+
+function split(value: unknown): string[] {
+  return typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
