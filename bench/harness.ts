@@ -23,8 +23,8 @@ export interface BenchOptions {
   readonly tokensPerScenario: number;
   readonly memory: { readonly distinctTokens: number } | false;
   readonly coldStartRounds: number;
-  /** Extra node flags for the Sekisho child (e.g. --cpu-prof). */
-  readonly sekishoNodeArgs?: readonly string[];
+  /** Write a CPU profile of the Sekisho child, covering the measured rounds only, to this path. */
+  readonly profilePath?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -40,7 +40,7 @@ export interface ScenarioResult {
 
 export interface BenchReport {
   readonly machine: MachineFacts;
-  readonly options: Omit<BenchOptions, 'log' | 'only'>;
+  readonly options: Omit<BenchOptions, 'log' | 'only' | 'profilePath'>;
   readonly loadGenerator: string;
   readonly authenticated: boolean;
   readonly notes: readonly string[];
@@ -70,7 +70,6 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         spawnServer({
           name: kind,
           script: scriptPath(SERVER_SCRIPTS[kind]),
-          ...(kind === 'sekisho' && opts.sekishoNodeArgs && { nodeArgs: opts.sekishoNodeArgs }),
         }).then((child) => children.set(kind, child)),
       ),
     );
@@ -95,6 +94,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       }
     }
 
+    if (opts.profilePath) await children.get('sekisho')?.call('profile-start');
     for (let round = 1; round <= opts.rounds; round++) {
       for (const s of scenarios) {
         const child = children.get(s.server)!;
@@ -110,6 +110,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         );
       }
     }
+    if (opts.profilePath) await children.get('sekisho')?.call('profile-stop', { path: opts.profilePath });
   } finally {
     await stopAll([...children.values()]);
   }
@@ -128,7 +129,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     coldStart = await measureColdStart(opts.coldStartRounds);
   }
 
-  const { log: _log, only: _only, ...options } = opts;
+  const { log: _log, only: _only, profilePath: _profile, ...options } = opts;
   return {
     machine: machineFacts(),
     options,

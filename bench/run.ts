@@ -3,7 +3,7 @@
  * report and writes docs/benchmarks.md (generated block), docs/benchmarks.svg and the raw JSON in
  * bench/results/. Flags: --rounds N --duration S --warmup S --connections N --only a,b,c
  * --tokens N (distinct tokens per authenticated scenario) --memory-tokens N --cold-start N
- * --profile (write a CPU profile of the Sekisho child to bench/results/) --no-docs.
+ * --profile (CPU profile of the Sekisho child over the measured rounds, to bench/results/) --no-docs.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,7 @@ const num = (name: string, v: string | undefined, min: number, max: number): num
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });
+const profilePath = `${resultsDir}sekisho-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
 const memoryTokens = num('memory-tokens', values['memory-tokens'], 0, 100_000);
 const opts: BenchOptions = {
   rounds: num('rounds', values.rounds, 1, 20),
@@ -57,7 +58,7 @@ const opts: BenchOptions = {
   memory: memoryTokens > 0 ? { distinctTokens: memoryTokens } : false,
   coldStartRounds: num('cold-start', values['cold-start'], 0, 20),
   ...(values.only && { only: values.only.split(',').map((s) => s.trim()) }),
-  ...(values.profile && { sekishoNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] }),
+  ...(values.profile && { profilePath }),
   log: (line) => console.error(line),
 };
 
@@ -72,4 +73,12 @@ if (!values['no-docs']) {
   writeMarkdown(`${docs}benchmarks.md`, md);
   writeFileSync(`${docs}benchmarks.svg`, renderSvg(report));
   console.error('wrote docs/benchmarks.md and docs/benchmarks.svg');
+}
+
+if (values.profile) {
+  const { summariseProfile, renderBreakdown } = await import('./lib/profile-summary.ts');
+  const table = renderBreakdown(summariseProfile(profilePath));
+  console.log(
+    `\nCPU profile of the Sekisho child during the measured rounds (${profilePath}):\n\n${table}\n`,
+  );
 }

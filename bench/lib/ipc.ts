@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+
 /**
  * The child side of the harness's IPC: a server script announces `ready` with its URL, then answers
  * commands (`rss`, `exit`, and whatever the script registers, e.g. minting tokens). Commands are
@@ -49,6 +52,8 @@ export function serveCommands(
       (globalThis as { gc?: () => void }).gc?.();
       return memory();
     },
+    'profile-start': () => profiler.start(),
+    'profile-stop': (args) => profiler.stop((args as { path: string }).path),
     ...handlers,
   };
   process.on('message', async (raw: unknown) => {
@@ -74,3 +79,29 @@ export function serveCommands(
   process.on('disconnect', () => process.exit(0));
   process.send({ type: 'ready', url, ...(info && { info }) } satisfies ReadyMessage);
 }
+
+/**
+ * The V8 CPU profiler (what `--cpu-prof` drives), started and stopped by the harness around the
+ * measured rounds only, so start-up and module loading stay out of the breakdown.
+ */
+const profiler = (() => {
+  let session: Session | undefined;
+  return {
+    async start() {
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 100 });
+      await session.post('Profiler.start');
+      return true;
+    },
+    async stop(path: string) {
+      if (!session) throw new Error('profiler not started');
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      session = undefined;
+      writeFileSync(path, JSON.stringify(profile));
+      return path;
+    },
+  };
+})();
