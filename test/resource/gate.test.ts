@@ -127,6 +127,13 @@ describe('the /mcp gate, anonymous access off', () => {
     assert.ok(toolNames(admin.body).includes('admin_panel'), 'admin sees admin_panel (step-up may follow)');
   });
 
+  it('marks the per-user tools/list private and uncacheable on the wire (2026-07-28 caching)', async () => {
+    const res = await modernPost(url, 'tools/list', {}, bearer(await f.token('admin', 'mcp:tools')));
+    assert.equal(res.status, 200);
+    assert.equal(res.body?.result?.cacheScope, 'private');
+    assert.equal(res.body?.result?.ttlMs, 0);
+  });
+
   it('passes the caller to the tools (modern era too)', async () => {
     const res = await modernPost(
       url,
