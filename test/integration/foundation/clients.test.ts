@@ -28,6 +28,8 @@ describe('MCP clients of both eras', () => {
       assert.equal(c.era, 'modern');
       assert.equal(c.protocolVersion, '2026-07-28');
       assert.equal(c.client.getServerVersion()?.name, 'sekisho');
+      // The default profile offers tools only: the conformance fixture's capabilities stay out of it.
+      assert.deepEqual(c.client.getServerCapabilities(), { tools: { listChanged: true } });
       const { tools } = await c.client.listTools();
       assert.deepEqual(names(tools), PUBLIC_TOOLS);
       const result = await c.client.callTool({ name: 'hello_world', arguments: { name: 'Modern' } });
