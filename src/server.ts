@@ -12,6 +12,7 @@ import { createIdentity, type Identity } from './identity/users.ts';
 import { createMcpEndpoint } from './mcp/endpoint.ts';
 import { createConformanceFixture } from './mcp/fixtures/conformance.ts';
 import { createServerFactory } from './mcp/server-factory.ts';
+import { type AuthorizationServer, createAuthorizationServer } from './oauth/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { keySourceFromStore } from './resource/keys.ts';
@@ -33,6 +34,8 @@ export interface Sekisho {
   readonly identity: Identity;
   /** The resource server: PRM routes, the /mcp gate and its token verifier. */
   readonly resource: ResourceServer;
+  /** The authorization server (oidc-provider, pages, token minting, grants). */
+  readonly authorizationServer: AuthorizationServer;
   /** Stop accepting, let in-flight requests finish (up to the grace period), release resources. */
   close(): Promise<void>;
 }
@@ -58,6 +61,13 @@ export async function startSekisho(
 
   let draining = false;
   const registry = createToolRegistry(config);
+  const authorizationServer = await createAuthorizationServer({
+    config,
+    storage,
+    identity,
+    registry,
+    logger,
+  });
   // The resource server (issue #4): PRM, the /mcp bearer gate, and who is calling.
   const resource = createResourceServer({
     config,
@@ -87,6 +97,7 @@ export async function startSekisho(
     readiness: [{ name: 'storage', check: () => storage.ping() }],
     isDraining: () => draining,
     resourceMetadata: resource.metadataRoutes,
+    authorizationServer: authorizationServer.router,
     mcpGate: [resource.gate],
   });
   server.on('request', app);
@@ -103,7 +114,17 @@ export async function startSekisho(
     })();
     return closing;
   };
-  return { config, logger, url: config.baseUrl, server, storage, identity, resource, close };
+  return {
+    config,
+    logger,
+    url: config.baseUrl,
+    server,
+    storage,
+    identity,
+    resource,
+    authorizationServer,
+    close,
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -25,6 +25,8 @@ export interface AppParts {
   readonly resourceMetadata?: RequestHandler;
   /** Middleware that runs on /mcp before the MCP endpoint (the bearer gate). */
   readonly mcpGate?: readonly RequestHandler[];
+  /** The built-in authorization server: /oauth/…, both discovery documents, /interaction, /account. */
+  readonly authorizationServer?: RequestHandler;
   readonly metrics?: Metrics;
 }
 
@@ -42,6 +44,8 @@ export function createApp(parts: AppParts): Express {
   }
 
   if (parts.resourceMetadata) app.use(parts.resourceMetadata);
+  // oidc-provider parses its own bodies: no body parser may run before it.
+  if (parts.authorizationServer) app.use(parts.authorizationServer);
 
   const mcpJson = express.json({
     limit: config.maxBodyBytes,

@@ -1,0 +1,163 @@
+/**
+ * The account page (/account): the apps this user has authorized, each with a revoke button.
+ *
+ * Who is signed in: the account page's own short cookie (set by signing in here), or else the
+ * authorization server's browser session (someone who just approved an app is already signed in).
+ * The account cookie is SameSite=Strict, HttpOnly, signed, `__Host-` on https. Every form carries a
+ * CSRF token bound to the signed-in session (or, on the sign-in form, to a random pre-session nonce).
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type Request, type Response, Router } from 'express';
+import { sendPage } from '../ui/layout.ts';
+import { type AuthorizedApp, accountPage } from '../ui/pages/account.ts';
+import { type LoginProblem, loginPage } from '../ui/pages/login.ts';
+import {
+  checkCsrf,
+  clientDisplayName,
+  clientIp,
+  langOf,
+  type PageDeps,
+  readCookie,
+} from './interactions/context.ts';
+import { ACCOUNT_PATH } from './routes.ts';
+
+const ACCOUNT_CSRF = 'account';
+const ACCOUNT_LOGIN_CSRF = 'account-login';
+/** How long the account page stays signed in. */
+const ACCOUNT_SESSION_SECONDS = 30 * 60;
+
+const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+
+interface SignedIn {
+  readonly accountId: string;
+  /** What CSRF tokens on this page are bound to. */
+  readonly binding: string;
+}
+
+export function accountRoutes(deps: PageDeps): Router {
+  const { config, provider, identity, grants, secrets, storage } = deps;
+  const https = config.baseUrl.startsWith('https:');
+  const prefix = https ? '__Host-' : '';
+  const accountCookie = `${prefix}sekisho_account`;
+  const nonceCookie = `${prefix}sekisho_account_csrf`;
+  const cookieAttrs = `Path=/; HttpOnly; SameSite=Strict${https ? '; Secure' : ''}`;
+
+  const setCookie = (res: ServerResponse, name: string, value: string, maxAge: number) => {
+    const previous = res.getHeader('Set-Cookie');
+    const list = Array.isArray(previous) ? previous : previous ? [String(previous)] : [];
+    res.setHeader('Set-Cookie', [...list, `${name}=${value}; Max-Age=${maxAge}; ${cookieAttrs}`]);
+  };
+
+  async function signedIn(req: IncomingMessage, res: ServerResponse): Promise<SignedIn | undefined> {
+    const own = secrets.unsign(readCookie(req, accountCookie));
+    if (own) {
+      const [accountId = '', exp = '0'] = own.split('|');
+      if (Number(exp) > Date.now() / 1000 && (await identity.findById(accountId))) {
+        return { accountId, binding: `own:${own}` };
+      }
+    }
+    const session = await provider.Session.get(provider.createContext(req, res));
+    if (session.accountId && (await identity.findById(session.accountId))) {
+      return { accountId: session.accountId, binding: `sso:${session.uid}` };
+    }
+    return undefined;
+  }
+
+  function showSignIn(req: Request, res: Response, problem?: LoginProblem, username?: string) {
+    const lang = langOf(req);
+    const nonce = randomBytes(16).toString('base64url');
+    setCookie(res, nonceCookie, nonce, 15 * 60);
+    const status = !problem ? 200 : problem.kind === 'throttled' ? 429 : 401;
+    if (problem?.kind === 'throttled') res.setHeader('Retry-After', String(problem.retryAfterSeconds));
+    const document = loginPage({
+      lang,
+      action: `${ACCOUNT_PATH}/login`,
+      csrf: secrets.csrfToken(ACCOUNT_LOGIN_CSRF, nonce),
+      problem,
+      username,
+      demoAccounts: deps.demoAccounts,
+    });
+    sendPage(res, status, document, { lang });
+  }
+
+  async function listApps(accountId: string): Promise<AuthorizedApp[]> {
+    const byClient = new Map<string, AuthorizedApp>();
+    for (const g of await grants.listGrants({ accountId })) {
+      const seen = byClient.get(g.clientId);
+      const lastUsed = Math.max(g.lastUsedAt ?? 0, seen?.lastUsedAt ?? 0);
+      byClient.set(g.clientId, {
+        clientId: g.clientId,
+        clientName: seen?.clientName ?? (await clientDisplayName(storage, g.clientId)),
+        scopes: [...new Set([...(seen?.scopes ?? []), ...g.scopes])].filter((s) => s !== 'openid'),
+        authorizedAt: Math.min(g.createdAt, seen?.authorizedAt ?? Number.POSITIVE_INFINITY),
+        lastUsedAt: lastUsed > 0 ? lastUsed : undefined,
+      });
+    }
+    return [...byClient.values()];
+  }
+
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const who = await signedIn(req, res);
+    if (!who) return showSignIn(req, res);
+    const user = (await identity.findById(who.accountId))!;
+    const lang = langOf(req);
+    const revoked = typeof req.query.revoked === 'string' ? req.query.revoked.slice(0, 512) : undefined;
+    const document = accountPage({
+      lang,
+      csrf: secrets.csrfToken(ACCOUNT_CSRF, who.binding),
+      user: { name: user.name, username: user.username },
+      apps: await listApps(who.accountId),
+      revokeAction: `${ACCOUNT_PATH}/revoke`,
+      signOutAction: `${ACCOUNT_PATH}/logout`,
+      revokedName: revoked ? await clientDisplayName(storage, revoked) : undefined,
+    });
+    sendPage(res, 200, document, { lang });
+  });
+
+  router.post('/login', form, async (req, res) => {
+    const nonce = readCookie(req, nonceCookie) ?? '';
+    if (!checkCsrf(deps, req, res, ACCOUNT_LOGIN_CSRF, nonce)) return;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const username = typeof body.username === 'string' ? body.username.slice(0, 128) : '';
+    const password = typeof body.password === 'string' ? body.password : '';
+    const result = await identity.authenticate(username, password, clientIp(req));
+    if (!result.ok) {
+      const problem: LoginProblem =
+        result.reason === 'throttled'
+          ? { kind: 'throttled', retryAfterSeconds: result.retryAfterSeconds }
+          : { kind: 'invalid' };
+      return showSignIn(req, res, problem, username);
+    }
+    const exp = Math.floor(Date.now() / 1000) + ACCOUNT_SESSION_SECONDS;
+    setCookie(res, accountCookie, secrets.sign(`${result.user.id}|${exp}`), ACCOUNT_SESSION_SECONDS);
+    setCookie(res, nonceCookie, '', 0);
+    res.redirect(303, ACCOUNT_PATH);
+  });
+
+  router.post('/revoke', form, async (req, res) => {
+    const who = await signedIn(req, res);
+    if (!who) return res.redirect(303, ACCOUNT_PATH);
+    if (!checkCsrf(deps, req, res, ACCOUNT_CSRF, who.binding)) return;
+    const clientId = typeof req.body?.client_id === 'string' ? req.body.client_id : '';
+    // Only this user's grants: the client id alone never reaches anyone else's.
+    for (const g of await grants.listGrants({ accountId: who.accountId, clientId })) {
+      await grants.revokeGrant(g.grantId);
+    }
+    deps.logger.info({ accountId: who.accountId, clientId }, 'grant revoked from the account page');
+    res.redirect(303, `${ACCOUNT_PATH}?revoked=${encodeURIComponent(clientId)}`);
+  });
+
+  router.post('/logout', form, async (req, res) => {
+    const who = await signedIn(req, res);
+    if (who && !checkCsrf(deps, req, res, ACCOUNT_CSRF, who.binding)) return;
+    setCookie(res, accountCookie, '', 0);
+    const session = await provider.Session.get(provider.createContext(req, res));
+    if (session.accountId) await session.destroy();
+    res.redirect(303, ACCOUNT_PATH);
+  });
+
+  return router;
+}

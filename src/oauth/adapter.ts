@@ -1,0 +1,171 @@
+/**
+ * oidc-provider's persistence adapter over the storage seam (`storage/types.ts`).
+ *
+ * Secrets at rest: for every model whose id is a bearer secret (tokens, codes, the session cookie,
+ * the interaction cookie) the id is stored as SHA-256/base64url and the raw value is removed from the
+ * payload (`jti`; an Interaction's copy of the session cookie). `find` is always called with the raw
+ * value, so it puts `jti` back before oidc-provider sees the payload. Client secrets are stored as
+ * digests too (`client-secret.ts`).
+ *
+ * One-time use is enforced here, not by oidc-provider: its grant handlers call `consume()` without
+ * looking at a result, so two concurrent redemptions of one code or refresh token would both
+ * succeed. `storage.consume()` is atomic and returns whether this caller won; every loser gets
+ * `invalid_grant` before any token is minted. A lost race on an authorization code is treated as
+ * code reuse (RFC 6749 §4.1.2: revoke what the code produced).
+ *
+ * Refresh-token reuse: a consumed refresh token presented again *after* the grace window is left
+ * to oidc-provider, which revokes the whole grant (RFC 9700 §4.14.2). Within the window it is
+ * refused with `invalid_grant` and the grant is left alone, so a client retrying a request whose
+ * response it lost is not logged out by its own retry — but no second token pair is ever minted.
+ */
+import { createHash } from 'node:crypto';
+import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
+import type { OidcModel, OidcPayload, Storage } from '../storage/types.ts';
+import { hashClientSecret, isHashedClientSecret } from './client-secret.ts';
+
+/** Models whose id is a bearer secret. Client, Grant and ReplayDetection ids are not. */
+const SECRET_IDS: ReadonlySet<OidcModel> = new Set<OidcModel>([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'ClientCredentials',
+  'InitialAccessToken',
+  'RegistrationAccessToken',
+  'BackchannelAuthenticationRequest',
+  'PushedAuthorizationRequest',
+  'PreAuthorizedCode',
+  'Session',
+  'Interaction',
+]);
+
+/** Our own fields kept beside oidc-provider's payload (oidc-provider never sees them). */
+export const SIDECAR = 'sekisho';
+
+export interface GrantSidecar {
+  /** The user ticked "remember my decision" for this client. */
+  readonly remember?: boolean;
+}
+
+export interface AdapterOptions {
+  readonly storage: Storage;
+  /** Dynamically registered clients expire after this much idle time (slid forward on use). */
+  readonly clientIdleTtlSeconds: number;
+  readonly refreshReuseGraceSeconds: number;
+  readonly now?: () => number;
+}
+
+export function hashTokenId(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('base64url');
+}
+
+export function createAdapterFactory(options: AdapterOptions): (name: string) => Adapter {
+  return (name) => new StorageAdapter(name as OidcModel, options);
+}
+
+class StorageAdapter implements Adapter {
+  readonly #model: OidcModel;
+  readonly #storage: Storage;
+  readonly #options: AdapterOptions;
+
+  constructor(model: OidcModel, options: AdapterOptions) {
+    this.#model = model;
+    this.#storage = options.storage;
+    this.#options = options;
+  }
+
+  #key(id: string): string {
+    return SECRET_IDS.has(this.#model) ? hashTokenId(id) : id;
+  }
+
+  #nowSeconds(): number {
+    return Math.floor((this.#options.now ?? Date.now)() / 1000);
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const stored: OidcPayload = { ...payload };
+    let ttl = expiresIn;
+    if (SECRET_IDS.has(this.#model)) delete stored.jti;
+    if (this.#model === 'Interaction' && isObject(stored.session)) {
+      const { cookie: _cookie, ...session } = stored.session;
+      stored.session = session;
+    }
+    if (this.#model === 'Client') {
+      if (typeof stored.client_secret === 'string' && !isHashedClientSecret(stored.client_secret)) {
+        stored.client_secret = hashClientSecret(stored.client_secret);
+      }
+      ttl ??= this.#options.clientIdleTtlSeconds;
+    }
+    if (this.#model === 'Grant') {
+      const previous = await this.#storage.find('Grant', id);
+      if (previous?.[SIDECAR] !== undefined) stored[SIDECAR] = previous[SIDECAR];
+    }
+    await this.#storage.upsert(this.#model, this.#key(id), stored, ttl);
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    if (typeof id !== 'string' || id === '') return undefined;
+    const payload = await this.#storage.find(this.#model, this.#key(id));
+    if (!payload) return undefined;
+    const { [SIDECAR]: _sidecar, ...rest } = payload;
+    if (SECRET_IDS.has(this.#model)) rest.jti = id;
+    if (this.#model === 'RefreshToken') this.#refuseRetryWithinGrace(rest);
+    return rest as AdapterPayload;
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    const payload = await this.#storage.findByUid(this.#model, uid);
+    return payload as AdapterPayload | undefined;
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    const payload = await this.#storage.findByUserCode(this.#model, userCode);
+    return payload as AdapterPayload | undefined;
+  }
+
+  async consume(id: string): Promise<void> {
+    const key = this.#key(id);
+    if (await this.#storage.consume(this.#model, key)) return;
+    if (this.#model === 'AuthorizationCode') {
+      const code = await this.#storage.find(this.#model, key);
+      if (typeof code?.grantId === 'string') await revokeGrantRows(this.#storage, code.grantId);
+      throw new errors.InvalidGrant('authorization code already consumed');
+    }
+    throw new errors.InvalidGrant(`${describe(this.#model)} already used`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#storage.destroy(this.#model, this.#key(id));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#storage.revokeByGrantId(grantId);
+  }
+
+  /**
+   * Only on the token endpoint's refresh grant: a consumed token inside the grace window is refused
+   * here, before oidc-provider's reuse handling would revoke the grant.
+   */
+  #refuseRetryWithinGrace(payload: OidcPayload): void {
+    if (typeof payload.consumed !== 'number') return;
+    const ctx = Provider.ctx;
+    if (ctx?.oidc?.route !== 'token' || ctx.oidc.params?.grant_type !== 'refresh_token') return;
+    if (this.#nowSeconds() - payload.consumed <= this.#options.refreshReuseGraceSeconds) {
+      throw new errors.InvalidGrant('refresh token already used (retry within the reuse grace window)');
+    }
+  }
+}
+
+/** Deletes a grant and every row issued under it (tokens, codes). */
+export async function revokeGrantRows(storage: Storage, grantId: string): Promise<void> {
+  await storage.revokeByGrantId(grantId);
+  await storage.destroy('Grant', grantId);
+}
+
+function describe(model: OidcModel): string {
+  return model === 'RefreshToken' ? 'refresh token' : model;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,184 @@
+/**
+ * The built-in OAuth 2.1 authorization server, assembled: oidc-provider (`provider.ts`) with our
+ * storage adapter, signing keys from storage, the login/consent/account pages, both discovery
+ * documents, and the registration limits — plus what the resource server and tools need in process
+ * (token minting, grant listing and revocation, the public verification keys).
+ *
+ * Route map (all relative to the issuer = the base URL):
+ *   /.well-known/openid-configuration          oidc-provider's discovery document
+ *   /.well-known/oauth-authorization-server    the same document (RFC 8414; MCP clients look here first)
+ *   /oauth/…                                    protocol endpoints (routes.ts)
+ *   /interaction/:uid                           login and consent
+ *   /account                                    the user's authorized apps
+ *   /static/sekisho.css                         the pages' stylesheet
+ */
+import type { ErrorRequestHandler, Request, RequestHandler, Router } from 'express';
+import { Router as createRouter } from 'express';
+import type { JWK } from 'jose';
+import type Provider from 'oidc-provider';
+import type { Config } from '../config/config.ts';
+import { mcpResourceUrl } from '../config/config.ts';
+import { DEMO_USERS } from '../identity/demo.ts';
+import type { Identity } from '../identity/users.ts';
+import type { Logger } from '../observability/logger.ts';
+import { secondsUntilWindowEnds } from '../storage/rate-window.ts';
+import type { Storage } from '../storage/types.ts';
+import type { ToolRegistry } from '../tools/registry.ts';
+import { stylesheetRoute } from '../ui/stylesheet.ts';
+import { accountRoutes } from './account-routes.ts';
+import { MAX_METADATA_BYTES } from './clients.ts';
+import { createGrantService, type GrantFilter, type GrantInfo } from './grants.ts';
+import { clientIp, type PageDeps, sendError } from './interactions/context.ts';
+import { interactionRoutes } from './interactions/routes.ts';
+import { createIssuer, type IssueAccessTokenInput, type IssuedAccessToken } from './issue.ts';
+import { effectiveOverlapSeconds, loadSigningKeys } from './keys.ts';
+import { createProvider } from './provider.ts';
+import {
+  ACCOUNT_PATH,
+  AUTHORIZATION_SERVER_METADATA_PATH,
+  INTERACTION_PREFIX,
+  OAUTH_PREFIX,
+  OAUTH_ROUTES,
+  type OAuthEndpoints,
+  OPENID_CONFIGURATION_PATH,
+  oauthEndpoints,
+  STYLESHEET_PATH,
+} from './routes.ts';
+import { createScopePolicy } from './scope-policy.ts';
+import { deriveSecrets } from './secrets.ts';
+
+export type { GrantFilter, GrantInfo } from './grants.ts';
+export type { IssueAccessTokenInput, IssuedAccessToken } from './issue.ts';
+
+export interface AuthorizationServerDeps {
+  readonly config: Config;
+  readonly storage: Storage;
+  readonly identity: Identity;
+  readonly registry: Pick<ToolRegistry, 'scopes' | 'basicScopes'>;
+  readonly logger: Logger;
+}
+
+export interface AuthorizationServer {
+  /** The issuer identifier: the base URL, exactly. */
+  readonly issuer: string;
+  /** The one RFC 8707 resource (`<base>/mcp`): the `aud` of every access token. */
+  readonly resource: string;
+  readonly endpoints: OAuthEndpoints;
+  /** Mount at the root of the Express app, before /mcp (it never touches /mcp). */
+  readonly router: Router;
+  readonly provider: Provider;
+  /** Public keys access tokens verify against (what /oauth/jwks publishes), in process. */
+  readonly verificationKeys: { readonly keys: readonly JWK[] };
+  issueAccessToken(input: IssueAccessTokenInput): Promise<IssuedAccessToken>;
+  listGrants(filter?: GrantFilter): Promise<GrantInfo[]>;
+  /** Deletes the grant and every token and code issued under it. False if it did not exist. */
+  revokeGrant(grantId: string): Promise<boolean>;
+}
+
+export async function createAuthorizationServer(deps: AuthorizationServerDeps): Promise<AuthorizationServer> {
+  const { config, storage, identity, logger } = deps;
+  const resource = mcpResourceUrl(config);
+  const keys = await loadSigningKeys(storage, { overlapSeconds: effectiveOverlapSeconds(config) });
+  const secrets = deriveSecrets(keys.jwks);
+  const policy = createScopePolicy(deps.registry);
+  const grants = createGrantService({ storage, resource });
+  const provider = createProvider({
+    config,
+    storage,
+    identity,
+    policy,
+    grants,
+    logger,
+    jwks: keys.jwks,
+    cookieKeys: secrets.cookieKeys,
+  });
+  const pages: PageDeps = {
+    config,
+    provider,
+    storage,
+    identity,
+    policy,
+    grants,
+    secrets,
+    logger,
+    demoAccounts: config.demo
+      ? DEMO_USERS.map((u) => ({ username: u.username, password: u.password, role: u.role }))
+      : [],
+  };
+
+  const router = createRouter();
+  router.get(STYLESHEET_PATH, stylesheetRoute());
+  router.post(OAUTH_ROUTES.registration, registrationLimits(config, storage));
+  router.use(providerPassThrough(provider));
+  router.use(INTERACTION_PREFIX, interactionRoutes(pages));
+  router.use(ACCOUNT_PATH, accountRoutes(pages));
+  router.use(pageErrors(logger));
+
+  return {
+    issuer: config.baseUrl,
+    resource,
+    endpoints: oauthEndpoints(config.baseUrl),
+    router,
+    provider,
+    verificationKeys: keys.publicJwks,
+    issueAccessToken: createIssuer({ provider, config, identity, policy }),
+    listGrants: (filter) => grants.listGrants(filter),
+    revokeGrant: (grantId) => grants.revokeGrant(grantId),
+  };
+}
+
+/**
+ * Hands oidc-provider its own paths. It parses its own request bodies, so nothing in front of it
+ * may (no express.json here). RFC 8414's well-known path serves oidc-provider's discovery document
+ * itself, so both documents are always identical.
+ */
+function providerPassThrough(provider: Provider): RequestHandler {
+  const callback = provider.callback();
+  return (req, res, next) => {
+    if (req.path === AUTHORIZATION_SERVER_METADATA_PATH) {
+      req.url = OPENID_CONFIGURATION_PATH + req.url.slice(req.path.length);
+      return void callback(req, res);
+    }
+    if (req.path === OPENID_CONFIGURATION_PATH || req.path.startsWith(OAUTH_PREFIX)) {
+      return void callback(req, res);
+    }
+    next();
+  };
+}
+
+/** RFC 7591 registration limits oidc-provider leaves to us: body size and registrations per IP. */
+function registrationLimits(config: Config, storage: Storage): RequestHandler {
+  const windowSeconds = 3600;
+  return async (req, res, next) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > MAX_METADATA_BYTES) {
+      res.status(413).json({
+        error: 'invalid_client_metadata',
+        error_description: `client metadata must not exceed ${MAX_METADATA_BYTES} bytes`,
+      });
+      return;
+    }
+    const count = await storage.hit(`register:ip:${clientIp(req)}`, windowSeconds);
+    if (count > config.registrationsPerHour) {
+      res.setHeader('Retry-After', String(secondsUntilWindowEnds(windowSeconds, Date.now())));
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(429).json({
+        error: 'temporarily_unavailable',
+        error_description: 'too many client registrations from this address; retry later',
+      });
+      return;
+    }
+    next();
+  };
+}
+
+/** Unexpected failures on our pages become an HTML error page, never a stack trace. */
+function pageErrors(logger: Logger): ErrorRequestHandler {
+  return (err, req: Request, res, next) => {
+    const path = req.originalUrl ?? req.url;
+    if (!path.startsWith(INTERACTION_PREFIX) && !path.startsWith(ACCOUNT_PATH)) return next(err);
+    if (res.headersSent) return next(err);
+    logger.error({ err, path: req.path }, 'authorization page failed');
+    sendError(req, res, 500, 'Internal error. Please try again.', 'server_error');
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The "login" prompt: show the sign-in form, check the password through identity (which throttles
+ * per username and per IP and never reveals whether a username exists), then hand the account id
+ * back to oidc-provider, which continues the authorization request.
+ */
+import type { Request, Response } from 'express';
+import type { Interaction } from 'oidc-provider';
+import { formTargetSource, sendPage } from '../../ui/layout.ts';
+import { type LoginProblem, loginPage } from '../../ui/pages/login.ts';
+import { INTERACTION_PREFIX } from '../routes.ts';
+import { checkCsrf, clientIp, langOf, type PageDeps } from './context.ts';
+
+export const LOGIN_CSRF = 'interaction-login';
+
+export function showLogin(
+  deps: PageDeps,
+  req: Request,
+  res: Response,
+  interaction: Interaction,
+  clientName: string,
+  failure?: { problem: LoginProblem; username: string },
+): void {
+  const lang = langOf(req);
+  const base = `${INTERACTION_PREFIX}/${interaction.uid}`;
+  const status = !failure ? 200 : failure.problem.kind === 'throttled' ? 429 : 401;
+  if (failure?.problem.kind === 'throttled') {
+    res.setHeader('Retry-After', String(failure.problem.retryAfterSeconds));
+  }
+  const document = loginPage({
+    lang,
+    action: `${base}/login`,
+    cancelAction: `${base}/abort`,
+    csrf: deps.secrets.csrfToken(LOGIN_CSRF, interaction.uid),
+    clientName,
+    problem: failure?.problem,
+    username: failure?.username,
+    demoAccounts: deps.demoAccounts,
+  });
+  const target = formTargetSource(interaction.params.redirect_uri as string | undefined);
+  sendPage(res, status, document, { lang, formTargets: target ? [target] : [] });
+}
+
+export async function submitLogin(
+  deps: PageDeps,
+  req: Request,
+  res: Response,
+  interaction: Interaction,
+  clientName: string,
+): Promise<void> {
+  if (!checkCsrf(deps, req, res, LOGIN_CSRF, interaction.uid)) return;
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const username = typeof body.username === 'string' ? body.username.slice(0, 128) : '';
+  const password = typeof body.password === 'string' ? body.password : '';
+  const result = await deps.identity.authenticate(username, password, clientIp(req));
+  if (!result.ok) {
+    const problem: LoginProblem =
+      result.reason === 'throttled'
+        ? { kind: 'throttled', retryAfterSeconds: result.retryAfterSeconds }
+        : { kind: 'invalid' };
+    showLogin(deps, req, res, interaction, clientName, { problem, username });
+    return;
+  }
+  await deps.provider.interactionFinished(
+    req,
+    res,
+    { login: { accountId: result.user.id, remember: true } },
+    { mergeWithLastSubmission: false },
+  );
+}

@@ -1,0 +1,73 @@
+/**
+ * Express routes for oidc-provider's user interactions (`interactions.url` = /interaction/:uid).
+ * oidc-provider binds each interaction to the browser with its interaction cookie and checks it in
+ * `interactionDetails`; every form additionally carries a CSRF token bound to the interaction id.
+ */
+import express, { type Request, type Response, Router } from 'express';
+import type { Interaction } from 'oidc-provider';
+import { showConsent, submitConsent } from './consent.ts';
+import { checkCsrf, clientDisplayName, expiredMessage, type PageDeps, sendError } from './context.ts';
+import { LOGIN_CSRF, showLogin, submitLogin } from './login.ts';
+
+const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+
+export function interactionRoutes(deps: PageDeps): Router {
+  const router = Router();
+
+  /** Loads the interaction this browser is in; answers with an error page when there is none. */
+  async function load(req: Request, res: Response): Promise<Interaction | undefined> {
+    try {
+      const interaction = await deps.provider.interactionDetails(req, res);
+      if (interaction.uid === req.params.uid) return interaction;
+    } catch (err) {
+      deps.logger.debug({ err }, 'interaction not found');
+    }
+    sendError(req, res, 400, expiredMessage(req), 'session_not_found');
+    return undefined;
+  }
+
+  router.get('/:uid', async (req, res) => {
+    const interaction = await load(req, res);
+    if (!interaction) return;
+    const clientName = await clientDisplayName(deps.storage, String(interaction.params.client_id));
+    if (interaction.prompt.name === 'login') return showLogin(deps, req, res, interaction, clientName);
+    if (interaction.prompt.name === 'consent') return showConsent(deps, req, res, interaction, clientName);
+    sendError(req, res, 400, `Unsupported interaction: ${interaction.prompt.name}`, 'invalid_request');
+  });
+
+  router.post('/:uid/login', form, async (req, res) => {
+    const interaction = await load(req, res);
+    if (!interaction) return;
+    if (interaction.prompt.name !== 'login') {
+      if (!checkCsrf(deps, req, res, LOGIN_CSRF, interaction.uid)) return;
+      return sendError(req, res, 400, expiredMessage(req), 'invalid_request');
+    }
+    const clientName = await clientDisplayName(deps.storage, String(interaction.params.client_id));
+    await submitLogin(deps, req, res, interaction, clientName);
+  });
+
+  router.post('/:uid/consent', form, async (req, res) => {
+    const interaction = await load(req, res);
+    if (!interaction) return;
+    if (interaction.prompt.name !== 'consent') {
+      return sendError(req, res, 400, expiredMessage(req), 'invalid_request');
+    }
+    await submitConsent(deps, req, res, interaction);
+  });
+
+  // Cancel on the login page and Deny on the consent page: the client gets access_denied.
+  router.post('/:uid/abort', form, async (req, res) => {
+    const interaction = await load(req, res);
+    if (!interaction) return;
+    const purpose = interaction.prompt.name === 'login' ? LOGIN_CSRF : 'interaction-consent';
+    if (!checkCsrf(deps, req, res, purpose, interaction.uid)) return;
+    await deps.provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'The user denied the request.' },
+      { mergeWithLastSubmission: false },
+    );
+  });
+
+  return router;
+}

@@ -1,0 +1,299 @@
+/**
+ * The oidc-provider instance: OpenID-certified OAuth 2.x machinery, configured for MCP clients.
+ * Every endpoint is oidc-provider's; what lives here is policy, each choice next to its reason:
+ *
+ *  - issuer = the configured base URL exactly (clients compare it character by character);
+ *  - authorization code only (`responseTypes: ['code']`), PKCE S256 for every client, RFC 9207 `iss`
+ *    on every authorization response (oidc-provider always adds it), no PAR/DPoP/logout endpoints;
+ *  - one resource (RFC 8707): the MCP endpoint. Tokens for it are RFC 9068 JWTs signed ES256 with
+ *    `aud` = the MCP URL and `gid` = the grant id, so the resource server can check revocation;
+ *  - refresh tokens for every client registered with the refresh_token grant, rotated on every use
+ *    (reuse handling in `adapter.ts`); they do not die with the browser session;
+ *  - scopes: MCP scopes from the tool registry, downscoped to the user's role (`scope-policy.ts`).
+ */
+import Provider, {
+  type Configuration,
+  errors,
+  type Grant,
+  interactionPolicy,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
+import type { Config } from '../config/config.ts';
+import { mcpResourceUrl } from '../config/config.ts';
+import type { Identity } from '../identity/users.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Storage } from '../storage/types.ts';
+import type { Role } from '../tools/scopes.ts';
+import { pickLanguage } from '../ui/i18n.ts';
+import { setPageHeaders } from '../ui/layout.ts';
+import { errorPage } from '../ui/pages/error.ts';
+import { createAdapterFactory } from './adapter.ts';
+import { createCimdPolicy } from './cimd.ts';
+import { BUILT_IN_CLIENTS, clientMetadataPolicy, extendClientModel } from './clients.ts';
+import type { GrantService } from './grants.ts';
+import { INTERACTION_PREFIX, OAUTH_ROUTES } from './routes.ts';
+import { OIDC_CLAIMS, OIDC_SCOPES, type ScopePolicy } from './scope-policy.ts';
+
+export interface ProviderDeps {
+  readonly config: Config;
+  readonly storage: Storage;
+  readonly identity: Identity;
+  readonly policy: ScopePolicy;
+  readonly grants: GrantService;
+  readonly logger: Logger;
+  /** Private signing JWKs, the active key first (`keys.ts`). */
+  readonly jwks: { readonly keys: readonly Record<string, unknown>[] };
+  /** Cookie signing keys, newest first (`secrets.ts`). */
+  readonly cookieKeys: readonly string[];
+}
+
+/** Seconds an OAuth browser sign-in (the SSO session) lasts. */
+export const SESSION_TTL_SECONDS = 12 * 60 * 60;
+/** Seconds a login/consent interaction may take. */
+export const INTERACTION_TTL_SECONDS = 30 * 60;
+
+interface SekishoAccount {
+  [key: string]: unknown;
+  accountId: string;
+  role: Role;
+  claims(): { sub: string; name: string; preferred_username: string; email: string };
+}
+
+/** RFC 8707 resource server definition of the MCP endpoint: JWT access tokens for it alone. */
+export function mcpResourceServerInfo(
+  config: Pick<Config, 'baseUrl' | 'accessTokenTtlSeconds'>,
+  policy: Pick<ScopePolicy, 'resourceScopes'>,
+) {
+  return {
+    scope: policy.resourceScopes.join(' '),
+    audience: mcpResourceUrl(config),
+    accessTokenTTL: config.accessTokenTtlSeconds,
+    accessTokenFormat: 'jwt' as const,
+    jwt: { sign: { alg: 'ES256' } },
+  };
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, storage, identity, policy, grants, logger } = deps;
+  const resource = mcpResourceUrl(config);
+  const https = config.baseUrl.startsWith('https:');
+  /** Grants loaded because the user ticked "remember my decision" (skip the native-client prompt). */
+  const remembered = new WeakSet<object>();
+  const cimd = createCimdPolicy({ allowHosts: config.cimdAllowHosts, logger });
+
+  /** Role changes apply to existing grants: scopes the role no longer allows are withheld. */
+  const clampToRole = (grant: Grant, role: Role) => {
+    const current = grant.getResourceScope(resource).split(' ').filter(Boolean);
+    const allowed = new Set(policy.allowedFor(role, current));
+    const withheld = current.filter((s) => !allowed.has(s));
+    if (withheld.length > 0) grant.rejectResourceScope(resource, withheld.join(' '));
+  };
+
+  const consentPolicy = interactionPolicy.base();
+  const consent = consentPolicy.get('consent')!;
+  // oidc-provider always re-prompts native clients (RFC 8252 §8.6); we honour "remember my decision"
+  // instead — a deliberate choice per user per client, documented in docs/authorization-server.md.
+  consent.checks.remove('native_client_prompt');
+  consent.checks.add(
+    new interactionPolicy.Check(
+      'native_client_prompt',
+      'native clients require End-User interaction',
+      'interaction_required',
+      (ctx) => {
+        const { oidc } = ctx;
+        const native = oidc.client?.applicationType === 'native';
+        return native && !oidc.result?.consent && !remembered.has(oidc.grant as object)
+          ? interactionPolicy.Check.REQUEST_PROMPT
+          : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      },
+    ),
+    1,
+  );
+
+  const configuration: Configuration = {
+    adapter: createAdapterFactory({
+      storage,
+      clientIdleTtlSeconds: config.clientIdleTtlSeconds,
+      refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+    }),
+    clients: BUILT_IN_CLIENTS.map((c) => ({ ...c })),
+    jwks: { keys: deps.jwks.keys.map((k) => ({ ...k })) },
+    cookies: {
+      // __Host- needs Path=/, which oidc-provider gives only the session cookie; the two
+      // interaction cookies are path-scoped, so they get __Secure- (RFC 6265bis §4.1.3).
+      names: https
+        ? {
+            session: '__Host-sekisho_session',
+            interaction: '__Secure-sekisho_interaction',
+            resume: '__Secure-sekisho_resume',
+          }
+        : { session: 'sekisho_session', interaction: 'sekisho_interaction', resume: 'sekisho_resume' },
+      long: { httpOnly: true, sameSite: 'lax', secure: https },
+      short: { httpOnly: true, sameSite: 'lax', secure: https },
+      keys: [...deps.cookieKeys],
+    },
+    routes: { ...OAUTH_ROUTES },
+    scopes: [...OIDC_SCOPES],
+    claims: { ...OIDC_CLAIMS, openid: [...OIDC_CLAIMS.openid] },
+    responseTypes: ['code'],
+    // No client_secret_jwt: it needs the secret in clear, and we store only its digest.
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic', // RFC 7591 §2 default
+      id_token_signed_response_alg: 'ES256',
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256'],
+      clientAuthSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'],
+    },
+    extraClientMetadata: clientMetadataPolicy,
+    extraParams: {
+      // A documented hook that runs after oidc-provider's own parameter checks: fill in the basic
+      // scope set when the request names no MCP scope (the conformance suite sends no scope).
+      async scope(ctx) {
+        const params = ctx.oidc.params;
+        if (ctx.oidc.route !== 'authorization' || !params) return;
+        params.scope = policy.withDefaults(params.scope as string | undefined);
+      },
+    },
+    pkce: { required: () => true },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    expiresWithSession: async () => false,
+    extraTokenClaims: async (_ctx, token) =>
+      token.kind === 'AccessToken' && 'grantId' in token && token.grantId
+        ? { gid: token.grantId }
+        : undefined,
+    ttl: {
+      AccessToken: config.accessTokenTtlSeconds,
+      AuthorizationCode: 60,
+      IdToken: config.accessTokenTtlSeconds,
+      Grant: config.grantTtlSeconds,
+      Session: SESSION_TTL_SECONDS,
+      Interaction: INTERACTION_TTL_SECONDS,
+      ClientCredentials: config.accessTokenTtlSeconds,
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+      // Idle lifetime, restarted by every rotation, never beyond the grant's absolute expiry.
+      RefreshToken(ctx) {
+        const grantExp = ctx?.oidc?.entities?.Grant?.exp;
+        const left = typeof grantExp === 'number' ? grantExp - Math.floor(Date.now() / 1000) : Infinity;
+        return Math.max(1, Math.min(config.refreshTokenTtlSeconds, left));
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      dPoP: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: false },
+      registrationManagement: { enabled: false },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      introspection: {
+        enabled: true,
+        // RFC 7662 §2.1: the caller must be authorized; a client learns only about its own tokens.
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      userinfo: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, _client, oneOf) =>
+          oneOf ? (oneOf.includes(resource) ? resource : oneOf) : resource,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, indicator) => {
+          if (indicator !== resource) {
+            throw new errors.InvalidTarget(`unknown resource; this server protects ${resource} only`);
+          }
+          return mcpResourceServerInfo(config, policy);
+        },
+      },
+      clientIdMetadataDocument: {
+        enabled: true,
+        ack: 'draft-02',
+        allowFetch: cimd.allowFetch,
+        cacheDuration: { min: 60, max: 86_400 },
+      },
+    } as Configuration['features'],
+    fetch: cimd.fetch as Configuration['fetch'],
+    async findAccount(ctx, sub): Promise<SekishoAccount | undefined> {
+      const user = await identity.findById(sub);
+      if (!user) return undefined;
+      // At the token endpoint the grant is loaded before the account: clamp it to today's role.
+      const grant = (ctx as KoaContextWithOIDC | undefined)?.oidc?.entities?.Grant;
+      if (grant && grant.accountId === user.id) clampToRole(grant, user.role);
+      return {
+        accountId: user.id,
+        role: user.role,
+        claims: () => ({
+          sub: user.id,
+          name: user.name,
+          preferred_username: user.username,
+          email: user.email,
+        }),
+      };
+    },
+    async loadExistingGrant(ctx) {
+      const { Grant } = ctx.oidc.provider;
+      const consented = ctx.oidc.result?.consent?.grantId;
+      if (consented) return Grant.find(consented);
+      const account = ctx.oidc.account as unknown as SekishoAccount | undefined;
+      const clientId = ctx.oidc.client?.clientId;
+      if (!account || !clientId) return undefined;
+      // Only a decision the user asked us to remember is reused; otherwise consent is asked again.
+      for (const info of await grants.listGrants({ accountId: account.accountId, clientId })) {
+        if (!info.remembered) continue;
+        const grant = await Grant.find(info.grantId);
+        if (!grant) continue;
+        clampToRole(grant, account.role);
+        remembered.add(grant);
+        return grant;
+      }
+      return undefined;
+    },
+    interactions: {
+      url: async (_ctx, interaction) => `${INTERACTION_PREFIX}/${interaction.uid}`,
+      policy: consentPolicy,
+    },
+    async renderError(ctx, out) {
+      const lang = pickLanguage(ctx.get('accept-language'));
+      setPageHeaders(ctx.res);
+      ctx.type = 'html';
+      ctx.body = errorPage({
+        lang,
+        message: String(out.error_description ?? out.error ?? 'error'),
+        code: String(out.error ?? 'server_error'),
+      });
+    },
+  };
+
+  const provider = new Provider(config.baseUrl, configuration);
+  extendClientModel(provider);
+
+  provider.use(async (ctx, next) => {
+    // Behind a TLS-terminating proxy Node sees http; the public URL is https, so cookies must be
+    // Secure anyway (we do not trust X-Forwarded-* headers).
+    if (https) ctx.cookies.secure = true;
+    await next();
+    if (ctx.oidc?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
+      (ctx.body as Record<string, unknown>).scopes_supported = [...policy.supported];
+    }
+  });
+
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const grantId = ctx.oidc.entities.Grant?.jti;
+    const clientId = ctx.oidc.client?.clientId;
+    void Promise.all([
+      grantId ? grants.touchGrant(grantId) : undefined,
+      clientId ? storage.touch('Client', clientId, config.clientIdleTtlSeconds) : undefined,
+    ]).catch((err: unknown) => logger.warn({ err }, 'could not record grant use'));
+  });
+  provider.on('server_error', (_ctx: unknown, err: unknown) => {
+    logger.error({ err }, 'authorization server error');
+  });
+  return provider;
+}

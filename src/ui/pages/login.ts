@@ -1,0 +1,79 @@
+/**
+ * The sign-in page (OAuth interaction "login", and the account page's own sign-in). The error text
+ * never says whether the username exists (no user enumeration); throttling says how long to wait.
+ */
+import { html } from '../html.ts';
+import { type Lang, MESSAGES } from '../i18n.ts';
+import { page } from '../layout.ts';
+
+export interface DemoAccount {
+  readonly username: string;
+  readonly password: string;
+  readonly role: string;
+}
+
+export type LoginProblem =
+  | { readonly kind: 'invalid' }
+  | { readonly kind: 'throttled'; readonly retryAfterSeconds: number };
+
+export interface LoginView {
+  readonly lang: Lang;
+  readonly action: string;
+  readonly csrf: string;
+  /** The app asking (absent on the account page's own sign-in). */
+  readonly clientName?: string;
+  /** Where "Cancel" posts (the interaction's deny route); no Cancel button when absent. */
+  readonly cancelAction?: string;
+  readonly problem?: LoginProblem;
+  /** Pre-filled after a failed attempt (never the password). */
+  readonly username?: string;
+  /** Demo mode only. */
+  readonly demoAccounts?: readonly DemoAccount[];
+}
+
+export function loginPage(view: LoginView): string {
+  const t = MESSAGES[view.lang];
+  const problem = view.problem
+    ? view.problem.kind === 'throttled'
+      ? t.throttled(Math.max(1, Math.ceil(view.problem.retryAfterSeconds / 60)))
+      : t.invalidCredentials
+    : undefined;
+  const body = html`
+<h1>${t.signInTitle}</h1>
+${
+  view.clientName === undefined
+    ? html`<p class="lead">${t.signInToAccount}</p>`
+    : html`<p class="lead">${t.signInTo} <span class="client">${view.clientName}</span></p>`
+}
+${problem ? html`<div class="notice error" role="alert">${problem}</div>` : ''}
+<form method="post" action="${view.action}" id="login">
+<input type="hidden" name="csrf" value="${view.csrf}">
+<label for="username">${t.username}</label>
+<input type="text" id="username" name="username" value="${view.username ?? ''}" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="128" autofocus>
+<label for="password">${t.password}</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required maxlength="1024">
+</form>
+<div class="actions">
+<button type="submit" form="login" class="primary">${t.signIn}</button>
+${
+  view.cancelAction
+    ? html`<form method="post" action="${view.cancelAction}"><input type="hidden" name="csrf" value="${view.csrf}"><button type="submit" class="secondary">${t.cancel}</button></form>`
+    : ''
+}
+</div>
+${view.demoAccounts?.length ? demoBox(view.lang, view.demoAccounts) : ''}
+`;
+  return page({ lang: view.lang, title: t.signInTitle, body });
+}
+
+function demoBox(lang: Lang, accounts: readonly DemoAccount[]) {
+  const t = MESSAGES[lang];
+  return html`<section class="demo-box" aria-labelledby="demo-title">
+<h2 id="demo-title">${t.demoTitle}</h2>
+<div class="notice warn">${t.demoNote}</div>
+<table class="demo">
+<thead><tr><th>${t.username}</th><th>${t.password}</th><th>${t.role}</th></tr></thead>
+<tbody>${accounts.map((a) => html`<tr><td><code>${a.username}</code></td><td><code>${a.password}</code></td><td>${a.role}</td></tr>`)}</tbody>
+</table>
+</section>`;
+}

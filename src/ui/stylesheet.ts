@@ -1,0 +1,110 @@
+/**
+ * The one stylesheet of the authorization server's pages, served from STYLESHEET_PATH (CSP
+ * `style-src 'self'`: no inline styles). System fonts, including Japanese ones; light and dark.
+ */
+import { createHash } from 'node:crypto';
+import type { RequestHandler } from 'express';
+
+export const STYLESHEET = `
+:root {
+  color-scheme: light dark;
+  --bg: #f3f4f6; --card: #ffffff; --text: #111827; --muted: #4b5563; --line: #e5e7eb;
+  --accent: #1d4ed8; --accent-text: #ffffff; --accent-hover: #1e40af;
+  --danger: #b91c1c; --warn-bg: #fef3c7; --warn-text: #78350f; --error-bg: #fee2e2; --ok-bg: #dcfce7;
+  --code-bg: #f3f4f6;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --bg: #0b1120; --card: #111827; --text: #f3f4f6; --muted: #9ca3af; --line: #1f2937;
+    --accent: #3b82f6; --accent-text: #ffffff; --accent-hover: #2563eb;
+    --danger: #f87171; --warn-bg: #422006; --warn-text: #fde68a; --error-bg: #450a0a; --ok-bg: #052e16;
+    --code-bg: #1f2937;
+  }
+}
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body {
+  margin: 0; min-height: 100vh; display: flex; align-items: flex-start; justify-content: center;
+  padding: 2.5rem 1rem; background: var(--bg); color: var(--text);
+  font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Hiragino Sans", "Hiragino Kaku Gothic ProN",
+    "Noto Sans JP", "Yu Gothic UI", Meiryo, sans-serif;
+}
+.card {
+  width: 100%; max-width: 30rem; background: var(--card); border: 1px solid var(--line);
+  border-radius: 14px; padding: 2rem 1.75rem; box-shadow: 0 10px 30px rgba(0, 0, 0, .06);
+}
+.card.wide { max-width: 44rem; }
+.brand { display: flex; align-items: center; gap: .5rem; margin: 0 0 1.25rem; font-weight: 600; color: var(--muted); }
+.mark {
+  display: inline-grid; place-items: center; width: 1.9rem; height: 1.9rem; border-radius: 8px;
+  background: var(--accent); color: var(--accent-text); font-weight: 700;
+}
+h1 { font-size: 1.45rem; line-height: 1.3; margin: 0 0 .5rem; }
+h2 { font-size: 1rem; margin: 1.5rem 0 .5rem; }
+p { margin: .5rem 0; }
+.lead { color: var(--muted); margin-bottom: 1.25rem; }
+.client { font-weight: 700; overflow-wrap: anywhere; }
+.muted { color: var(--muted); font-size: .9rem; }
+label { display: block; font-weight: 600; margin: 1rem 0 .35rem; }
+input[type=text], input[type=password] {
+  width: 100%; padding: .7rem .8rem; font: inherit; color: var(--text); background: var(--card);
+  border: 1px solid #9ca3af; border-radius: 8px;
+}
+input:focus-visible, button:focus-visible, a:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.check { display: flex; gap: .6rem; align-items: flex-start; font-weight: 400; margin: 1.25rem 0 0; }
+.check input { margin-top: .3rem; width: 1.05rem; height: 1.05rem; }
+.actions { display: flex; gap: .75rem; margin-top: 1.5rem; flex-wrap: wrap; }
+.actions form { display: contents; }
+button {
+  flex: 1 1 8rem; min-height: 2.9rem; padding: .65rem 1.1rem; font: inherit; font-weight: 600;
+  border-radius: 8px; border: 1px solid transparent; cursor: pointer;
+}
+button.primary { background: var(--accent); color: var(--accent-text); }
+button.primary:hover { background: var(--accent-hover); }
+button.secondary { background: transparent; color: var(--text); border-color: #9ca3af; }
+button.danger { background: transparent; color: var(--danger); border-color: var(--danger); flex: 0 0 auto; min-height: 2.4rem; }
+.notice { border-radius: 8px; padding: .75rem .9rem; margin: 1rem 0; font-size: .95rem; }
+.notice.error { background: var(--error-bg); }
+.notice.warn { background: var(--warn-bg); color: var(--warn-text); }
+.notice.ok { background: var(--ok-bg); }
+.scopes { list-style: none; padding: 0; margin: .5rem 0 0; border: 1px solid var(--line); border-radius: 10px; }
+.scopes li { padding: .7rem .9rem; border-top: 1px solid var(--line); }
+.scopes li:first-child { border-top: 0; }
+.scopes.withheld li { color: var(--muted); }
+code { font: .85em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--code-bg); padding: .1em .35em; border-radius: 4px; overflow-wrap: anywhere; }
+.scope-name { display: block; margin-top: .2rem; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .25rem .9rem; margin: .75rem 0 0; font-size: .9rem; }
+dl.meta dt { color: var(--muted); }
+dl.meta dd { margin: 0; overflow-wrap: anywhere; }
+table.demo { width: 100%; border-collapse: collapse; font-size: .9rem; margin-top: .5rem; }
+table.demo th, table.demo td { text-align: left; padding: .4rem .5rem; border-top: 1px solid var(--line); }
+.demo-box { margin-top: 1.75rem; padding-top: 1rem; border-top: 1px dashed var(--line); }
+.apps { list-style: none; padding: 0; margin: 1rem 0 0; }
+.apps > li { border: 1px solid var(--line); border-radius: 10px; padding: 1rem; margin-top: .75rem; }
+.app-head { display: flex; gap: .75rem; align-items: flex-start; justify-content: space-between; flex-wrap: wrap; }
+.app-head h2 { margin: 0; overflow-wrap: anywhere; }
+.topbar { display: flex; justify-content: space-between; align-items: center; gap: 1rem; flex-wrap: wrap; }
+.topbar form { margin: 0; }
+.topbar button { flex: 0 0 auto; min-height: 2.3rem; }
+@media (max-width: 480px) {
+  body { padding: 0; background: var(--card); }
+  .card { border: 0; border-radius: 0; box-shadow: none; padding: 1.5rem 1.1rem; min-height: 100vh; }
+  h1 { font-size: 1.3rem; }
+}
+`;
+
+const etag = `"${createHash('sha256').update(STYLESHEET).digest('base64url').slice(0, 16)}"`;
+
+export function stylesheetRoute(): RequestHandler {
+  return (req, res) => {
+    res.setHeader('Content-Type', 'text/css; charset=utf-8');
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.setHeader('ETag', etag);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (req.headers['if-none-match'] === etag) {
+      res.status(304).end();
+      return;
+    }
+    res.end(STYLESHEET);
+  };
+}
