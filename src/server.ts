@@ -4,14 +4,16 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { toolServicesFrom } from './app-services/wiring.ts';
 import type { Config } from './config/config.ts';
 import { withBoundPort } from './config/load.ts';
 import { createApp } from './http/app.ts';
 import { seedDemoUsers } from './identity/demo.ts';
 import { createIdentity, type Identity } from './identity/users.ts';
 import { createMcpEndpoint } from './mcp/endpoint.ts';
+import { createMcpFastLane } from './mcp/fast-lane/index.ts';
 import { createConformanceFixture } from './mcp/fixtures/conformance.ts';
-import { createServerFactory } from './mcp/server-factory.ts';
+import { createServerFactory, type ServerFactoryDeps } from './mcp/server-factory.ts';
 import { type AuthorizationServer, createAuthorizationServer } from './oauth/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -20,7 +22,6 @@ import { createResourceServer, type ResourceServer } from './resource/resource-s
 import { openSqliteStorage } from './storage/sqlite/index.ts';
 import type { Storage } from './storage/types.ts';
 import { createToolRegistry } from './tools/registry.ts';
-import { unavailableServices } from './tools/unavailable-services.ts';
 
 export interface Sekisho {
   readonly config: Config;
@@ -49,7 +50,7 @@ export async function startSekisho(
   const storage = opts.storage ?? openSqliteStorage({ dataDir: initial.dataDir, logger });
   const identity = createIdentity({ storage, logger });
   // Demo mode only: the seed's three public test accounts. Outside it, operators add users (CLI).
-  if (initial.demo) await seedDemoUsers(identity);
+  const demoUsers = initial.demo ? await seedDemoUsers(identity) : [];
   const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 60_000, headersTimeout: 20_000 });
   try {
     await listen(server, initial.port, initial.host);
@@ -78,14 +79,22 @@ export async function startSekisho(
     logger,
   });
   const fixture = config.profile === 'conformance' ? createConformanceFixture() : undefined;
-  const factory = createServerFactory({
+  const factoryDeps: ServerFactoryDeps = {
     config,
     registry,
-    services: unavailableServices,
+    services: toolServicesFrom({
+      demo: config.demo,
+      demoUsers,
+      identity,
+      storage,
+      authorizationServer,
+      resource,
+    }),
     callerOf: resource.callerOf,
     calledTools: resource.calledTools,
     extend: fixture,
-  });
+  };
+  const factory = createServerFactory(factoryDeps);
   const mcp = createMcpEndpoint(factory, { maxBodyBytes: config.maxBodyBytes, logger });
   fixture?.attachNotifier(mcp.handler.notify);
   const metrics = createMetrics();
@@ -100,7 +109,11 @@ export async function startSekisho(
     authorizationServer: authorizationServer.router,
     mcpGate: [resource.gate],
   });
-  server.on('request', app);
+  // The MCP fast lane answers plain tools/call and tools/list in front of Express (issue #5).
+  const fastLane = config.fastLane
+    ? createMcpFastLane({ factory: factoryDeps, endpoint: mcp, gate: [resource.gate], logger, metrics })
+    : undefined;
+  server.on('request', fastLane ? fastLane.listener(app) : app);
   const stopSweeping = startSweeper(storage, config.sweepIntervalSeconds, logger);
 
   let closing: Promise<void> | undefined;

@@ -30,6 +30,8 @@ export interface Config {
   readonly cimdAllowHosts: readonly string[];
   /** Bearer token that unlocks /metrics; /metrics does not exist without it. */
   readonly metricsToken: string | undefined;
+  /** Serve the hottest /mcp requests on the fast lane (src/mcp/fast-lane/); false = full pipeline only. */
+  readonly fastLane: boolean;
 }
 
 /** The canonical MCP endpoint URL: the RFC 8707 resource and the `aud` of our access tokens. */

@@ -51,6 +51,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keyOverlapSeconds: raw.SEKISHO_KEY_OVERLAP_SECONDS,
     profile: raw.SEKISHO_PROFILE,
     metricsToken: raw.SEKISHO_METRICS_TOKEN,
+    fastLane: raw.SEKISHO_FAST_LANE,
     accessTokenTtlSeconds: raw.SEKISHO_ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: raw.SEKISHO_REFRESH_TOKEN_TTL_SECONDS,
     grantTtlSeconds: raw.SEKISHO_GRANT_TTL_SECONDS,

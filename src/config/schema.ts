@@ -70,6 +70,11 @@ export const envSchema = z.object({
     .max(60_000)
     .default(8_000)
     .describe('How long to wait for in-flight requests on SIGTERM/SIGINT before closing them.'),
+  SEKISHO_FAST_LANE: flag
+    .default(true)
+    .describe(
+      'Answer plain tools/call and tools/list on /mcp without Express and a per-request SDK server (same answers, ~10× cheaper); 0 sends everything through the full pipeline.',
+    ),
   SEKISHO_METRICS_TOKEN: z
     .string()
     .min(16, 'must be at least 16 characters')

@@ -1,0 +1,157 @@
+/**
+ * The MCP fast lane: the hottest /mcp requests — tools/call and tools/list, both eras — answered
+ * straight from `node:http`, without Express routing, the Node↔Web stream conversion, or a
+ * per-request McpServer. Measured on 2 cores (docs/benchmarks.md), those three cap the full pipeline
+ * near 1.5k req/s; the work that is actually ours (guards, token check, the tool) costs a fraction.
+ *
+ * The lane is a front door, not a second implementation: it answers only the plain success path
+ * and hands everything else to the full pipeline unchanged.
+ *  1. Before reading the body — only `POST /mcp` (no query) with a JSON body of declared length
+ *     within the limit and no content coding qualifies; anything else goes to Express untouched.
+ *  2. The body is read and parsed; the SDK's own era classification narrows it further
+ *     (classify.ts). If it does not qualify, Express gets the request with `req.body` already set
+ *     (body-parser skips a finished stream), exactly as its JSON parser would have set it.
+ *  3. The route's own middleware — Host guard, Origin guard, bearer gate — runs unchanged
+ *     (run-middleware.ts). (A body that is not JSON is answered as Express would: guards, then 400.) A refusal sends the request through Express, where the same
+ *     middleware answers it.
+ *  4. dispatch.ts answers, or declines (→ Express/SDK).
+ * Security invariant (CVE-2026-25536): no McpServer, transport or other mutable per-principal
+ * object exists on this path; the only shared data are immutable tool definitions and tools/list
+ * results keyed by the visible tool set (tools-list-cache.ts).
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { AuthInfo, McpRequestContext } from '@modelcontextprotocol/server';
+import { isJsonContentType } from '@modelcontextprotocol/server';
+import type { RequestHandler } from 'express';
+import type { Caller } from '../../tools/access.ts';
+import { classifyFast } from './classify.ts';
+import { type DispatchDeps, dispatch } from './dispatch.ts';
+import type { Reply } from './encode.ts';
+import { runMiddleware } from './run-middleware.ts';
+
+export interface FastLaneOptions extends DispatchDeps {
+  readonly maxBodyBytes: number;
+  /** The checks Express runs before parsing the /mcp body, in order: Host guard, Origin guard. */
+  readonly guards: readonly RequestHandler[];
+  /** The checks Express runs after parsing it: the bearer gate. */
+  readonly gate: readonly RequestHandler[];
+  /** Who is calling, from what the gate attached (the same function the server factory uses). */
+  readonly callerOf: (ctx: McpRequestContext) => Caller;
+  /** Observability for answered requests (the request log line and the metrics histogram). */
+  readonly observe: (req: IncomingMessage, status: number, startedAt: bigint) => void;
+  readonly onError: (error: unknown) => void;
+}
+
+export interface FastLaneStats {
+  answered: number;
+  declined: number;
+}
+
+export interface FastLane {
+  /** Wraps the full pipeline: requests the lane does not answer go to `fallback` unchanged. */
+  listener(fallback: RequestListener): RequestListener;
+  readonly stats: FastLaneStats;
+}
+
+type Req = IncomingMessage & { body?: unknown; originalUrl?: string; auth?: AuthInfo };
+
+/** errors.ts's answer to a body that is not JSON on /mcp (body-parser's `entity.parse.failed`). */
+const PARSE_ERROR: Reply = {
+  status: 400,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: JSON.stringify({
+    jsonrpc: '2.0',
+    id: null,
+    error: { code: -32700, message: 'Parse error: the body is not valid JSON.' },
+  }),
+};
+
+/** Headers forwarded when a tools/list cache miss is answered through the SDK handler. */
+const FORWARDED = ['content-type', 'accept', 'mcp-protocol-version', 'mcp-method', 'mcp-name'];
+
+export function createFastLane(opts: FastLaneOptions): FastLane {
+  const stats: FastLaneStats = { answered: 0, declined: 0 };
+
+  const qualifies = (req: IncomingMessage): boolean => {
+    if (req.method !== 'POST' || req.url !== '/mcp') return false;
+    const h = req.headers;
+    if (h['transfer-encoding'] !== undefined || h['content-encoding'] !== undefined) return false;
+    const length = Number(h['content-length']);
+    if (!Number.isSafeInteger(length) || length <= 0 || length > opts.maxBodyBytes) return false;
+    const type = h['content-type'];
+    return type !== undefined && isJsonContentType(type) && !/charset=(?!"?utf-8"?\s*(;|$))/i.test(type);
+  };
+
+  async function serve(req: Req, res: ServerResponse, text: string, fallback: RequestListener) {
+    const startedAt = process.hrtime.bigint();
+    req.originalUrl = req.url; // what Express's router sets; the guards and gate read it
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Express would answer this in its JSON parser, after the guards and before the gate, and
+      // the stream is consumed now: answer as errors.ts does (asserted by the fast-lane tests).
+      if ((await runMiddleware(opts.guards, req)) !== 'pass') return decline(req, res, undefined, fallback);
+      send(res, PARSE_ERROR);
+      opts.observe(req, PARSE_ERROR.status, startedAt);
+      return;
+    }
+    req.body = body; // what body-parser would have set
+    const request = classifyFast(req.headers, body);
+    if (!request) return decline(req, res, body, fallback);
+    if ((await runMiddleware(opts.guards, req)) !== 'pass') return decline(req, res, body, fallback);
+    if ((await runMiddleware(opts.gate, req)) !== 'pass') return decline(req, res, body, fallback);
+    const caller = opts.callerOf({ authInfo: req.auth } as McpRequestContext);
+    const headers: Record<string, string> = {};
+    for (const name of FORWARDED) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const answer = await dispatch(opts, { request, caller, authInfo: req.auth, headers, body });
+    if (!answer) return decline(req, res, body, fallback);
+    send(res, answer);
+    stats.answered++;
+    opts.observe(req, answer.status, startedAt);
+  }
+
+  function decline(req: Req, res: ServerResponse, body: unknown, fallback: RequestListener) {
+    stats.declined++;
+    delete req.auth; // only the gate, run again by Express, may set it
+    req.body = body;
+    fallback(req, res);
+  }
+
+  return {
+    stats,
+    listener(fallback) {
+      return (req: Req, res) => {
+        if (!qualifies(req)) {
+          fallback(req, res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.once('error', () => res.destroy());
+        req.once('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          serve(req, res, text, fallback).catch((error: unknown) => {
+            opts.onError(error);
+            if (!res.headersSent) {
+              // The tool may have run: never re-run it through the fallback.
+              send(res, {
+                status: 500,
+                headers: { 'content-type': 'application/json' },
+                body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"Internal error"}}',
+              });
+            } else res.destroy();
+          });
+        });
+      };
+    },
+  };
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
+  res.end(reply.body);
+}
