@@ -179,6 +179,6 @@ function pageErrors(logger: Logger): ErrorRequestHandler {
     if (!path.startsWith(INTERACTION_PREFIX) && !path.startsWith(ACCOUNT_PATH)) return next(err);
     if (res.headersSent) return next(err);
     logger.error({ err, path: req.path }, 'authorization page failed');
-    sendError(req, res, 500, 'Internal error. Please try again.', 'server_error');
+    sendError(req, res, 500, 'server_error');
   };
 }

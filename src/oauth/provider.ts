@@ -265,7 +265,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       ctx.type = 'html';
       ctx.body = errorPage({
         lang,
-        message: String(out.error_description ?? out.error ?? 'error'),
+        detail: typeof out.error_description === 'string' ? out.error_description : undefined,
         code: String(out.error ?? 'server_error'),
       });
     },

@@ -40,7 +40,7 @@ const en = {
   signedInAs: 'Signed in as',
   notYou: 'Not you?',
   unverifiedName: 'The app chose this name itself; Sekisho has not verified it.',
-  redirectsTo: 'After you decide, you will be sent back to',
+  redirectsTo: 'Returns to',
   localhostWarning:
     'This app receives the answer on your own computer (localhost). Continue only if you started it yourself just now.',
   willAllow: 'It will be able to:',
@@ -50,6 +50,7 @@ const en = {
   deny: 'Deny',
   errorTitle: 'Something went wrong',
   errorClose: 'You can close this window and start again from the app.',
+  errorExplanation: (code: string | undefined) => ERROR_WORDS.en[code ?? ''] ?? ERROR_WORDS.en.default!,
   forbiddenTitle: 'Request refused',
   forbiddenText:
     'This form has expired or did not come from this site. Go back, reload the page and try again.',
@@ -85,10 +86,10 @@ const ja: Messages = {
   role: 'ロール',
   consentTitle: 'アクセスを許可しますか?',
   consentLead: 'があなたの Sekisho アカウントへのアクセスを求めています。',
-  signedInAs: 'サインイン中:',
+  signedInAs: 'サインイン中',
   notYou: '別のユーザーですか?',
   unverifiedName: 'この名前はアプリ自身が名乗ったもので、Sekisho は確認していません。',
-  redirectsTo: '選択後の戻り先:',
+  redirectsTo: '戻り先',
   localhostWarning:
     'このアプリはあなたのコンピューター上(localhost)で結果を受け取ります。今あなた自身が起動したアプリの場合だけ続けてください。',
   willAllow: '許可される操作:',
@@ -98,6 +99,7 @@ const ja: Messages = {
   deny: '拒否',
   errorTitle: 'エラーが発生しました',
   errorClose: 'このウィンドウを閉じて、アプリからもう一度やり直してください。',
+  errorExplanation: (code: string | undefined) => ERROR_WORDS.ja[code ?? ''] ?? ERROR_WORDS.ja.default!,
   forbiddenTitle: 'リクエストを拒否しました',
   forbiddenText:
     'このフォームは期限切れか、このサイトから送信されたものではありません。戻ってページを再読み込みしてください。',
@@ -112,6 +114,32 @@ const ja: Messages = {
   signOut: 'サインアウト',
   revoked: (name: string) => `${name} のアクセスを取り消しました。`,
   scopeDescription: (scope: string) => scopeInfo(scope)?.description.ja ?? OIDC_WORDS.ja[scope] ?? scope,
+};
+
+/** What an OAuth error means for the person looking at the page. */
+const ERROR_WORDS: Record<Lang, Record<string, string>> = {
+  en: {
+    invalid_client:
+      'This app is not registered here, or its registration has expired. Start again from the app; it can register itself again.',
+    invalid_redirect_uri:
+      'The app asked to send you back to an address it never registered, so the sign-in was stopped to protect you.',
+    invalid_request: 'The app sent an incomplete or invalid sign-in request.',
+    session_not_found:
+      'This sign-in request has expired or was opened in another browser. Start again from the app.',
+    login_required: 'Your sign-in has expired. Start again from the app.',
+    default: 'The sign-in could not be completed.',
+  },
+  ja: {
+    invalid_client:
+      'このアプリはここに登録されていないか、登録の有効期限が切れています。アプリからやり直してください(アプリは自動的に再登録できます)。',
+    invalid_redirect_uri:
+      'アプリが登録していない宛先へ戻ろうとしたため、安全のためサインインを中止しました。',
+    invalid_request: 'アプリから送られたサインイン要求が不完全か正しくありません。',
+    session_not_found:
+      'このサインイン要求は期限切れか、別のブラウザーで開かれました。アプリからもう一度始めてください。',
+    login_required: 'サインインの有効期限が切れました。アプリからもう一度始めてください。',
+    default: 'サインインを完了できませんでした。',
+  },
 };
 
 /** Plain words for the OpenID scopes (the MCP ones live in the scope catalogue). */

@@ -72,7 +72,10 @@ button.danger { background: transparent; color: var(--danger); border-color: var
 .scopes li:first-child { border-top: 0; }
 .scopes.withheld li { color: var(--muted); }
 code { font: .85em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--code-bg); padding: .1em .35em; border-radius: 4px; overflow-wrap: anywhere; }
-.scope-name { display: block; margin-top: .2rem; }
+.scope-name { display: block; width: fit-content; margin-top: .25rem; }
+.facts { list-style: none; padding: 0; margin: 1rem 0; font-size: .95rem; }
+.facts li { display: flex; flex-wrap: wrap; gap: .15rem .75rem; padding: .2rem 0; }
+.facts .label { color: var(--muted); min-width: 7rem; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .25rem .9rem; margin: .75rem 0 0; font-size: .9rem; }
 dl.meta dt { color: var(--muted); }
 dl.meta dd { margin: 0; overflow-wrap: anywhere; }

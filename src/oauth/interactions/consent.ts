@@ -11,7 +11,7 @@ import { formTargetSource, sendPage } from '../../ui/layout.ts';
 import { consentPage } from '../../ui/pages/consent.ts';
 import { INTERACTION_PREFIX } from '../routes.ts';
 import { split } from '../scope-policy.ts';
-import { checkCsrf, expiredMessage, langOf, type PageDeps, sendError } from './context.ts';
+import { checkCsrf, langOf, type PageDeps, sendError } from './context.ts';
 
 export const CONSENT_CSRF = 'interaction-consent';
 
@@ -26,7 +26,7 @@ export async function showConsent(
 ): Promise<void> {
   const user = interaction.session ? await deps.identity.findById(interaction.session.accountId) : undefined;
   if (!user) {
-    sendError(req, res, 400, expiredMessage(req), 'login_required');
+    sendError(req, res, 400, 'login_required');
     return;
   }
   const lang = langOf(req);
@@ -62,7 +62,7 @@ export async function submitConsent(
   const accountId = interaction.session?.accountId;
   const user = accountId ? await identity.findById(accountId) : undefined;
   if (!user) {
-    sendError(req, res, 400, expiredMessage(req), 'login_required');
+    sendError(req, res, 400, 'login_required');
     return;
   }
   const resource = mcpResourceUrl(config);

@@ -46,11 +46,11 @@ export function sendError(
   req: IncomingMessage,
   res: ServerResponse,
   status: number,
-  message: string,
-  code?: string,
+  code: string,
+  detail?: string,
 ): void {
   const lang = langOf(req);
-  sendPage(res, status, errorPage({ lang, message, code }), { lang });
+  sendPage(res, status, errorPage({ lang, code, detail }), { lang });
 }
 
 /** Answers 403 with the "form expired" page unless the form carried a valid CSRF token. */
@@ -66,13 +66,6 @@ export function checkCsrf(
   const lang = langOf(req);
   sendPage(res, 403, forbiddenPage(lang), { lang });
   return false;
-}
-
-/** Messages for failures a user can meet (an expired flow is the common one). */
-export function expiredMessage(req: IncomingMessage): string {
-  return langOf(req) === 'ja'
-    ? 'このサインイン要求は期限切れか、別のブラウザーで開かれました。アプリからもう一度始めてください。'
-    : 'This sign-in request has expired or was opened in another browser. Start again from the app.';
 }
 
 /** A display name for a client without fetching anything (CIMD clients show their host). */

@@ -6,7 +6,7 @@
 import express, { type Request, type Response, Router } from 'express';
 import type { Interaction } from 'oidc-provider';
 import { showConsent, submitConsent } from './consent.ts';
-import { checkCsrf, clientDisplayName, expiredMessage, type PageDeps, sendError } from './context.ts';
+import { checkCsrf, clientDisplayName, type PageDeps, sendError } from './context.ts';
 import { LOGIN_CSRF, showLogin, submitLogin } from './login.ts';
 
 const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
@@ -22,7 +22,7 @@ export function interactionRoutes(deps: PageDeps): Router {
     } catch (err) {
       deps.logger.debug({ err }, 'interaction not found');
     }
-    sendError(req, res, 400, expiredMessage(req), 'session_not_found');
+    sendError(req, res, 400, 'session_not_found');
     return undefined;
   }
 
@@ -32,7 +32,7 @@ export function interactionRoutes(deps: PageDeps): Router {
     const clientName = await clientDisplayName(deps.storage, String(interaction.params.client_id));
     if (interaction.prompt.name === 'login') return showLogin(deps, req, res, interaction, clientName);
     if (interaction.prompt.name === 'consent') return showConsent(deps, req, res, interaction, clientName);
-    sendError(req, res, 400, `Unsupported interaction: ${interaction.prompt.name}`, 'invalid_request');
+    sendError(req, res, 400, 'invalid_request', `unsupported interaction: ${interaction.prompt.name}`);
   });
 
   router.post('/:uid/login', form, async (req, res) => {
@@ -40,7 +40,7 @@ export function interactionRoutes(deps: PageDeps): Router {
     if (!interaction) return;
     if (interaction.prompt.name !== 'login') {
       if (!checkCsrf(deps, req, res, LOGIN_CSRF, interaction.uid)) return;
-      return sendError(req, res, 400, expiredMessage(req), 'invalid_request');
+      return sendError(req, res, 400, 'session_not_found');
     }
     const clientName = await clientDisplayName(deps.storage, String(interaction.params.client_id));
     await submitLogin(deps, req, res, interaction, clientName);
@@ -50,7 +50,7 @@ export function interactionRoutes(deps: PageDeps): Router {
     const interaction = await load(req, res);
     if (!interaction) return;
     if (interaction.prompt.name !== 'consent') {
-      return sendError(req, res, 400, expiredMessage(req), 'invalid_request');
+      return sendError(req, res, 400, 'session_not_found');
     }
     await submitConsent(deps, req, res, interaction);
   });

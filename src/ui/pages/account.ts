@@ -42,7 +42,7 @@ export function accountPage(view: AccountView): string {
 </li>`;
   const body = html`
 <div class="topbar">
-<p class="muted">${t.signedInAs} ${view.user.name} (<code>${view.user.username}</code>)</p>
+<p class="muted">${t.signedInAs}: <strong>${view.user.name}</strong> (${view.user.username})</p>
 <form method="post" action="${view.signOutAction}"><input type="hidden" name="csrf" value="${view.csrf}"><button type="submit" class="secondary">${t.signOut}</button></form>
 </div>
 <h1>${t.accountTitle}</h1>

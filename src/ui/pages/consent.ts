@@ -31,10 +31,10 @@ export function consentPage(view: ConsentView): string {
 <h1>${t.consentTitle}</h1>
 <p class="lead"><span class="client">${view.clientName}</span> ${t.consentLead}</p>
 ${view.selfAsserted ? html`<p class="muted">${t.unverifiedName}</p>` : ''}
-<dl class="meta">
-<dt>${t.signedInAs}</dt><dd>${view.user.name} (<code>${view.user.username}</code>)</dd>
-<dt>${t.redirectsTo}</dt><dd><code>${view.redirectHost}</code></dd>
-</dl>
+<ul class="facts">
+<li><span class="label">${t.signedInAs}</span> <span><strong>${view.user.name}</strong> <span class="muted">(${view.user.username})</span></span></li>
+<li><span class="label">${t.redirectsTo}</span> <code>${view.redirectHost}</code></li>
+</ul>
 ${view.localhostOnly && view.selfAsserted ? html`<div class="notice warn">${t.localhostWarning}</div>` : ''}
 <h2>${t.willAllow}</h2>
 <ul class="scopes">${view.scopes.map(scopeItem)}</ul>

@@ -6,7 +6,10 @@ import { page } from '../layout.ts';
 export interface ErrorView {
   readonly lang: Lang;
   readonly title?: string;
-  readonly message: string;
+  /** The plain explanation; by default the one for `code`. */
+  readonly message?: string;
+  /** Technical detail (oidc-provider's error_description), shown small. */
+  readonly detail?: string;
   /** OAuth error code (e.g. `invalid_redirect_uri`), shown small for whoever debugs the client. */
   readonly code?: string;
 }
@@ -16,8 +19,8 @@ export function errorPage(view: ErrorView): string {
   const title = view.title ?? t.errorTitle;
   const body = html`
 <h1>${title}</h1>
-<div class="notice error" role="alert">${view.message}</div>
-${view.code ? html`<p class="muted"><code>${view.code}</code></p>` : ''}
+<div class="notice error" role="alert">${view.message ?? t.errorExplanation(view.code)}</div>
+${view.detail || view.code ? html`<p class="muted">${view.detail ?? ''} ${view.code ? html`<code>${view.code}</code>` : ''}</p>` : ''}
 <p class="muted">${t.errorClose}</p>
 `;
   return page({ lang: view.lang, title, body });
