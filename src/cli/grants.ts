@@ -1,7 +1,8 @@
 /**
  * Grants and clients as the operator sees them, read straight from the oidc-provider rows in
  * storage (Grant payload: accountId, clientId, openid.scope, resources{aud: scope}, iat, exp).
- * Storage-level on purpose: the CLI runs beside the server without an oidc-provider instance.
+ * Storage-level on purpose: the CLI runs beside the server without loading oidc-provider (which
+ * `oauth/grants.ts` imports through the adapter); the scope reading matches `oauth/grants.ts`.
  */
 import type { OidcRow, Storage } from '../storage/types.ts';
 
@@ -11,7 +12,7 @@ export interface GrantInfo {
   readonly username: string | undefined;
   readonly clientId: string;
   readonly clientName: string | undefined;
-  /** Every scope granted: OpenID scopes and per-resource (RFC 8707) scopes, deduplicated. */
+  /** Every scope granted and not rejected: per-resource (RFC 8707) scopes, then OpenID ones. */
   readonly scopes: readonly string[];
   readonly resources: readonly string[];
   /** ms since the epoch. */
@@ -96,12 +97,21 @@ export async function removeClient(storage: Storage, clientId: string): Promise<
   return grants.length;
 }
 
+/** Granted minus rejected (oidc-provider keeps both on the Grant), per resource and for OpenID. */
 function scopesOf(row: OidcRow): { scopes: string[]; resources: string[] } {
+  const rejected = (row.payload.rejected ?? {}) as {
+    openid?: { scope?: unknown };
+    resources?: Record<string, unknown>;
+  };
   const scopes = new Set<string>();
-  const openid = row.payload.openid as { scope?: unknown } | undefined;
-  for (const s of split(openid?.scope)) scopes.add(s);
   const resources = (row.payload.resources ?? {}) as Record<string, unknown>;
-  for (const value of Object.values(resources)) for (const s of split(value)) scopes.add(s);
+  for (const [aud, value] of Object.entries(resources)) {
+    const no = new Set(split(rejected.resources?.[aud]));
+    for (const s of split(value)) if (!no.has(s)) scopes.add(s);
+  }
+  const openid = row.payload.openid as { scope?: unknown } | undefined;
+  const noOpenid = new Set(split(rejected.openid?.scope));
+  for (const s of split(openid?.scope)) if (!noOpenid.has(s)) scopes.add(s);
   return { scopes: [...scopes], resources: Object.keys(resources) };
 }
 

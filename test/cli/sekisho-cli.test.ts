@@ -186,7 +186,8 @@ describe('sekisho CLI', () => {
           accountId: user.id,
           clientId: 'client-1',
           openid: { scope: 'openid offline_access' },
-          resources: { 'http://localhost/mcp': 'mcp:tools mcp:data' },
+          resources: { 'http://localhost/mcp': 'mcp:tools mcp:data mcp:admin' },
+          rejected: { resources: { 'http://localhost/mcp': 'mcp:admin' } },
         },
         3600,
       );
@@ -226,7 +227,7 @@ describe('sekisho CLI', () => {
     assert.deepEqual(
       grants.map((g) => [g.grantId, g.username, g.scopes]),
       [
-        ['grant-1', 'alice', ['openid', 'offline_access', 'mcp:tools', 'mcp:data']],
+        ['grant-1', 'alice', ['mcp:tools', 'mcp:data', 'openid', 'offline_access']],
         ['grant-2', 'alice', ['mcp:tools']],
       ],
     );
