@@ -1,0 +1,61 @@
+/**
+ * Adapts the authorization server, the resource server, identity and storage to the shapes
+ * `createToolServices` takes, so the composition root wires tools with one call and the tool-facing
+ * view of a grant (user name, client name, times in seconds) is built in one place.
+ */
+import type { Identity, User } from '../identity/users.ts';
+import type { AuthorizationServer } from '../oauth/index.ts';
+import type { ResourceServer } from '../resource/resource-server.ts';
+import type { Storage } from '../storage/types.ts';
+import type { GrantSummary, ToolServices } from '../tools/services.ts';
+import { createToolServices } from './tool-services.ts';
+
+export interface ToolServiceParts {
+  readonly demo: boolean;
+  readonly demoUsers: readonly (User & { readonly password: string })[];
+  readonly identity: Identity;
+  readonly storage: Pick<Storage, 'find' | 'list'>;
+  readonly authorizationServer: Pick<AuthorizationServer, 'issueAccessToken' | 'listGrants' | 'revokeGrant'>;
+  readonly resource: Pick<ResourceServer, 'authenticate'>;
+}
+
+export function toolServicesFrom(parts: ToolServiceParts): ToolServices {
+  const { identity, storage, authorizationServer: as } = parts;
+  return createToolServices({
+    demo: parts.demo,
+    demoUsers: parts.demoUsers,
+    identity,
+    grants: {
+      async list() {
+        const [grants, users] = await Promise.all([as.listGrants(), identity.listUsers()]);
+        const names = new Map(users.map((u) => [u.id, u.username]));
+        const clientNames = new Map<string, string | undefined>();
+        for (const clientId of new Set(grants.map((g) => g.clientId))) {
+          const client = await storage.find('Client', clientId);
+          clientNames.set(clientId, typeof client?.client_name === 'string' ? client.client_name : undefined);
+        }
+        return grants.map(
+          (g): GrantSummary => ({
+            grantId: g.grantId,
+            userId: g.accountId,
+            username: names.get(g.accountId) ?? '(deleted user)',
+            clientId: g.clientId,
+            clientName: clientNames.get(g.clientId),
+            scopes: g.scopes,
+            createdAt: Math.floor(g.createdAt / 1000),
+            expiresAt: g.expiresAt === undefined ? undefined : Math.floor(g.expiresAt / 1000),
+          }),
+        );
+      },
+      async revoke(grantId) {
+        await as.revokeGrant(grantId);
+      },
+    },
+    countClients: async () => (await storage.list('Client')).length,
+    async issueAccessToken({ accountId, scopes }) {
+      const issued = await as.issueAccessToken({ accountId, scopes });
+      return { accessToken: issued.accessToken, expiresIn: issued.expiresIn, scope: issued.scope };
+    },
+    tokenUserId: async (token) => (await parts.resource.authenticate(token))?.userId,
+  });
+}
