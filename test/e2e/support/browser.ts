@@ -2,11 +2,14 @@
  * A real browser for the login and consent pages: headless Debian Chromium driven by playwright-core.
  * `authorizeInBrowser` opens the authorization URL a client produced, signs in when the login page
  * appears, answers the consent page, and returns the callback URL the authorization server redirected
- * to (intercepted: nothing listens on the loopback redirect URI).
+ * to. The redirect lands on a real loopback callback server (`startCallbackServer`), as it does for a
+ * desktop MCP host (RFC 8252 §7.3); Playwright's request interception does not see redirects.
  *
  * Chromium missing: tests skip loudly on a laptop, and fail under CI=true.
  */
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -31,6 +34,24 @@ export function browserUnavailable(): string | undefined {
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS, headless: true });
+}
+
+/** A loopback redirect target that just says "done" (the host reads the code from the URL). */
+export async function startCallbackServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
+    res.end('You can close this window.');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/callback`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 export interface Credentials {
@@ -59,18 +80,15 @@ export async function authorizeInBrowser(
 ): Promise<BrowserAuthorization> {
   const page = await context.newPage();
   let callback: URL | undefined;
-  await page.route(
-    (url) => url.href.startsWith(redirectUrl),
-    async (route) => {
-      callback = new URL(route.request().url());
-      await route.fulfill({ status: 200, contentType: 'text/plain', body: 'You can close this window.' });
-    },
-  );
+  const arrived = () => {
+    if (page.url().startsWith(redirectUrl)) callback = new URL(page.url());
+    return callback !== undefined;
+  };
   const pages: ('login' | 'consent')[] = [];
   let consentText: string | undefined;
   try {
     await page.goto(authorizationUrl.href, { waitUntil: 'load' });
-    for (let step = 0; step < 8 && !callback; step++) {
+    for (let step = 0; step < 8 && !arrived(); step++) {
       if (await page.locator('form#login').count()) {
         if (pages.includes('login')) throw new Error(`login failed: ${await problem(page)}`);
         pages.push('login');
@@ -86,7 +104,7 @@ export async function authorizeInBrowser(
           page,
           decision === 'allow' ? 'button[form="consent"]' : 'form:not(#consent) button.secondary',
         );
-      } else if (!callback) {
+      } else {
         throw new Error(`unexpected page at ${page.url()}: ${await problem(page)}`);
       }
     }

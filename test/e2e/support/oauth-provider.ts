@@ -20,8 +20,8 @@ export interface Tokens extends Json {
 }
 
 export interface ProviderOptions {
-  /** Loopback callback the browser is sent to (intercepted in Chromium; nothing listens there). */
-  readonly redirectUrl?: string;
+  /** Loopback callback the browser is sent to (`startCallbackServer`). */
+  readonly redirectUrl: string;
   readonly clientName?: string;
 }
 
@@ -39,8 +39,8 @@ export class MemoryOAuthProvider {
   private discovery: Json | undefined;
   private expectedState: string | undefined;
 
-  constructor(opts: ProviderOptions = {}) {
-    this.redirectUrl = opts.redirectUrl ?? 'http://127.0.0.1:47613/callback';
+  constructor(opts: ProviderOptions) {
+    this.redirectUrl = opts.redirectUrl;
     this.clientName = opts.clientName ?? 'Sekisho e2e client';
   }
 
