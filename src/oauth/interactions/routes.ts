@@ -26,12 +26,24 @@ export function interactionRoutes(deps: PageDeps): Router {
     return undefined;
   }
 
+  /**
+   * The name shown on the pages. A metadata-document client (https client_id) shows its document's
+   * name next to its host — the one part of it that is verified (the document was fetched from it).
+   */
+  async function clientName(interaction: Interaction): Promise<string> {
+    const clientId = String(interaction.params.client_id);
+    const url = URL.parse(clientId);
+    if (url?.protocol !== 'https:') return clientDisplayName(deps.storage, clientId);
+    const client = await deps.provider.Client.find(clientId).catch(() => undefined);
+    return client?.clientName ? `${client.clientName} (${url.host})` : url.host;
+  }
+
   router.get('/:uid', async (req, res) => {
     const interaction = await load(req, res);
     if (!interaction) return;
-    const clientName = await clientDisplayName(deps.storage, String(interaction.params.client_id));
-    if (interaction.prompt.name === 'login') return showLogin(deps, req, res, interaction, clientName);
-    if (interaction.prompt.name === 'consent') return showConsent(deps, req, res, interaction, clientName);
+    const name = await clientName(interaction);
+    if (interaction.prompt.name === 'login') return showLogin(deps, req, res, interaction, name);
+    if (interaction.prompt.name === 'consent') return showConsent(deps, req, res, interaction, name);
     sendError(req, res, 400, 'invalid_request', `unsupported interaction: ${interaction.prompt.name}`);
   });
 
@@ -42,8 +54,7 @@ export function interactionRoutes(deps: PageDeps): Router {
       if (!checkCsrf(deps, req, res, LOGIN_CSRF, interaction.uid)) return;
       return sendError(req, res, 400, 'session_not_found');
     }
-    const clientName = await clientDisplayName(deps.storage, String(interaction.params.client_id));
-    await submitLogin(deps, req, res, interaction, clientName);
+    await submitLogin(deps, req, res, interaction, await clientName(interaction));
   });
 
   router.post('/:uid/consent', form, async (req, res) => {
