@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { SqliteStorage } from '../../src/storage/sqlite/index.ts';
 import { browserlessLogin } from '../helpers/browserless-login.ts';
-import { authorizeUrl, exchangeCode, pkce, registerClient, signIn, tokenRequest } from '../helpers/oauth.ts';
+import { authorizeUrl, exchangeCode, pkce, signIn, tokenRequest } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let srv: TestServer;
