@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type Response, Router } from 'express';
-import { sendPage } from '../ui/layout.ts';
 import { type AuthorizedApp, accountPage } from '../ui/pages/account.ts';
 import { type LoginProblem, loginPage } from '../ui/pages/login.ts';
 import {
@@ -20,6 +19,7 @@ import {
   type PageDeps,
   readCookie,
 } from './interactions/context.ts';
+import { sendPage } from './page-http.ts';
 import { ACCOUNT_PATH } from './routes.ts';
 
 const ACCOUNT_CSRF = 'account';

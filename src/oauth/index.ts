@@ -24,7 +24,6 @@ import type { Logger } from '../observability/logger.ts';
 import { secondsUntilWindowEnds } from '../storage/rate-window.ts';
 import type { Storage } from '../storage/types.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
-import { stylesheetRoute } from '../ui/stylesheet.ts';
 import { accountRoutes } from './account-routes.ts';
 import { MAX_METADATA_BYTES } from './clients.ts';
 import { createGrantService, type GrantFilter, type GrantInfo } from './grants.ts';
@@ -32,6 +31,7 @@ import { clientIp, type PageDeps, sendError } from './interactions/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createIssuer, type IssueAccessTokenInput, type IssuedAccessToken } from './issue.ts';
 import { effectiveOverlapSeconds, loadSigningKeys } from './keys.ts';
+import { stylesheetRoute } from './page-http.ts';
 import { createProvider } from './provider.ts';
 import {
   ACCOUNT_PATH,

@@ -25,12 +25,12 @@ import type { Logger } from '../observability/logger.ts';
 import type { Storage } from '../storage/types.ts';
 import type { Role } from '../tools/scopes.ts';
 import { pickLanguage } from '../ui/i18n.ts';
-import { setPageHeaders } from '../ui/layout.ts';
 import { errorPage } from '../ui/pages/error.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { createCimdPolicy } from './cimd.ts';
 import { BUILT_IN_CLIENTS, clientMetadataPolicy, extendClientModel } from './clients.ts';
 import type { GrantService } from './grants.ts';
+import { setPageHeaders } from './page-http.ts';
 import { INTERACTION_PREFIX, OAUTH_ROUTES } from './routes.ts';
 import { OIDC_CLAIMS, OIDC_SCOPES, type ScopePolicy } from './scope-policy.ts';
 

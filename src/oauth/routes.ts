@@ -35,8 +35,8 @@ export const AUTHORIZATION_SERVER_METADATA_PATH = '/.well-known/oauth-authorizat
 export const INTERACTION_PREFIX = '/interaction';
 /** The signed-in user's list of authorized apps. */
 export const ACCOUNT_PATH = '/account';
-/** The one stylesheet every page links (no inline styles: CSP style-src 'self'). */
-export const STYLESHEET_PATH = '/static/sekisho.css';
+/** The one stylesheet every page links (defined beside the pages, which link it). */
+export { STYLESHEET_PATH } from '../ui/stylesheet.ts';
 
 export interface OAuthEndpoints {
   readonly issuer: string;

@@ -1,9 +1,9 @@
 /**
- * The one stylesheet of the authorization server's pages, served from STYLESHEET_PATH (CSP
- * `style-src 'self'`: no inline styles). System fonts, including Japanese ones; light and dark.
+ * The one stylesheet of the authorization server's pages, served by `oauth/page-http.ts` at STYLESHEET_PATH
+ * (CSP `style-src 'self'`: no inline styles). System fonts, including Japanese ones; light and dark.
  */
-import { createHash } from 'node:crypto';
-import type { RequestHandler } from 'express';
+/** Where the pages link the stylesheet from (CSP style-src 'self'). */
+export const STYLESHEET_PATH = '/static/sekisho.css';
 
 export const STYLESHEET = `
 :root {
@@ -95,19 +95,3 @@ table.demo th, table.demo td { text-align: left; padding: .4rem .5rem; border-to
   h1 { font-size: 1.3rem; }
 }
 `;
-
-const etag = `"${createHash('sha256').update(STYLESHEET).digest('base64url').slice(0, 16)}"`;
-
-export function stylesheetRoute(): RequestHandler {
-  return (req, res) => {
-    res.setHeader('Content-Type', 'text/css; charset=utf-8');
-    res.setHeader('Cache-Control', 'public, max-age=3600');
-    res.setHeader('ETag', etag);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    if (req.headers['if-none-match'] === etag) {
-      res.status(304).end();
-      return;
-    }
-    res.end(STYLESHEET);
-  };
-}

@@ -7,8 +7,8 @@
 import type { Request, Response } from 'express';
 import type { Interaction } from 'oidc-provider';
 import { mcpResourceUrl } from '../../config/config.ts';
-import { formTargetSource, sendPage } from '../../ui/layout.ts';
 import { consentPage } from '../../ui/pages/consent.ts';
+import { formTargetSource, sendPage } from '../page-http.ts';
 import { INTERACTION_PREFIX } from '../routes.ts';
 import { split } from '../scope-policy.ts';
 import { checkCsrf, langOf, type PageDeps, sendError } from './context.ts';

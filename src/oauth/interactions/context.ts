@@ -11,11 +11,11 @@ import type { Identity } from '../../identity/users.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Storage } from '../../storage/types.ts';
 import { type Lang, MESSAGES, pickLanguage } from '../../ui/i18n.ts';
-import { sendPage } from '../../ui/layout.ts';
 import { errorPage, forbiddenPage } from '../../ui/pages/error.ts';
 import type { DemoAccount } from '../../ui/pages/login.ts';
 import { BUILT_IN_CLIENTS } from '../clients.ts';
 import type { GrantService } from '../grants.ts';
+import { sendPage } from '../page-http.ts';
 import type { ScopePolicy } from '../scope-policy.ts';
 import type { ServerSecrets } from '../secrets.ts';
 

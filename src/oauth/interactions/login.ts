@@ -5,8 +5,8 @@
  */
 import type { Request, Response } from 'express';
 import type { Interaction } from 'oidc-provider';
-import { formTargetSource, sendPage } from '../../ui/layout.ts';
 import { type LoginProblem, loginPage } from '../../ui/pages/login.ts';
+import { formTargetSource, sendPage } from '../page-http.ts';
 import { INTERACTION_PREFIX } from '../routes.ts';
 import { checkCsrf, clientIp, langOf, type PageDeps } from './context.ts';
 
