@@ -108,6 +108,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
 
   const router = createRouter();
   router.get(STYLESHEET_PATH, stylesheetRoute());
+  router.all(OAUTH_ROUTES.registration, registrationCors());
   router.post(OAUTH_ROUTES.registration, registrationLimits(config, storage));
   router.use(providerPassThrough(provider));
   router.use(INTERACTION_PREFIX, interactionRoutes(pages));
@@ -128,21 +129,38 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
 }
 
 /**
- * Hands oidc-provider its own paths. It parses its own request bodies, so nothing in front of it
- * may (no express.json here). RFC 8414's well-known path serves oidc-provider's discovery document
- * itself, so both documents are always identical.
+ * Hands oidc-provider its own paths: /oauth/… and both discovery documents (it serves RFC 8414's
+ * /.well-known/oauth-authorization-server itself, the same document as OpenID Discovery). It parses
+ * its own request bodies, so nothing in front of it may (no express.json here).
  */
 function providerPassThrough(provider: Provider): RequestHandler {
   const callback = provider.callback();
   return (req, res, next) => {
-    if (req.path === AUTHORIZATION_SERVER_METADATA_PATH) {
-      req.url = OPENID_CONFIGURATION_PATH + req.url.slice(req.path.length);
-      return void callback(req, res);
-    }
-    if (req.path === OPENID_CONFIGURATION_PATH || req.path.startsWith(OAUTH_PREFIX)) {
+    const path = req.path;
+    if (
+      path.startsWith(OAUTH_PREFIX) ||
+      path === OPENID_CONFIGURATION_PATH ||
+      path === AUTHORIZATION_SERVER_METADATA_PATH
+    ) {
       return void callback(req, res);
     }
     next();
+  };
+}
+
+/**
+ * CORS for registration, which oidc-provider leaves out (its token, revocation, introspection and
+ * discovery endpoints already answer CORS): browser-based MCP clients register from a web origin.
+ * No credentials are involved, so any origin may call it.
+ */
+function registrationCors(): RequestHandler {
+  return (req, res, next) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    if (req.method !== 'OPTIONS') return next();
+    res.setHeader('Access-Control-Allow-Methods', 'POST');
+    res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
+    res.setHeader('Access-Control-Max-Age', '3600');
+    res.status(204).end();
   };
 }
 

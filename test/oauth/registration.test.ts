@@ -201,6 +201,58 @@ describe('dynamic client registration', () => {
     assert.equal(grants.length, 0);
   });
 
+  it('answers CORS on registration for browser-based clients', async () => {
+    const pre = await fetch(`${srv.url}/oauth/reg`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://inspector.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+    assert.match(pre.headers.get('access-control-allow-headers') ?? '', /Content-Type/);
+    const res = await fetch(`${srv.url}/oauth/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://inspector.example' },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' }),
+    });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    await res.body?.cancel();
+  });
+
+  it('lets unused clients expire after the idle TTL and slides it forward on use', async () => {
+    const db = (srv.sekisho.storage as SqliteStorage).db;
+    const row = (id: string) =>
+      db
+        .prepare("SELECT expires_at, last_used_at FROM oidc_models WHERE model = 'Client' AND id = ?")
+        .get(id) as {
+        expires_at: number;
+        last_used_at: number | null;
+      };
+    const t0 = Date.now();
+    const { client_id } = (
+      await register({
+        redirect_uris: ['http://127.0.0.1:53682/callback'],
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+      })
+    ).body;
+    const fresh = row(client_id);
+    const ttlMs = srv.config.clientIdleTtlSeconds * 1000;
+    assert.ok(fresh.expires_at >= t0 + ttlMs - 1000 && fresh.expires_at <= Date.now() + ttlMs + 1000);
+    assert.equal(fresh.last_used_at, null);
+    await new Promise((r) => setTimeout(r, 20));
+    await signIn(srv.url, demo, {
+      client: { client_id, redirect_uris: ['http://127.0.0.1:53682/callback'] },
+    });
+    const used = row(client_id);
+    assert.ok(used.last_used_at !== null && used.last_used_at >= t0);
+    assert.ok(used.expires_at > fresh.expires_at);
+  });
+
   it('rate-limits registrations per client IP with 429 and Retry-After', async () => {
     const limited = await startTestServer({ SEKISHO_REGISTRATIONS_PER_HOUR: '2' });
     try {
