@@ -149,6 +149,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientAuthSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'],
     },
     extraClientMetadata: clientMetadataPolicy,
+    // Our access tokens are for /mcp only, so userinfo cannot serve OpenID clients: put the claims
+    // their scopes ask for into the ID token instead.
+    conformIdTokenClaims: false,
     extraParams: {
       // A documented hook that runs after oidc-provider's own parameter checks: fill in the basic
       // scope set when the request names no MCP scope (the conformance suite sends no scope).

@@ -172,6 +172,20 @@ describe('authorization code + PKCE through the pages', () => {
     assert.equal(flow.callback.searchParams.get('iss'), srv.url);
   });
 
+  it('serves OpenID clients: an ES256 ID token with the claims their scopes ask for', async () => {
+    const { tokens } = await signIn(srv.url, demo, { scope: 'openid profile email mcp:tools' });
+    assert.equal(tokens.status, 200);
+    assert.equal(tokens.body.scope, 'mcp:tools'); // the access token's scope: /mcp scopes only
+    const { payload } = await jwtVerify(
+      tokens.body.id_token,
+      createLocalJWKSet({ keys: [...srv.sekisho.authorizationServer.verificationKeys.keys] }),
+      { issuer: srv.url },
+    );
+    assert.equal(payload.preferred_username, 'demo');
+    assert.equal(payload.name, 'Demo User');
+    assert.equal(payload.email, 'demo@example.com');
+  });
+
   it('mints tokens in process (issueAccessToken) that verify like any other and die with the grant', async () => {
     const user = (await srv.sekisho.identity.findByUsername('admin'))!;
     const as = srv.sekisho.authorizationServer;
