@@ -34,8 +34,8 @@ export interface GrantService {
   listGrants(filter?: GrantFilter): Promise<GrantInfo[]>;
   /** Deletes the grant and every token and code issued under it. Returns false if it did not exist. */
   revokeGrant(grantId: string): Promise<boolean>;
-  /** Records "remember my decision" on a saved grant. */
-  markRemembered(grantId: string): Promise<void>;
+  /** Records the user's latest "remember my decision" answer on a saved grant. */
+  setRemembered(grantId: string, remember: boolean): Promise<void>;
   /** Records a use (token issued) of the grant. */
   touchGrant(grantId: string): Promise<void>;
 }
@@ -60,10 +60,12 @@ export function createGrantService(opts: {
       await revokeGrantRows(storage, grantId);
       return existed;
     },
-    async markRemembered(grantId) {
+    async setRemembered(grantId, remember) {
       const payload = await storage.find('Grant', grantId);
       if (!payload) return;
-      const sidecar: GrantSidecar = { ...(payload[SIDECAR] as GrantSidecar | undefined), remember: true };
+      const previous = payload[SIDECAR] as GrantSidecar | undefined;
+      if ((previous?.remember === true) === remember) return;
+      const sidecar: GrantSidecar = { ...previous, remember };
       const exp = typeof payload.exp === 'number' ? payload.exp : undefined;
       const ttl = exp === undefined ? undefined : Math.max(1, exp - Math.floor(now() / 1000));
       await storage.upsert('Grant', grantId, { ...payload, [SIDECAR]: sidecar }, ttl);

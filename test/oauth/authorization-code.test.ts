@@ -141,6 +141,20 @@ describe('authorization code + PKCE through the pages', () => {
     assert.equal(forced.pages.length, 1);
   });
 
+  it('asks again for new scopes, and the latest "remember" answer counts', async () => {
+    const client = await registerClient(srv.url);
+    const first = await signIn(srv.url, { ...admin, remember: true }, { client, scope: 'mcp:tools' });
+    const jar = first.flow.jar;
+    const silent = await signIn(srv.url, { ...admin, jar }, { client, scope: 'mcp:tools' });
+    assert.equal(silent.flow.pages.length, 0);
+    // Step-up to a scope not yet granted: consent again; this time without "remember".
+    const stepUp = await signIn(srv.url, { ...admin, jar }, { client, scope: 'mcp:tools mcp:admin' });
+    assert.equal(stepUp.flow.pages.length, 1);
+    assert.equal(stepUp.tokens.body.scope, 'mcp:tools mcp:admin');
+    const asksAgain = await signIn(srv.url, { ...admin, jar }, { client, scope: 'mcp:tools' });
+    assert.equal(asksAgain.flow.pages.length, 1);
+  });
+
   it('accepts a loopback redirect on another port than registered (RFC 8252 §7.3), web client too', async () => {
     const client = await registerClient(srv.url, { redirect_uris: ['http://127.0.0.1:53682/callback'] });
     assert.equal(client.application_type, 'web');

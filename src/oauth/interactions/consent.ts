@@ -75,8 +75,8 @@ export async function submitConsent(
   grant.addResourceScope(resource, decision.granted.join(' '));
   if (decision.withheld.length > 0) grant.rejectResourceScope(resource, decision.withheld.join(' '));
   const grantId = await grant.save();
-  if ((req.body as Record<string, unknown> | undefined)?.remember === '1')
-    await grants.markRemembered(grantId);
+  // The latest answer counts: unticking it on a later consent stops the silent reuse.
+  await grants.setRemembered(grantId, (req.body as Record<string, unknown> | undefined)?.remember === '1');
 
   if (decision.defaulted) {
     // Nothing asked for was allowed: the basic set replaces it, so the request must name it too
