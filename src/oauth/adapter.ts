@@ -150,7 +150,10 @@ class StorageAdapter implements Adapter {
     if (typeof payload.consumed !== 'number') return;
     const ctx = Provider.ctx;
     if (ctx?.oidc?.route !== 'token' || ctx.oidc.params?.grant_type !== 'refresh_token') return;
-    if (this.#nowSeconds() - payload.consumed <= this.#options.refreshReuseGraceSeconds) {
+    // `consumed` has whole-second resolution, so `<=` grants at least the configured window; a window
+    // of 0 means no grace at all, even within the same second.
+    const grace = this.#options.refreshReuseGraceSeconds;
+    if (grace > 0 && this.#nowSeconds() - payload.consumed <= grace) {
       throw new errors.InvalidGrant('refresh token already used (retry within the reuse grace window)');
     }
   }
