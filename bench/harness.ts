@@ -10,7 +10,7 @@ import { type MachineFacts, machineFacts } from './lib/machine.ts';
 import { median } from './lib/stats.ts';
 import { type ColdStart, measureColdStart } from './measure/cold-start.ts';
 import { type MemoryResult, measureMemory } from './measure/memory.ts';
-import { type Scenario, type ServerKind, THROUGHPUT_SCENARIOS } from './scenarios.ts';
+import { type Prepared, type Scenario, type ServerKind, THROUGHPUT_SCENARIOS } from './scenarios.ts';
 
 export interface BenchOptions {
   readonly rounds: number;
@@ -23,6 +23,8 @@ export interface BenchOptions {
   readonly tokensPerScenario: number;
   readonly memory: { readonly distinctTokens: number } | false;
   readonly coldStartRounds: number;
+  /** Seconds of back-to-back scrypt password checks (the login's cost), 0 = skip. */
+  readonly loginSeconds: number;
   /** Write a CPU profile of the Sekisho child, covering the measured rounds only, to this path. */
   readonly profilePath?: string;
   readonly log?: (line: string) => void;
@@ -38,6 +40,12 @@ export interface ScenarioResult {
   readonly failures: number;
 }
 
+export interface LoginResult {
+  readonly logins: number;
+  readonly seconds: number;
+  readonly concurrency: number;
+}
+
 export interface BenchReport {
   readonly machine: MachineFacts;
   readonly options: Omit<BenchOptions, 'log' | 'only' | 'profilePath'>;
@@ -46,6 +54,7 @@ export interface BenchReport {
   readonly notes: readonly string[];
   readonly scenarios: readonly ScenarioResult[];
   readonly memory?: MemoryResult;
+  readonly login?: LoginResult;
   readonly coldStart?: ColdStart;
 }
 
@@ -63,6 +72,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const notes: string[] = [];
   const results = new Map<string, LoadResult[]>(scenarios.map((s) => [s.id, []]));
   let authenticated = false;
+  let login: LoginResult | undefined;
   try {
     // Started together (start-up is not measured here); a failed start still stops the others.
     const started = await Promise.allSettled(
@@ -81,16 +91,35 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       if (!authenticated) notes.push(`Sekisho scenarios ran ANONYMOUSLY: ${String(sekisho.info.authNote)}`);
     }
 
-    const ctx = { durationSec: opts.durationSec, connections: opts.connections };
-    const prepared = new Map<string, Awaited<ReturnType<Scenario['prepare']>>>();
+    const ctx = { connections: opts.connections, tokens: opts.tokensPerScenario };
+    const prepared = new Map<string, Prepared>();
+    const lastRps = new Map<string, number>();
+    // Prepared outside the timed section; single-use credentials are prepared again for every run.
+    const prepare = async (s: Scenario, durationSec: number): Promise<Prepared> => {
+      const cached = prepared.get(s.id);
+      if (cached && !s.perRound) return cached;
+      const expectedRps = lastRps.get(s.id);
+      const p = await s.prepare(children.get(s.server)!, {
+        ...ctx,
+        durationSec,
+        ...(expectedRps !== undefined && { expectedRps }),
+      });
+      prepared.set(s.id, p);
+      return p;
+    };
     for (const s of scenarios) {
       const child = children.get(s.server)!;
-      const p = await s.prepare(child, { ...ctx, tokens: opts.tokensPerScenario });
-      await s.check(child, p);
-      prepared.set(s.id, p);
+      await s.check(child, await prepare(s, opts.durationSec));
       if (opts.warmupSec > 0) {
         log(`warm-up ${s.id} (${opts.warmupSec}s)`);
-        await runLoad({ url: child.url, connections: opts.connections, durationSec: opts.warmupSec, ...p });
+        const p = await prepare(s, opts.warmupSec);
+        const w = await runLoad({
+          url: child.url,
+          connections: opts.connections,
+          durationSec: opts.warmupSec,
+          ...p,
+        });
+        lastRps.set(s.id, w.rps);
       }
     }
 
@@ -98,12 +127,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     for (let round = 1; round <= opts.rounds; round++) {
       for (const s of scenarios) {
         const child = children.get(s.server)!;
+        const p = await prepare(s, opts.durationSec);
         const r = await runLoad({
           url: child.url,
           connections: opts.connections,
           durationSec: opts.durationSec,
-          ...prepared.get(s.id)!,
+          ...p,
         });
+        lastRps.set(s.id, r.rps);
         results.get(s.id)!.push(r);
         log(
           `round ${round}/${opts.rounds} ${s.id.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms${r.non2xx + r.errors ? `  FAILURES ${r.non2xx + r.errors}` : ''}`,
@@ -111,6 +142,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       }
     }
     if (opts.profilePath) await children.get('sekisho')?.call('profile-stop', { path: opts.profilePath });
+    if (opts.loginSeconds > 0 && children.get('sekisho')?.info.authenticated) {
+      log(`login: scrypt password checks for ${opts.loginSeconds}s`);
+      // As many at once as libuv's thread pool runs scrypt in parallel here (one per core).
+      login = await children.get('sekisho')!.call<LoginResult>('login-bench', {
+        seconds: opts.loginSeconds,
+        concurrency: Math.min(4, machineFacts().cores),
+      });
+    }
   } finally {
     await stopAll([...children.values()]);
   }
@@ -138,6 +177,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     notes,
     scenarios: scenarios.map((s) => summarise(s, results.get(s.id)!)),
     ...(memory && { memory }),
+    ...(login && { login }),
     ...(coldStart && { coldStart }),
   };
 }

@@ -22,6 +22,7 @@ const { values } = parseArgs({
     tokens: { type: 'string', default: '1000' },
     'memory-tokens': { type: 'string', default: '10000' },
     'cold-start': { type: 'string', default: '5' },
+    login: { type: 'string', default: '3' },
     profile: { type: 'boolean', default: false },
     'no-docs': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -31,7 +32,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(
     'npm run bench -- [--rounds 3] [--duration 5] [--warmup 2] [--connections 32] [--only a,b,c]\n' +
-      '                 [--tokens 1000] [--memory-tokens 10000 | 0] [--cold-start 5 | 0] [--profile] [--no-docs]',
+      '                 [--tokens 1000] [--memory-tokens 10000 | 0] [--cold-start 5 | 0] [--login 3 | 0] [--profile] [--no-docs]',
   );
   process.exit(0);
 }
@@ -57,6 +58,7 @@ const opts: BenchOptions = {
   tokensPerScenario: num('tokens', values.tokens, 1, 100_000),
   memory: memoryTokens > 0 ? { distinctTokens: memoryTokens } : false,
   coldStartRounds: num('cold-start', values['cold-start'], 0, 20),
+  loginSeconds: num('login', values.login, 0, 60),
   ...(values.only && { only: values.only.split(',').map((s) => s.trim()) }),
   ...(values.profile && { profilePath }),
   log: (line) => console.error(line),

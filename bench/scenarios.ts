@@ -6,6 +6,8 @@
 import type { ServerChild } from './lib/child.ts';
 import type { HttpRequestSpec } from './lib/load.ts';
 import { type McpCall, mcpRequest, parseMcpBody, rotatingBearer } from './lib/mcp-requests.ts';
+import { sendOnce } from './lib/send-once.ts';
+import { TOKEN_SCENARIOS } from './scenarios-token.ts';
 
 export type ServerKind = 'echo' | 'sdk' | 'sekisho';
 
@@ -14,12 +16,16 @@ export interface Prepared {
   readonly onBody?: (status: number, body: string) => void;
   /** Caps the number of requests (single-use credentials); the run is still bounded in time. */
   readonly amount?: number;
+  /** A request `check` may send instead of the first load request (keeps single-use ones unspent). */
+  readonly checkWith?: HttpRequestSpec;
 }
 
 export interface Scenario {
   readonly id: string;
   readonly label: string;
   readonly server: ServerKind;
+  /** Credentials are single-use: prepare again before every run (warm-up and each round). */
+  readonly perRound?: boolean;
   prepare(child: ServerChild, ctx: PrepareContext): Promise<Prepared>;
   check(child: ServerChild, prepared: Prepared): Promise<void>;
 }
@@ -29,20 +35,8 @@ export interface PrepareContext {
   readonly connections: number;
   /** Tokens the scenario rotates through (1 = the same token every request). */
   readonly tokens: number;
-}
-
-/** Sends one request the way the load generator would, and returns status, content type and body. */
-export async function sendOnce(
-  url: string,
-  spec: HttpRequestSpec,
-): Promise<{ status: number; type: string | null; text: string }> {
-  const res = await fetch(new URL(spec.path, url), {
-    method: spec.method,
-    headers: spec.headers,
-    ...(spec.body !== undefined && { body: spec.body }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+  /** The req/s this scenario reached in its previous run, if any (sizes single-use supplies). */
+  readonly expectedRps?: number;
 }
 
 function first(prepared: Prepared): HttpRequestSpec {
@@ -125,4 +119,5 @@ export const THROUGHPUT_SCENARIOS: readonly Scenario[] = [
   sekishoCall('c', 'Sekisho tools/call, 2026-07-28', { era: 'modern', ...HELLO }),
   sekishoCall('d', 'Sekisho tools/call, 2025-06-18 stateless', { era: 'legacy', ...HELLO }),
   sekishoCall('e', 'Sekisho tools/list, 2026-07-28', { era: 'modern', method: 'tools/list' }),
+  ...TOKEN_SCENARIOS,
 ];

@@ -42,7 +42,9 @@ export interface LoadResult {
 }
 
 function toAutocannon(spec: HttpRequestSpec): AutocannonRequest {
-  return { method: spec.method, path: spec.path, headers: spec.headers, body: spec.body ?? '' };
+  // A copy: autocannon writes Content-Length into the headers object it is given, and a stale one
+  // left in a shared object would corrupt every later request built from it.
+  return { method: spec.method, path: spec.path, headers: { ...spec.headers }, body: spec.body ?? '' };
 }
 
 export function runLoad(opts: LoadOptions): Promise<LoadResult> {

@@ -62,6 +62,16 @@ export function renderMarkdown(report: BenchReport): string {
       '',
     );
   }
+  if (report.login) {
+    const l = report.login;
+    const perSec = l.logins / l.seconds;
+    lines.push(
+      '| Login password check (scrypt N=2^15, r=8, p=1; excluded from (f)) | logins/s | ms each |',
+      '|---|---:|---:|',
+      `| ${l.concurrency} at a time for ${l.seconds.toFixed(1)} s | ${perSec.toFixed(1)} | ${fmtMs((1000 * l.concurrency) / perSec)} |`,
+      '',
+    );
+  }
   if (report.coldStart) {
     const cs = report.coldStart;
     lines.push(

@@ -20,6 +20,8 @@ const sekisho = await startSekisho(
     SEKISHO_DATA_DIR: dataDir,
     SEKISHO_DEMO: '1',
     SEKISHO_LOG_LEVEL: process.env.SEKISHO_LOG_LEVEL ?? 'info',
+    // Lets a run compare the fast lane with the full pipeline (SEKISHO_FAST_LANE=0 npm run bench).
+    ...(process.env.SEKISHO_FAST_LANE !== undefined && { SEKISHO_FAST_LANE: process.env.SEKISHO_FAST_LANE }),
   }),
 );
 const auth = await authCommands(sekisho);

@@ -29,6 +29,7 @@ test('a tiny benchmark run measures every scenario it ran', { timeout: 60_000 },
     tokensPerScenario: 3,
     memory: false,
     coldStartRounds: 0,
+    loginSeconds: 0,
   });
   assert.deepEqual(
     report.scenarios.map((s) => s.id),

@@ -1,0 +1,109 @@
+/**
+ * (f) The token endpoint, through the real oidc-provider on SQLite: refresh-token grants (each one
+ * rotates the refresh token and signs a new JWT access token) and authorization-code exchanges
+ * (PKCE S256 check, one-time code consumption, grant lookup, token signing). Login and consent are
+ * outside the timed section: codes are created through the provider's own models beforehand
+ * (servers/sekisho-auth.ts), and the scrypt password check is measured on its own.
+ */
+import type { HttpRequestSpec } from './lib/load.ts';
+import { sendOnce } from './lib/send-once.ts';
+import type { Prepared, Scenario } from './scenarios.ts';
+import type { CodeSupply, RefreshSupply } from './servers/sekisho-auth.ts';
+
+const TOKEN_PATH = '/oauth/token';
+const FORM = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+
+function form(params: Record<string, string>): HttpRequestSpec {
+  return { method: 'POST', path: TOKEN_PATH, headers: FORM, body: new URLSearchParams(params).toString() };
+}
+
+async function expectTokens(url: string, spec: HttpRequestSpec): Promise<string> {
+  const res = await sendOnce(url, spec);
+  if (!res.text) throw new Error(`token endpoint: ${res.status} with an empty body`);
+  const body = JSON.parse(res.text) as { access_token?: string; refresh_token?: string; error?: string };
+  if (res.status !== 200 || !body.access_token || !body.refresh_token) {
+    throw new Error(`token endpoint: expected 200 with tokens, got ${res.status} ${body.error ?? ''}`);
+  }
+  return body.refresh_token;
+}
+
+/** Codes for `durationSec` at the last measured rate (+30 %), bounded so preparation stays short. */
+function codesNeeded(expectedRps: number | undefined, durationSec: number): number {
+  if (expectedRps === undefined) return 300;
+  return Math.min(40_000, Math.ceil(expectedRps * durationSec * 1.3) + 100);
+}
+
+export const TOKEN_SCENARIOS: readonly Scenario[] = [
+  {
+    id: 'f-refresh',
+    label: 'token endpoint: refresh grant (rotating)',
+    server: 'sekisho',
+    async prepare(child, ctx): Promise<Prepared> {
+      if (!child.info.authenticated) throw new Error('needs the authorization server');
+      // A pool larger than the connections: each answer's new refresh token goes back into it.
+      const supply = await child.call<RefreshSupply>(
+        'refresh-tokens',
+        { count: ctx.connections * 3 },
+        600_000,
+      );
+      const pool = [...supply.tokens];
+      const spare = pool.pop()!;
+      const request = () =>
+        form({
+          grant_type: 'refresh_token',
+          refresh_token: pool.shift() ?? 'pool-exhausted',
+          client_id: supply.clientId,
+          resource: supply.resource,
+        });
+      const onBody = (status: number, body: string) => {
+        if (status !== 200) return;
+        const token = (JSON.parse(body) as { refresh_token?: string }).refresh_token;
+        if (token) pool.push(token);
+      };
+      return {
+        request,
+        onBody,
+        checkWith: form({
+          grant_type: 'refresh_token',
+          refresh_token: spare,
+          client_id: supply.clientId,
+          resource: supply.resource,
+        }),
+      };
+    },
+    check: async (child, prepared) => {
+      await expectTokens(child.url, prepared.checkWith!);
+    },
+  },
+  {
+    id: 'f-code',
+    label: 'token endpoint: authorization-code exchange',
+    server: 'sekisho',
+    perRound: true,
+    async prepare(child, ctx): Promise<Prepared> {
+      if (!child.info.authenticated) throw new Error('needs the authorization server');
+      const count = codesNeeded(ctx.expectedRps, ctx.durationSec) + 1;
+      const supply = await child.call<CodeSupply>('auth-codes', { count }, 600_000);
+      const codes = supply.codes;
+      const spec = (code: string) =>
+        form({
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: supply.redirectUri,
+          code_verifier: supply.verifier,
+          client_id: supply.clientId,
+          resource: supply.resource,
+        });
+      const spare = codes.pop()!;
+      let next = 0;
+      return {
+        request: () => spec(codes[next++] ?? 'codes-exhausted'),
+        amount: codes.length,
+        checkWith: spec(spare),
+      };
+    },
+    check: async (child, prepared) => {
+      await expectTokens(child.url, prepared.checkWith!);
+    },
+  },
+];
