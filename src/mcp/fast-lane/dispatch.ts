@@ -13,7 +13,7 @@ import { accessForCall } from '../../tools/define-tool.ts';
 import type { ToolRegistry } from '../../tools/registry.ts';
 import type { ToolServices } from '../../tools/services.ts';
 import type { FastRequest } from './classify.ts';
-import { type Reply, reply, stampModernCallResult } from './encode.ts';
+import { modernTail, type Reply, reply, stampedModernJson } from './encode.ts';
 import type { ToolsListCache } from './tools-list-cache.ts';
 
 export interface DispatchDeps {
@@ -32,6 +32,16 @@ export interface DispatchInput {
   /** For a tools/list cache miss, which is answered through the SDK. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: unknown;
+}
+
+const tails = new WeakMap<object, string>();
+function tailFor(serverInfo: Readonly<Record<string, unknown>>): string {
+  let tail = tails.get(serverInfo);
+  if (tail === undefined) {
+    tail = modernTail(serverInfo);
+    tails.set(serverInfo, tail);
+  }
+  return tail;
 }
 
 export async function dispatch(deps: DispatchDeps, input: DispatchInput): Promise<Reply | undefined> {
@@ -59,6 +69,9 @@ export async function dispatch(deps: DispatchDeps, input: DispatchInput): Promis
     };
   }
   if (result.content === undefined) result.content = [];
-  const wire = request.era === 'modern' ? stampModernCallResult(result, deps.serverInfo) : result;
-  return reply(request, JSON.stringify(wire));
+  const json =
+    request.era === 'modern'
+      ? stampedModernJson(result, tailFor(deps.serverInfo), deps.serverInfo)
+      : JSON.stringify(result);
+  return reply(request, json);
 }

@@ -36,6 +36,27 @@ export function stampModernCallResult(
   return { ...stamped, _meta: { ...meta, [SERVER_INFO_META_KEY]: serverInfo } };
 }
 
+/**
+ * The same stamp on an already-serialized result, by appending to the JSON text when the result has
+ * neither member (the usual case: no intermediate objects). Falls back to the object form otherwise.
+ */
+export function stampedModernJson(
+  result: Record<string, unknown>,
+  serverInfoTail: string,
+  serverInfo: Readonly<Record<string, unknown>>,
+): string {
+  if (result.resultType !== undefined || result._meta !== undefined) {
+    return JSON.stringify(stampModernCallResult(result, serverInfo));
+  }
+  const json = JSON.stringify(result);
+  return json === '{}' ? `{${serverInfoTail.slice(1)}}` : `${json.slice(0, -1)}${serverInfoTail}}`;
+}
+
+/** `,"resultType":"complete","_meta":{…serverInfo}` — computed once per server. */
+export function modernTail(serverInfo: Readonly<Record<string, unknown>>): string {
+  return `,"resultType":"complete","_meta":${JSON.stringify({ [SERVER_INFO_META_KEY]: serverInfo })}`;
+}
+
 /** Wraps an already-serialized result for the request's era. */
 export function reply(request: FastRequest, resultJson: string): Reply {
   const message = `{"result":${resultJson},"jsonrpc":"2.0","id":${JSON.stringify(request.id)}}`;
