@@ -33,11 +33,21 @@ export interface BenchOptions {
 export interface ScenarioResult {
   readonly id: string;
   readonly label: string;
-  readonly rounds: readonly LoadResult[];
+  readonly rounds: readonly RoundResult[];
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly failures: number;
+  /** Median server CPU time (user + system) per request, µs — robust to the client's share of the box. */
+  readonly serverCpuUs: number;
+  /** Median load-generator CPU time per request, µs (this process). */
+  readonly clientCpuUs: number;
+}
+
+/** One measured run: the load result plus CPU time per request on each side. */
+export interface RoundResult extends LoadResult {
+  readonly serverCpuUs: number;
+  readonly clientCpuUs: number;
 }
 
 export interface LoginResult {
@@ -70,7 +80,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const kinds = [...new Set(scenarios.map((s) => s.server))];
   const children = new Map<ServerKind, ServerChild>();
   const notes: string[] = [];
-  const results = new Map<string, LoadResult[]>(scenarios.map((s) => [s.id, []]));
+  const results = new Map<string, RoundResult[]>(scenarios.map((s) => [s.id, []]));
   let authenticated = false;
   let login: LoginResult | undefined;
   try {
@@ -128,16 +138,22 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       for (const s of scenarios) {
         const child = children.get(s.server)!;
         const p = await prepare(s, opts.durationSec);
-        const r = await runLoad({
+        const serverBefore = await child.call<NodeJS.CpuUsage>('cpu');
+        const clientBefore = process.cpuUsage();
+        const load = await runLoad({
           url: child.url,
           connections: opts.connections,
           durationSec: opts.durationSec,
           ...p,
         });
+        const server = cpuMicros(await child.call<NodeJS.CpuUsage>('cpu'), serverBefore);
+        const client = cpuMicros(process.cpuUsage(), clientBefore);
+        const done = Math.max(1, load.requests);
+        const r: RoundResult = { ...load, serverCpuUs: server / done, clientCpuUs: client / done };
         lastRps.set(s.id, r.rps);
         results.get(s.id)!.push(r);
         log(
-          `round ${round}/${opts.rounds} ${s.id.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms${r.non2xx + r.errors ? `  FAILURES ${r.non2xx + r.errors}` : ''}`,
+          `round ${round}/${opts.rounds} ${s.id.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  server ${r.serverCpuUs.toFixed(0)} µs CPU/req${r.non2xx + r.errors ? `  FAILURES ${r.non2xx + r.errors}` : ''}`,
         );
       }
     }
@@ -182,7 +198,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   };
 }
 
-function summarise(s: Scenario, rounds: LoadResult[]): ScenarioResult {
+const cpuMicros = (after: NodeJS.CpuUsage, before: NodeJS.CpuUsage) =>
+  after.user - before.user + (after.system - before.system);
+
+function summarise(s: Scenario, rounds: RoundResult[]): ScenarioResult {
   return {
     id: s.id,
     label: s.label,
@@ -191,5 +210,7 @@ function summarise(s: Scenario, rounds: LoadResult[]): ScenarioResult {
     p50Ms: median(rounds.map((r) => r.p50Ms)),
     p99Ms: median(rounds.map((r) => r.p99Ms)),
     failures: rounds.reduce((n, r) => n + r.non2xx + r.errors, 0),
+    serverCpuUs: median(rounds.map((r) => r.serverCpuUs)),
+    clientCpuUs: median(rounds.map((r) => r.clientCpuUs)),
   };
 }

@@ -64,18 +64,18 @@ async function sekishoTokens(child: ServerChild, count: number): Promise<string[
   return child.call<string[]>('access-tokens', { count });
 }
 
-function sekishoCall(id: string, label: string, call: McpCall): Scenario {
+function sekishoCall(id: string, label: string, call: McpCall, anonymous = false): Scenario {
   return {
     id,
     label,
     server: 'sekisho',
     async prepare(child, ctx) {
-      const tokens = await sekishoTokens(child, ctx.tokens);
+      const tokens = anonymous ? [] : await sekishoTokens(child, ctx.tokens);
       return { request: rotatingBearer(mcpRequest(call), tokens) };
     },
     check: (child, prepared) =>
       expectResult(child, prepared, (r) => {
-        const authed = child.info.authenticated === true;
+        const authed = !anonymous && child.info.authenticated === true;
         if (call.method === 'tools/list') {
           const names = ((r.tools as { name: string }[]) ?? []).map((t) => t.name);
           if (!names.includes('hello_world')) return 'hello_world missing from tools/list';
@@ -117,6 +117,9 @@ export const THROUGHPUT_SCENARIOS: readonly Scenario[] = [
     check: (child, prepared) => expectResult(child, prepared, (r) => (isHello(r) ? undefined : 'bad call')),
   },
   sekishoCall('c', 'Sekisho tools/call, 2026-07-28', { era: 'modern', ...HELLO }),
+  // The same call without a token (demo mode serves public tools anonymously): (c0) − (c) is
+  // what authentication costs per request.
+  sekishoCall('c0', 'Sekisho tools/call, 2026-07-28, no token', { era: 'modern', ...HELLO }, true),
   sekishoCall('d', 'Sekisho tools/call, 2025-06-18 stateless', { era: 'legacy', ...HELLO }),
   sekishoCall('e', 'Sekisho tools/list, 2026-07-28', { era: 'modern', method: 'tools/list' }),
   ...TOKEN_SCENARIOS,

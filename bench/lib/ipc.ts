@@ -48,6 +48,7 @@ export function serveCommands(
   }
   const all: Record<string, CommandHandler> = {
     rss: () => memory(),
+    cpu: () => process.cpuUsage(),
     gc: () => {
       (globalThis as { gc?: () => void }).gc?.();
       return memory();

@@ -28,12 +28,12 @@ export function renderMarkdown(report: BenchReport): string {
   for (const note of report.notes) lines.push(`> **Note:** ${note}`, '');
 
   lines.push(
-    '| | Scenario | req/s | p50 ms | p99 ms | vs (a) | vs (b) | failed |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    '| | Scenario | req/s | p50 ms | p99 ms | server CPU µs/req | vs (a) | vs (b) | failed |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const s of report.scenarios) {
     lines.push(
-      `| ${s.id} | ${s.label} | ${fmtInt(s.rps)} | ${fmtMs(s.p50Ms)} | ${fmtMs(s.p99Ms)} | ` +
+      `| ${s.id} | ${s.label} | ${fmtInt(s.rps)} | ${fmtMs(s.p50Ms)} | ${fmtMs(s.p99Ms)} | ${fmtInt(s.serverCpuUs)} | ` +
         `${a ? fmtRatio(s.rps / a) : '—'} | ${b ? fmtRatio(s.rps / b) : '—'} | ${s.failures} |`,
     );
   }
@@ -86,13 +86,14 @@ export function renderMarkdown(report: BenchReport): string {
   lines.push(
     '<details><summary>Every round</summary>',
     '',
-    '| Scenario | round | req/s | p50 ms | p99 ms | failed |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| Scenario | round | req/s | p50 ms | p99 ms | server CPU µs/req | client CPU µs/req | failed |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const s of report.scenarios) {
     s.rounds.forEach((r, i) => {
       lines.push(
-        `| ${s.id} | ${i + 1} | ${fmtInt(r.rps)} | ${fmtMs(r.p50Ms)} | ${fmtMs(r.p99Ms)} | ${r.non2xx + r.errors} |`,
+        `| ${s.id} | ${i + 1} | ${fmtInt(r.rps)} | ${fmtMs(r.p50Ms)} | ${fmtMs(r.p99Ms)} | ` +
+          `${fmtInt(r.serverCpuUs)} | ${fmtInt(r.clientCpuUs)} | ${r.non2xx + r.errors} |`,
       );
     });
   }

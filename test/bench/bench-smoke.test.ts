@@ -50,7 +50,7 @@ test('the markdown and SVG reports carry the numbers', () => {
   for (const s of report.scenarios) {
     const row = md.split('\n').find((l) => l.startsWith(`| ${s.id} | ${s.label} |`));
     assert.ok(row, `row for ${s.id}`);
-    assert.match(row, /\| [\d,]+ \| [\d.]+ \| [\d.]+ \|/);
+    assert.match(row, /\| [\d,]+ \| [\d.]+ \| [\d.]+ \| [\d,]+ \|/);
   }
   assert.match(md, /\| \(c\) \/ \(b\)/);
   const svg = renderSvg(report);

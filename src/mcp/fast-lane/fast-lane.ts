@@ -27,12 +27,14 @@ import type { Caller } from '../../tools/access.ts';
 import { classifyFast } from './classify.ts';
 import { type DispatchDeps, dispatch } from './dispatch.ts';
 import type { Reply } from './encode.ts';
+import type { HeaderGuard } from './guards.ts';
 import { runMiddleware } from './run-middleware.ts';
 
 export interface FastLaneOptions extends DispatchDeps {
   readonly maxBodyBytes: number;
-  /** The checks Express runs before parsing the /mcp body, in order: Host guard, Origin guard. */
-  readonly guards: readonly RequestHandler[];
+  /** The checks Express runs before parsing the /mcp body: the Host and Origin guards (guards.ts). */
+  readonly hostAllowed: HeaderGuard;
+  readonly originAllowed: HeaderGuard;
   /** The checks Express runs after parsing it: the bearer gate. */
   readonly gate: readonly RequestHandler[];
   /** Who is calling, from what the gate attached (the same function the server factory uses). */
@@ -72,6 +74,9 @@ const FORWARDED = ['content-type', 'accept', 'mcp-protocol-version', 'mcp-method
 export function createFastLane(opts: FastLaneOptions): FastLane {
   const stats: FastLaneStats = { answered: 0, declined: 0 };
 
+  const guardsPass = (req: IncomingMessage): boolean =>
+    opts.hostAllowed(single(req.headers.host)) && opts.originAllowed(single(req.headers.origin));
+
   const qualifies = (req: IncomingMessage): boolean => {
     if (req.method !== 'POST' || req.url !== '/mcp') return false;
     const h = req.headers;
@@ -91,7 +96,7 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
     } catch {
       // Express would answer this in its JSON parser, after the guards and before the gate, and
       // the stream is consumed now: answer as errors.ts does (asserted by the fast-lane tests).
-      if ((await runMiddleware(opts.guards, req)) !== 'pass') return decline(req, res, undefined, fallback);
+      if (!guardsPass(req)) return decline(req, res, undefined, fallback);
       send(res, PARSE_ERROR);
       opts.observe(req, PARSE_ERROR.status, startedAt);
       return;
@@ -99,7 +104,7 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
     req.body = body; // what body-parser would have set
     const request = classifyFast(req.headers, body);
     if (!request) return decline(req, res, body, fallback);
-    if ((await runMiddleware(opts.guards, req)) !== 'pass') return decline(req, res, body, fallback);
+    if (!guardsPass(req)) return decline(req, res, body, fallback);
     if ((await runMiddleware(opts.gate, req)) !== 'pass') return decline(req, res, body, fallback);
     const caller = opts.callerOf({ authInfo: req.auth } as McpRequestContext);
     const headers: Record<string, string> = {};
@@ -149,6 +154,11 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
       };
     },
   };
+}
+
+/** A repeated header arrives as an array: not a value a guard can vouch for. */
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? '\u0000' : value;
 }
 
 function send(res: ServerResponse, reply: Reply): void {

@@ -8,12 +8,12 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Histogram } from 'prom-client';
 import { mcpResourceUrl } from '../../config/config.ts';
-import { hostGuard, originGuard } from '../../http/middleware/dns-rebinding.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { McpEndpoint } from '../endpoint.ts';
 import { SERVER_INFO, type ServerFactoryDeps } from '../server-factory.ts';
 import { createFastLane, type FastLane } from './fast-lane.ts';
+import { hostAllowed, originAllowed } from './guards.ts';
 import { createToolsListCache } from './tools-list-cache.ts';
 
 export type { FastLane } from './fast-lane.ts';
@@ -31,6 +31,9 @@ export interface McpFastLaneParts {
 export function createMcpFastLane(parts: McpFastLaneParts): FastLane {
   const { factory, logger } = parts;
   const { config } = factory;
+  // The request line has a fixed shape (method, constant path, status, ms) that cannot carry a
+  // secret, so it skips the logger's redaction pass — ≈4 µs of the ≈5 µs a line costs in isolation.
+  const requestLog = logger.child({}, { redact: [] });
   const histogram = parts.metrics?.registry.getSingleMetric('sekisho_http_request_duration_seconds') as
     | Histogram
     | undefined;
@@ -46,12 +49,13 @@ export function createMcpFastLane(parts: McpFastLaneParts): FastLane {
       toolsList: createToolsListCache(parts.endpoint.handler, mcpResourceUrl(config)),
     }),
     maxBodyBytes: config.maxBodyBytes,
-    guards: [hostGuard(config), originGuard(config)],
+    hostAllowed: hostAllowed(config),
+    originAllowed: originAllowed(config),
     gate: parts.gate,
     // The same log line and histogram sample that request-log.ts and metrics.ts produce in Express.
     observe(req: IncomingMessage, status: number, startedAt: bigint) {
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-      logger.info(
+      requestLog.info(
         { method: req.method, path: '/mcp', status, ms: Math.round(seconds * 10_000) / 10 },
         'request',
       );
