@@ -22,6 +22,8 @@ interface CpuProfile {
 export interface ProfileBreakdown {
   readonly totalMs: number;
   readonly busyMs: number;
+  /** Share of busy time per family of owners (FAMILIES), largest first. */
+  readonly families: readonly { name: string; ms: number; share: number }[];
   /** Share of busy (non-idle) time per category, largest first. */
   readonly categories: readonly { name: string; ms: number; share: number }[];
   /** The heaviest functions by self time. */
@@ -44,6 +46,36 @@ export function categoryOf(url: string, fn: string): string {
   const bench = url.indexOf('/bench/');
   if (bench !== -1) return 'bench';
   return url;
+}
+
+/** Owners grouped into the families the Performance docs talk about (first match wins). */
+const FAMILIES: readonly [string, RegExp][] = [
+  ['GC', /^GC$/],
+  ['zod (schemas, validation, JSON Schema)', /^zod$/],
+  ['MCP SDK (protocol, per-request server)', /^@modelcontextprotocol\/server$/],
+  [
+    'Node↔Web conversion (Request/Response, streams, signals)',
+    /^(@modelcontextprotocol\/node|node:deps|node:webstreams|node:abort_controller|node:event_target)$/,
+  ],
+  [
+    'Express (router, body-parser, …)',
+    /^(router|body-parser|express|raw-body|type-is|on-finished|finalhandler|qs|send|content-type|iconv-lite|media-typer|mime-types|depd|statuses|http-errors)$/,
+  ],
+  ['SQLite (better-sqlite3 + store)', /^(native: get|native: run|native: all|sekisho src\/storage)$/],
+  [
+    'logging + metrics (pino, prom-client)',
+    /^(pino|@pinojs\/.*|sonic-boom|prom-client|fast-redact|thread-stream)$/,
+  ],
+  ['oidc-provider + koa + jose', /^(oidc-provider|koa|koa-.*|@koa\/.*|jose|quick-lru)$/],
+  ['Sekisho code', /^sekisho src\//],
+  [
+    'HTTP parsing, sockets, streams (Node)',
+    /^(native: writev|native: writeUtf8String|native: writeLatin1String|native: parse|native: (anonymous)|native: dispatch|node:_http_.*|node:stream_base_commons|node:streams|node:net|node:events|node:buffer|node:timers|node:async_hooks|node:process|node:util|native: runMicrotasks|V8\/native \(program\))$/,
+  ],
+];
+
+function familyOf(category: string): string {
+  return FAMILIES.find(([, re]) => re.test(category))?.[0] ?? 'other';
 }
 
 export function summariseProfile(path: string, top = 25): ProfileBreakdown {
@@ -77,9 +109,14 @@ export function summariseProfile(path: string, top = 25): ProfileBreakdown {
     fns.set(key, entry);
   }
   const busy = total - idle;
+  const fam = new Map<string, number>();
+  for (const [cat, us] of cats) fam.set(familyOf(cat), (fam.get(familyOf(cat)) ?? 0) + us);
   return {
     totalMs: total / 1000,
     busyMs: busy / 1000,
+    families: [...fam]
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, us]) => ({ name, ms: us / 1000, share: us / busy })),
     categories: [...cats]
       .sort((a, b) => b[1] - a[1])
       .map(([name, us]) => ({ name, ms: us / 1000, share: us / busy })),
@@ -93,6 +130,10 @@ export function summariseProfile(path: string, top = 25): ProfileBreakdown {
 export function renderBreakdown(b: ProfileBreakdown, topCategories = 20): string {
   const lines = [
     `busy ${b.busyMs.toFixed(0)} ms of ${b.totalMs.toFixed(0)} ms sampled`,
+    '',
+    '| Self time by family | share of busy |',
+    '|---|---:|',
+    ...b.families.map((f) => `| ${f.name} | ${(f.share * 100).toFixed(1)} % |`),
     '',
     '| Self time by owner | ms | share of busy |',
     '|---|---:|---:|',

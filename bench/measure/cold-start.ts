@@ -1,18 +1,32 @@
 /**
- * (h) Cold start: spawn the real entry point (`node --import tsx src/main.ts`, as `npm start`
- * does) and time spawn → first `GET /readyz` 200. Twice per round: on a fresh data dir (first
- * boot: migrations, keys, demo users) and on the data dir the first boot left (a restart).
+ * (h) Cold start, and the idle RSS of the real entry point: spawn `node --import tsx src/main.ts`
+ * (what `npm start` runs) and time spawn → first `GET /readyz` 200; one second later read the
+ * process's RSS from /proc. Per round: a first boot on a fresh data dir (migrations, keys, demo
+ * users) and a restart on the data dir it left.
+ *
+ * The same is measured for a build-step variant: src/main.ts bundled by esbuild (the one tsx
+ * itself ships; packages stay external) into bench/results/, run by plain `node`. It shows what
+ * the on-the-fly TypeScript loader costs at start-up and in memory.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const BUNDLE_DIR = fileURLToPath(new URL('../results/dist/', import.meta.url));
 const POLL_MS = 5;
 const LIMIT_MS = 20_000;
+
+export type StartMode = 'tsx' | 'bundle';
+
+export interface StartSample {
+  readonly readyMs: number;
+  /** RSS one second after ready (Linux /proc); undefined elsewhere. */
+  readonly rssBytes: number | undefined;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,11 +40,41 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Milliseconds from spawn to the first 200 from /readyz; the process is always killed after. */
-export async function timeToReady(dataDir: string): Promise<number> {
+function rssOf(pid: number | undefined): number | undefined {
+  try {
+    const kib = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib === undefined ? undefined : Number(kib) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds the bundle once per run; undefined when esbuild cannot be loaded. */
+export async function buildBundle(): Promise<string | undefined> {
+  try {
+    const esbuild = (await import('esbuild')) as typeof import('esbuild');
+    mkdirSync(BUNDLE_DIR, { recursive: true });
+    const outfile = join(BUNDLE_DIR, 'main.mjs');
+    await esbuild.build({
+      entryPoints: [MAIN],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      outfile,
+      logLevel: 'warning',
+    });
+    return outfile;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Spawn → first 200 from /readyz, then RSS a second later; the process is always killed after. */
+export async function timeToReady(dataDir: string, entry: readonly string[]): Promise<StartSample> {
   const port = await freePort();
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [...entry], {
     env: {
       ...process.env,
       HOST: '127.0.0.1',
@@ -53,7 +97,11 @@ export async function timeToReady(dataDir: string): Promise<number> {
       const ok = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1000) })
         .then((r) => r.status === 200)
         .catch(() => false);
-      if (ok) return Number(process.hrtime.bigint() - started) / 1e6;
+      if (ok) {
+        const readyMs = Number(process.hrtime.bigint() - started) / 1e6;
+        await new Promise((r) => setTimeout(r, 1000));
+        return { readyMs, rssBytes: rssOf(child.pid) };
+      }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     throw new Error(`sekisho not ready after ${LIMIT_MS} ms: ${stderr}`);
@@ -64,21 +112,30 @@ export async function timeToReady(dataDir: string): Promise<number> {
 }
 
 export interface ColdStart {
-  readonly firstBootMs: number[];
-  readonly restartMs: number[];
+  readonly firstBoot: readonly StartSample[];
+  readonly restart: readonly StartSample[];
+  /** The same with the esbuild bundle (absent when esbuild is unavailable). */
+  readonly bundled?: { readonly firstBoot: readonly StartSample[]; readonly restart: readonly StartSample[] };
 }
 
 export async function measureColdStart(rounds: number): Promise<ColdStart> {
-  const firstBootMs: number[] = [];
-  const restartMs: number[] = [];
+  const bundle = await buildBundle();
+  const modes: [StartMode, readonly string[]][] = [['tsx', ['--import', 'tsx', MAIN]]];
+  if (bundle) modes.push(['bundle', [bundle]]);
+  const out = new Map<StartMode, { firstBoot: StartSample[]; restart: StartSample[] }>();
+  for (const [mode] of modes) out.set(mode, { firstBoot: [], restart: [] });
   for (let i = 0; i < rounds; i++) {
-    const dir = mkdtempSync(join(tmpdir(), 'sekisho-cold-'));
-    try {
-      firstBootMs.push(await timeToReady(dir));
-      restartMs.push(await timeToReady(dir));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    for (const [mode, entry] of modes) {
+      const dir = mkdtempSync(join(tmpdir(), 'sekisho-cold-'));
+      try {
+        out.get(mode)!.firstBoot.push(await timeToReady(dir, entry));
+        out.get(mode)!.restart.push(await timeToReady(dir, entry));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   }
-  return { firstBootMs, restartMs };
+  const tsx = out.get('tsx')!;
+  const bundled = out.get('bundle');
+  return { ...tsx, ...(bundled && { bundled }) };
 }

@@ -72,7 +72,7 @@ export function goals(report: BenchReport): GoalRow[] {
     rows.push({ goal: 'idle RSS', target: '≤ 100 MB', measured: fmtMB(rss), met: rss <= 100e6 });
   }
   if (report.coldStart) {
-    const ms = median(report.coldStart.restartMs);
+    const ms = median(report.coldStart.restart.map((x) => x.readyMs));
     rows.push({
       goal: 'cold start (spawn → /readyz 200)',
       target: '≤ 1 s',

@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { BenchReport } from '../harness.ts';
 import { median } from '../lib/stats.ts';
+import type { StartSample } from '../measure/cold-start.ts';
 import { fmtInt, fmtMB, fmtMs, fmtRatio } from './format.ts';
 import { byId, goals } from './goals.ts';
 
@@ -74,13 +75,24 @@ export function renderMarkdown(report: BenchReport): string {
   }
   if (report.coldStart) {
     const cs = report.coldStart;
+    const row = (label: string, samples: readonly StartSample[]) => {
+      const ready = samples.map((x) => x.readyMs);
+      const rss = samples.map((x) => x.rssBytes).filter((x): x is number => x !== undefined);
+      return `| ${label} | ${fmtInt(median(ready))} ms | ${rss.length ? fmtMB(median(rss)) : '—'} | ${ready.map(fmtInt).join(', ')} |`;
+    };
     lines.push(
-      '| Cold start (`node --import tsx src/main.ts` → `/readyz` 200) | median | all rounds |',
-      '|---|---:|---|',
-      `| restart (existing data dir) | ${fmtInt(median(cs.restartMs))} ms | ${cs.restartMs.map(fmtInt).join(', ')} |`,
-      `| first boot (new data dir: migrations, keys, demo users) | ${fmtInt(median(cs.firstBootMs))} ms | ${cs.firstBootMs.map(fmtInt).join(', ')} |`,
-      '',
+      '| Start (spawn → `/readyz` 200) | median | RSS 1 s after ready | every round (ms) |',
+      '|---|---:|---:|---|',
+      row('`npm start` (tsx), restart on an existing data dir', cs.restart),
+      row('`npm start` (tsx), first boot (migrations, keys, demo users)', cs.firstBoot),
     );
+    if (cs.bundled) {
+      lines.push(
+        row('esbuild bundle + plain `node`, restart', cs.bundled.restart),
+        row('esbuild bundle + plain `node`, first boot', cs.bundled.firstBoot),
+      );
+    }
+    lines.push('');
   }
 
   lines.push(
