@@ -82,7 +82,10 @@ export const TOKEN_SCENARIOS: readonly Scenario[] = [
     perRound: true,
     async prepare(child, ctx): Promise<Prepared> {
       if (!child.info.authenticated) throw new Error('needs the authorization server');
-      const count = codesNeeded(ctx.expectedRps, ctx.durationSec) + 1;
+      const wanted = codesNeeded(ctx.expectedRps, ctx.durationSec);
+      // autocannon may build one request per connection beyond `amount`: keep that many in reserve
+      // (and one for the check), so no request is ever sent with a spent or missing code.
+      const count = wanted + ctx.connections + 1;
       const supply = await child.call<CodeSupply>('auth-codes', { count }, 600_000);
       const codes = supply.codes;
       const spec = (code: string) =>
@@ -98,7 +101,7 @@ export const TOKEN_SCENARIOS: readonly Scenario[] = [
       let next = 0;
       return {
         request: () => spec(codes[next++] ?? 'codes-exhausted'),
-        amount: codes.length,
+        amount: wanted,
         checkWith: spec(spare),
       };
     },
