@@ -1,7 +1,7 @@
 /**
  * The HTTP application: which route lives where, in the order requests meet it.
  *
- *   request log → metrics → Host guard → health → /metrics (token) → [authorization server, issue #3] → /mcp (Origin guard →
+ *   request log → metrics → Host guard → health → /metrics (token) → [authorization server, issue #3] → /mcp (Origin guard → CORS →
  *   JSON body → [bearer gate, issue #4] → MCP endpoint) → 404 → error mapper
  */
 import express, { type Express, type RequestHandler } from 'express';
@@ -12,6 +12,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { createErrorHandler, HttpError } from './errors.ts';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
 import { hostGuard, originGuard } from './middleware/dns-rebinding.ts';
+import { mcpCors } from './middleware/mcp-cors.ts';
 import { requireMetricsToken } from './middleware/metrics-auth.ts';
 import { requestLog } from './middleware/request-log.ts';
 
@@ -51,7 +52,7 @@ export function createApp(parts: AppParts): Express {
     limit: config.maxBodyBytes,
     type: ['application/json', 'application/*+json'],
   });
-  app.all('/mcp', originGuard(config), mcpJson, ...(parts.mcpGate ?? []), mcp.handle);
+  app.all('/mcp', originGuard(config), mcpCors(), mcpJson, ...(parts.mcpGate ?? []), mcp.handle);
 
   app.use((req, _res, next) =>
     next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)),

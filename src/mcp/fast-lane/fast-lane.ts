@@ -81,6 +81,8 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
     if (req.method !== 'POST' || req.url !== '/mcp') return false;
     const h = req.headers;
     if (h['transfer-encoding'] !== undefined || h['content-encoding'] !== undefined) return false;
+    // Browser requests need CORS headers, which only the Express route (http/middleware/mcp-cors.ts) sets.
+    if (h.origin !== undefined) return false;
     const length = Number(h['content-length']);
     if (!Number.isSafeInteger(length) || length <= 0 || length > opts.maxBodyBytes) return false;
     const type = h['content-type'];
