@@ -14,6 +14,7 @@ import { type Caller, decideAccess } from '../tools/access.ts';
 import { type AnyTool, accessForCall, toolError } from '../tools/define-tool.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { ToolServices } from '../tools/services.ts';
+import { jsonSchemaOnce } from './json-schema-once.ts';
 import { registerSeedAuthMethods } from './seed-methods.ts';
 
 export const SERVER_INFO = { name: 'sekisho', title: 'Sekisho', version: '0.1.0' } as const;
@@ -84,7 +85,7 @@ function registerTool(
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: tool.input,
+      inputSchema: jsonSchemaOnce(tool.input), // JSON Schema computed once, not per request
       annotations: tool.annotations,
     },
     async (args: unknown) => {
