@@ -38,12 +38,15 @@ export const TOKEN_SCENARIOS: readonly Scenario[] = [
     id: 'f-refresh',
     label: 'token endpoint: refresh grant (rotating)',
     server: 'sekisho',
+    // A fresh pool per run: requests still in flight when a run stops may have rotated their token
+    // on the server while the client never saw the new one, so a pool shrinks a little every run.
+    perRound: true,
     async prepare(child, ctx): Promise<Prepared> {
       if (!child.info.authenticated) throw new Error('needs the authorization server');
-      // A pool larger than the connections: each answer's new refresh token goes back into it.
+      // Twice the connections: each answer's new refresh token goes back into the pool.
       const supply = await child.call<RefreshSupply>(
         'refresh-tokens',
-        { count: ctx.connections * 3 },
+        { count: ctx.connections * 2 + 1 },
         600_000,
       );
       const pool = [...supply.tokens];

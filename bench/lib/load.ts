@@ -32,7 +32,9 @@ export interface LoadOptions {
 }
 
 export interface LoadResult {
+  /** Responses received (any status). */
   readonly requests: number;
+  /** 2xx responses per second. */
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -80,7 +82,8 @@ export function runLoad(opts: LoadOptions): Promise<LoadResult> {
         const sorted = samples.sorted();
         resolve({
           requests: result.requests.total,
-          rps: result.requests.total / Math.max(result.duration || opts.durationSec, 1e-9),
+          // Only successful answers count: a run that fails fast must not look fast.
+          rps: (result.requests.total - result.non2xx) / Math.max(result.duration || opts.durationSec, 1e-9),
           p50Ms: percentileSorted(sorted, 50),
           p99Ms: percentileSorted(sorted, 99),
           errors: result.errors + result.timeouts,
