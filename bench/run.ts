@@ -5,7 +5,7 @@
  * --tokens N (distinct tokens per authenticated scenario) --memory-tokens N --cold-start N
  * --profile (CPU profile of the Sekisho child over the measured rounds, to bench/results/) --no-docs.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BenchOptions, runBench } from './harness.ts';
@@ -77,7 +77,7 @@ if (!values['no-docs']) {
   console.error('wrote docs/benchmarks.md and docs/benchmarks.svg');
 }
 
-if (values.profile) {
+if (values.profile && existsSync(profilePath)) {
   const { summariseProfile, renderBreakdown } = await import('./lib/profile-summary.ts');
   const table = renderBreakdown(summariseProfile(profilePath));
   console.log(
