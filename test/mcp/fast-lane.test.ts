@@ -329,6 +329,22 @@ const EDGE: Case[] = [
   },
   { name: 'malformed JSON', era: 'modern', method: 'tools/list', rawBody: '{"jsonrpc":', fast: false },
   {
+    name: 'a JSON string, not an object',
+    era: 'modern',
+    method: 'tools/list',
+    rawBody: '"tools/list"',
+    fast: false,
+  },
+  { name: 'JSON null', era: 'modern', method: 'tools/list', rawBody: 'null', fast: false },
+  {
+    name: 'a byte-order mark before the JSON',
+    era: 'modern',
+    method: 'tools/call',
+    rawBody: `\ufeff${JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'hello_world', arguments: {}, _meta: ENVELOPE } })}`,
+    headers: { 'mcp-name': 'hello_world' },
+    fast: true,
+  },
+  {
     name: 'malformed JSON with a bad Origin',
     era: 'modern',
     method: 'tools/list',

@@ -68,6 +68,24 @@ const PARSE_ERROR: Reply = {
   }),
 };
 
+const NOT_JSON = Symbol('not JSON');
+
+/**
+ * JSON as `express.json()` (body-parser, strict) reads it: a leading byte-order mark is dropped
+ * (its charset decoder strips it), and only an object or an array is a body — a bare string,
+ * number, `true` or `null` is a parse error there, so it is one here too.
+ */
+function parseLikeBodyParser(text: string): unknown {
+  const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const first = /\S/.exec(json)?.[0];
+  if (first !== '{' && first !== '[') return NOT_JSON;
+  try {
+    return JSON.parse(json);
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 /** Headers forwarded when a tools/list cache miss is answered through the SDK handler. */
 const FORWARDED = ['content-type', 'accept', 'mcp-protocol-version', 'mcp-method', 'mcp-name'];
 
@@ -92,10 +110,8 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
   async function serve(req: Req, res: ServerResponse, text: string, fallback: RequestListener) {
     const startedAt = process.hrtime.bigint();
     req.originalUrl = req.url; // what Express's router sets; the guards and gate read it
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
+    const body = parseLikeBodyParser(text);
+    if (body === NOT_JSON) {
       // Express would answer this in its JSON parser, after the guards and before the gate, and
       // the stream is consumed now: answer as errors.ts does (asserted by the fast-lane tests).
       if (!guardsPass(req)) return decline(req, res, undefined, fallback);
