@@ -107,8 +107,13 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
     return type !== undefined && isJsonContentType(type) && !/charset=(?!"?utf-8"?\s*(;|$))/i.test(type);
   };
 
-  async function serve(req: Req, res: ServerResponse, text: string, fallback: RequestListener) {
-    const startedAt = process.hrtime.bigint();
+  async function serve(
+    req: Req,
+    res: ServerResponse,
+    text: string,
+    fallback: RequestListener,
+    startedAt: bigint,
+  ) {
     req.originalUrl = req.url; // what Express's router sets; the guards and gate read it
     const body = parseLikeBodyParser(text);
     if (body === NOT_JSON) {
@@ -152,12 +157,14 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
           fallback(req, res);
           return;
         }
+        // Timed from arrival, as the Express request log is (it starts before the body is read).
+        const startedAt = process.hrtime.bigint();
         const chunks: Buffer[] = [];
         req.on('data', (chunk: Buffer) => chunks.push(chunk));
         req.once('error', () => res.destroy());
         req.once('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          serve(req, res, text, fallback).catch((error: unknown) => {
+          serve(req, res, text, fallback, startedAt).catch((error: unknown) => {
             opts.onError(error);
             if (!res.headersSent) {
               // The tool may have run: never re-run it through the fallback.
