@@ -7,7 +7,8 @@
  * The lane is a front door, not a second implementation: it answers only the plain success path
  * and hands everything else to the full pipeline unchanged.
  *  1. Before reading the body — only `POST /mcp` (no query) with a JSON body of declared length
- *     within the limit and no content coding qualifies; anything else goes to Express untouched.
+ *     within the limit, no content coding and no `Origin` (browsers need the route's CORS answer)
+ *     qualifies; anything else goes to Express untouched.
  *  2. The body is read and parsed; the SDK's own era classification narrows it further
  *     (classify.ts). If it does not qualify, Express gets the request with `req.body` already set
  *     (body-parser skips a finished stream), exactly as its JSON parser would have set it.
