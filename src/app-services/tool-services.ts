@@ -10,8 +10,9 @@
  *    scope the user's role may hold (mcp:admin for admins): a pasted Bearer token cannot step up.
  *  - revoke_token takes a grant-id prefix of at least 4 characters and refuses an ambiguous one.
  */
+
+import { scopesForRole } from '../access/scopes.ts';
 import type { User } from '../identity/users.ts';
-import { scopesForRole } from '../tools/scopes.ts';
 import type { GrantSummary, QuickLoginResult, ToolServices, UserSummary } from '../tools/services.ts';
 
 export interface IssuedToken {
@@ -22,6 +23,7 @@ export interface IssuedToken {
 
 export interface ToolServicesDeps {
   readonly demo: boolean;
+  readonly endpoints: Readonly<Record<string, string>>;
   /** The seeded demo accounts with their public passwords (empty outside demo mode). */
   readonly demoUsers: readonly (User & { readonly password: string })[];
   readonly identity: {
@@ -53,6 +55,8 @@ const QUICK_LOGIN_ORIGIN = 'mcp-tool:quick_login';
 export function createToolServices(deps: ToolServicesDeps): ToolServices {
   const demoNames = new Set(deps.demoUsers.map((u) => u.username));
   return {
+    endpoints: () => deps.endpoints,
+
     demoUsers: () => (deps.demo ? deps.demoUsers.map((u) => ({ ...summary(u), password: u.password })) : []),
 
     async findUser(userId) {

@@ -15,14 +15,24 @@ export interface ToolServiceParts {
   readonly demoUsers: readonly (User & { readonly password: string })[];
   readonly identity: Identity;
   readonly storage: Pick<Storage, 'find' | 'list'>;
-  readonly authorizationServer: Pick<AuthorizationServer, 'issueAccessToken' | 'listGrants' | 'revokeGrant'>;
-  readonly resource: Pick<ResourceServer, 'authenticate'>;
+  readonly authorizationServer: Pick<
+    AuthorizationServer,
+    'endpoints' | 'issueAccessToken' | 'listGrants' | 'revokeGrant'
+  >;
+  readonly resource: Pick<ResourceServer, 'authenticate' | 'resourceUrl' | 'metadataUrl'>;
 }
 
 export function toolServicesFrom(parts: ToolServiceParts): ToolServices {
   const { identity, storage, authorizationServer: as } = parts;
+  // The account page and the discovery document are for browsers and clients, not for this listing.
+  const { account: _account, openidConfiguration: _oidc, ...oauth } = as.endpoints;
   return createToolServices({
     demo: parts.demo,
+    endpoints: {
+      ...oauth,
+      protectedResourceMetadata: parts.resource.metadataUrl,
+      resource: parts.resource.resourceUrl,
+    },
     demoUsers: parts.demoUsers,
     identity,
     grants: {

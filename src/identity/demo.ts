@@ -3,7 +3,7 @@
  * MCP Inspector. Never created outside demo mode; the banner and `available_users` mark them as
  * demo-only. Their passwords are public, so they are below the normal password policy on purpose.
  */
-import type { Role } from '../tools/scopes.ts';
+import type { Role } from '../access/scopes.ts';
 import type { Identity, User } from './users.ts';
 
 export interface DemoCredential {

@@ -10,11 +10,11 @@
  * same scrypt work as a known one, so neither the answer nor its timing reveals who has an account.
  */
 import { randomBytes } from 'node:crypto';
+import type { Role } from '../access/scopes.ts';
 import type { Logger } from '../observability/logger.ts';
 import { DuplicateError } from '../storage/errors.ts';
 import { secondsUntilWindowEnds } from '../storage/rate-window.ts';
 import type { Storage, UserRecord } from '../storage/types.ts';
-import type { Role } from '../tools/scopes.ts';
 import {
   hashPassword,
   needsRehash,

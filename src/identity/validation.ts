@@ -1,5 +1,5 @@
 /** What a username, display name, email and password may be. One place, shared by UI, CLI and seeding. */
-import type { Role } from '../tools/scopes.ts';
+import type { Role } from '../access/scopes.ts';
 import { passwordTooLong } from './password.ts';
 
 export type IdentityErrorCode =

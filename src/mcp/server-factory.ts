@@ -9,8 +9,8 @@ import {
   type McpServerFactory,
   type ServerOptions,
 } from '@modelcontextprotocol/server';
+import { type Caller, decideAccess } from '../access/policy.ts';
 import type { Config } from '../config/config.ts';
-import { type Caller, decideAccess } from '../tools/access.ts';
 import { type AnyTool, accessForCall, toolError } from '../tools/define-tool.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { ToolServices } from '../tools/services.ts';

@@ -18,12 +18,12 @@ import Provider, {
   interactionPolicy,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
+import type { Role } from '../access/scopes.ts';
 import type { Config } from '../config/config.ts';
 import { mcpResourceUrl } from '../config/config.ts';
 import type { Identity } from '../identity/users.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Storage } from '../storage/types.ts';
-import type { Role } from '../tools/scopes.ts';
 import { pickLanguage } from '../ui/i18n.ts';
 import { errorPage } from '../ui/pages/error.ts';
 import { createAdapterFactory } from './adapter.ts';

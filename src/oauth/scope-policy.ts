@@ -8,7 +8,7 @@
  *  3. A request naming no MCP scope at all (the conformance suite sends none) gets the registry's
  *     basic set.
  */
-import { type Role, scopesForRole } from '../tools/scopes.ts';
+import { type Role, scopesForRole } from '../access/scopes.ts';
 
 /** OpenID Connect scopes with claims behind them (`findAccount`), plus offline_access. */
 export const OIDC_SCOPES: readonly string[] = Object.freeze(['openid', 'offline_access', 'profile', 'email']);

@@ -7,8 +7,8 @@
  * user (deleted → refused; role changed → the new role applies at once). Both are primary-key reads.
  */
 import type { AuthInfo } from '@modelcontextprotocol/server';
+import type { Caller } from '../access/policy.ts';
 import type { OidcStore, UserStore } from '../storage/types.ts';
-import type { Caller } from '../tools/access.ts';
 import { TokenRejectedError, type VerifiedAccessToken } from './verify-token.ts';
 
 export type UserCaller = Extract<Caller, { kind: 'user' }>;

@@ -15,9 +15,9 @@
  */
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { ANONYMOUS, type Caller } from '../access/policy.ts';
 import { type Config, mcpResourceUrl } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
-import { ANONYMOUS, type Caller } from '../tools/access.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { type CallerLookups, resolveCaller, toAuthInfo } from './caller.ts';
 import { type Challenge, invalidRequest, invalidToken, noCredentials, sendChallenge } from './challenge.ts';

@@ -5,9 +5,9 @@
  */
 import type { McpRequestContext } from '@modelcontextprotocol/server';
 import type { RequestHandler } from 'express';
+import { ANONYMOUS, type Caller } from '../access/policy.ts';
 import { type Config, mcpResourceUrl } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
-import { ANONYMOUS, type Caller } from '../tools/access.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import {
   type CallerLookups,
@@ -17,7 +17,7 @@ import {
   type UserCaller,
 } from './caller.ts';
 import { createMcpGate } from './gate.ts';
-import { protectedResourceMetadataRoutes } from './metadata.ts';
+import { protectedResourceMetadataRoutes, resourceMetadataUrl } from './metadata.ts';
 import {
   createTokenVerifier,
   type KeySource,
@@ -36,6 +36,9 @@ export interface ResourceServerDeps extends CallerLookups {
 }
 
 export interface ResourceServer {
+  /** The canonical MCP URL (RFC 8707 resource) and its RFC 9728 metadata document. */
+  readonly resourceUrl: string;
+  readonly metadataUrl: string;
   readonly metadataRoutes: RequestHandler;
   readonly gate: RequestHandler;
   readonly verifier: TokenVerifier;
@@ -54,6 +57,8 @@ export function createResourceServer(deps: ResourceServerDeps): ResourceServer {
       keys: deps.keys,
     });
   return {
+    resourceUrl: mcpResourceUrl(deps.config),
+    metadataUrl: resourceMetadataUrl(deps.config),
     verifier,
     metadataRoutes: protectedResourceMetadataRoutes(deps.config, deps.registry.basicScopes),
     gate: createMcpGate({ ...deps, verifier }),

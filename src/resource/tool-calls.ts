@@ -7,10 +7,10 @@
  * The Access declarations in the registry are the only source of requirements: nothing here names a
  * tool or a scope.
  */
-import { type Caller, decideAccess } from '../tools/access.ts';
+import { type Caller, decideAccess } from '../access/policy.ts';
+import { ALL_SCOPES } from '../access/scopes.ts';
 import { accessForCall } from '../tools/define-tool.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
-import { ALL_SCOPES } from '../tools/scopes.ts';
 import { type Challenge, insufficientScope, noCredentials } from './challenge.ts';
 
 export interface ToolCall {

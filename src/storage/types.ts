@@ -8,7 +8,7 @@
  * opaque ids; the oidc-provider adapter (`oauth/adapter.ts`) hashes token-bearing ids before they
  * get here, and `identity/` stores only password hashes.
  */
-import type { Role } from '../tools/scopes.ts';
+import type { Role } from '../access/scopes.ts';
 
 /** oidc-provider model names persisted through the adapter. */
 export type OidcModel =

@@ -5,8 +5,8 @@
  */
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
+import { type Access, type Caller, combineAccess } from '../access/policy.ts';
 import type { Config } from '../config/config.ts';
-import { type Access, type Caller, combineAccess } from './access.ts';
 import type { ToolServices } from './services.ts';
 
 export interface ToolContext {

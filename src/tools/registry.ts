@@ -3,10 +3,11 @@
  * mode). Everything that depends on tool requirements — tools/list per caller, challenges, PRM
  * `scopes_supported`, consent wording — asks this registry rather than keeping its own list.
  */
+
+import { type Caller, mayEverUse } from '../access/policy.ts';
+import { ALL_SCOPES } from '../access/scopes.ts';
 import type { Config } from '../config/config.ts';
-import { type Caller, mayEverUse } from './access.ts';
 import type { AnyTool } from './define-tool.ts';
-import { ALL_SCOPES } from './scopes.ts';
 import { adminPanel } from './seed/admin-panel.ts';
 import { authStatus } from './seed/auth-status.ts';
 import { availableUsers } from './seed/available-users.ts';

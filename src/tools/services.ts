@@ -3,7 +3,7 @@
  * every tool call; tools never import storage or the authorization server directly, which keeps them
  * testable and keeps the dependency arrows pointing one way (tools → services interface).
  */
-import type { Role } from './scopes.ts';
+import type { Role } from '../access/scopes.ts';
 
 export interface UserSummary {
   readonly id: string;
@@ -33,6 +33,8 @@ export interface QuickLoginResult {
 }
 
 export interface ToolServices {
+  /** This server's public OAuth and MCP endpoints by name (issuer, token, …, resource), for oauth_info. */
+  endpoints(): Readonly<Record<string, string>>;
   /** Demo users with their demo passwords (demo mode only; undefined otherwise). */
   demoUsers(): readonly (UserSummary & { readonly password: string })[];
   /** Look up a user by id (for profile tools). */

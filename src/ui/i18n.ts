@@ -1,9 +1,9 @@
 /**
  * English and Japanese for every page, chosen from Accept-Language (RFC 9110 §12.5.4: the highest
  * q-value among the languages we have wins; English otherwise). Scope wording comes from the scope
- * catalogue (`tools/scopes.ts`), so the consent page and the tools never disagree.
+ * catalogue (`access/scopes.ts`), so the consent page and the tools never disagree.
  */
-import { scopeInfo } from '../tools/scopes.ts';
+import { scopeInfo } from '../access/scopes.ts';
 
 export type Lang = 'en' | 'ja';
 

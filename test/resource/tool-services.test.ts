@@ -68,6 +68,7 @@ function services(over: Partial<ToolServicesDeps> = {}) {
       },
     },
     countClients: async () => 2,
+    endpoints: { issuer: 'http://localhost:1' },
     tokenUserId: async (token) => (token === 'valid-demo-token' ? 'u-demo' : undefined),
     async issueAccessToken(input) {
       issued.push(input);

@@ -7,8 +7,8 @@
  * answers. No server, transport or other per-principal object exists on this path at all.
  */
 import type { AuthInfo } from '@modelcontextprotocol/server';
+import { type Caller, decideAccess } from '../../access/policy.ts';
 import type { Config } from '../../config/config.ts';
-import { type Caller, decideAccess } from '../../tools/access.ts';
 import { accessForCall } from '../../tools/define-tool.ts';
 import type { ToolRegistry } from '../../tools/registry.ts';
 import type { ToolServices } from '../../tools/services.ts';

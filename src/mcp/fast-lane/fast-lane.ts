@@ -24,7 +24,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { AuthInfo, McpRequestContext } from '@modelcontextprotocol/server';
 import { isJsonContentType } from '@modelcontextprotocol/server';
 import type { RequestHandler } from 'express';
-import type { Caller } from '../../tools/access.ts';
+import type { Caller } from '../../access/policy.ts';
 import { classifyFast } from './classify.ts';
 import { type DispatchDeps, dispatch } from './dispatch.ts';
 import type { Reply } from './encode.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { signedIn } from '../access.ts';
+import { signedIn } from '../../access/policy.ts';
+import { SCOPES } from '../../access/scopes.ts';
 import { defineTool, textResult, toolError } from '../define-tool.ts';
-import { SCOPES } from '../scopes.ts';
 
 export const adminPanel = defineTool({
   name: 'admin_panel',

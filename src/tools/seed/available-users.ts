@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PUBLIC } from '../access.ts';
+import { PUBLIC } from '../../access/policy.ts';
 import { defineTool, textResult } from '../define-tool.ts';
 
 /** Demo mode only: the seed's walkthrough lists its test accounts so a newcomer can sign in at once. */

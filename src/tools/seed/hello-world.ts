@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PUBLIC } from '../access.ts';
+import { PUBLIC } from '../../access/policy.ts';
 import { defineTool, textResult } from '../define-tool.ts';
 
 export const helloWorld = defineTool({

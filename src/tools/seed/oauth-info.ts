@@ -1,12 +1,9 @@
 import { z } from 'zod';
-import { mcpResourceUrl } from '../../config/config.ts';
-import { oauthEndpoints } from '../../oauth/routes.ts';
-import { resourceMetadataUrl } from '../../resource/metadata.ts';
-import { signedIn } from '../access.ts';
+import { signedIn } from '../../access/policy.ts';
+import { ALL_SCOPES, SCOPES } from '../../access/scopes.ts';
 import { defineTool, textResult } from '../define-tool.ts';
-import { ALL_SCOPES, SCOPES } from '../scopes.ts';
 
-/** The real endpoints, derived from configuration (the seed printed hard-coded ones). */
+/** The real endpoints, as the server serves them (the seed printed hard-coded ones). */
 export const oauthInfo = defineTool({
   name: 'oauth_info',
   title: 'OAuth configuration',
@@ -14,13 +11,8 @@ export const oauthInfo = defineTool({
   input: z.object({}),
   annotations: { readOnlyHint: true, openWorldHint: false },
   access: signedIn([SCOPES.tools.name]),
-  run(_args, { config, caller }) {
-    const { account: _account, openidConfiguration: _oidc, ...oauth } = oauthEndpoints(config.baseUrl);
-    const endpoints = {
-      ...oauth,
-      protectedResourceMetadata: resourceMetadataUrl(config),
-      resource: mcpResourceUrl(config),
-    };
+  run(_args, { services, caller }) {
+    const endpoints = services.endpoints();
     const scopes = ALL_SCOPES.map((s) => `• ${s.name} — ${s.description.en}`).join('\n');
     const granted = caller.kind === 'user' ? [...caller.scopes].sort().join(' ') : '';
     return textResult(

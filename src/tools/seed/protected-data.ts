@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { signedIn } from '../access.ts';
+import { signedIn } from '../../access/policy.ts';
+import { SCOPES } from '../../access/scopes.ts';
 import { defineTool, textResult, toolError } from '../define-tool.ts';
-import { SCOPES } from '../scopes.ts';
 
 const categories = ['personal', 'financial', 'admin'] as const;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PUBLIC } from '../access.ts';
+import { PUBLIC } from '../../access/policy.ts';
 import { defineTool, textResult, toolError } from '../define-tool.ts';
 
 /**

@@ -6,7 +6,7 @@ import { envSchema } from '../../../src/config/schema.ts';
 
 describe('docs/configuration.md', () => {
   const doc = readFileSync('docs/configuration.md', 'utf8');
-  const rows = new Set([...doc.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
+  const rows = new Set([...doc.matchAll(/^\| `([A-Z0-9_]+)` +\|/gm)].map((m) => m[1]));
 
   it('has a table row for every key in src/config/schema.ts', () => {
     const missing = Object.keys(envSchema.shape).filter((key) => !rows.has(key));
