@@ -2,8 +2,10 @@
  * Grants and clients as the operator sees them, read straight from the oidc-provider rows in
  * storage (Grant payload: accountId, clientId, openid.scope, resources{aud: scope}, iat, exp).
  * Storage-level on purpose: the CLI runs beside the server without loading oidc-provider (which
- * `oauth/grants.ts` imports through the adapter); the scope reading matches `oauth/grants.ts`.
+ * `oauth/grants.ts` imports through the adapter); both read and revoke grants through
+ * `oauth/grant-rows.ts`, which has no oidc-provider import.
  */
+import { grantedScopes, revokeGrantRows } from '../oauth/grant-rows.ts';
 import type { OidcRow, Storage } from '../storage/types.ts';
 
 export interface GrantInfo {
@@ -65,8 +67,7 @@ export async function listGrants(
 /** Revokes every token of the grant, then the grant itself. False when there was no such grant. */
 export async function revokeGrant(storage: Storage, grantId: string): Promise<boolean> {
   const exists = (await storage.find('Grant', grantId)) !== undefined;
-  await storage.revokeByGrantId(grantId); // tokens even if the Grant row already expired
-  await storage.destroy('Grant', grantId);
+  await revokeGrantRows(storage, grantId);
   return exists;
 }
 
@@ -99,24 +100,11 @@ export async function removeClient(storage: Storage, clientId: string): Promise<
 
 /** Granted minus rejected (oidc-provider keeps both on the Grant), per resource and for OpenID. */
 function scopesOf(row: OidcRow): { scopes: string[]; resources: string[] } {
-  const rejected = (row.payload.rejected ?? {}) as {
-    openid?: { scope?: unknown };
-    resources?: Record<string, unknown>;
+  const { byResource, openid } = grantedScopes(row.payload);
+  return {
+    scopes: [...new Set([...[...byResource.values()].flat(), ...openid])],
+    resources: [...byResource.keys()],
   };
-  const scopes = new Set<string>();
-  const resources = (row.payload.resources ?? {}) as Record<string, unknown>;
-  for (const [aud, value] of Object.entries(resources)) {
-    const no = new Set(split(rejected.resources?.[aud]));
-    for (const s of split(value)) if (!no.has(s)) scopes.add(s);
-  }
-  const openid = row.payload.openid as { scope?: unknown } | undefined;
-  const noOpenid = new Set(split(rejected.openid?.scope));
-  for (const s of split(openid?.scope)) if (!noOpenid.has(s)) scopes.add(s);
-  return { scopes: [...scopes], resources: Object.keys(resources) };
-}
-
-function split(value: unknown): string[] {
-  return typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
 }
 
 function text(value: unknown): string | undefined {

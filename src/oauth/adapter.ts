@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { OidcModel, OidcPayload, Storage } from '../storage/types.ts';
 import { hashClientSecret, isHashedClientSecret } from './client-secret.ts';
+import { revokeGrantRows } from './grant-rows.ts';
 
 /** Models whose id is a bearer secret. Client, Grant and ReplayDetection ids are not. */
 const SECRET_IDS: ReadonlySet<OidcModel> = new Set<OidcModel>([
@@ -157,12 +158,6 @@ class StorageAdapter implements Adapter {
       throw new errors.InvalidGrant('refresh token already used (retry within the reuse grace window)');
     }
   }
-}
-
-/** Deletes a grant and every row issued under it (tokens, codes). */
-export async function revokeGrantRows(storage: Storage, grantId: string): Promise<void> {
-  await storage.revokeByGrantId(grantId);
-  await storage.destroy('Grant', grantId);
 }
 
 function describe(model: OidcModel): string {

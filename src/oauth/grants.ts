@@ -9,7 +9,8 @@
  * short-lived access tokens a client in use refreshes often, so this tracks real use closely.
  */
 import type { Storage } from '../storage/types.ts';
-import { type GrantSidecar, revokeGrantRows, SIDECAR } from './adapter.ts';
+import { type GrantSidecar, SIDECAR } from './adapter.ts';
+import { grantedScopes, revokeGrantRows } from './grant-rows.ts';
 
 export interface GrantInfo {
   readonly grantId: string;
@@ -83,14 +84,9 @@ function toInfo(
   row: { createdAt: number; expiresAt: number | undefined; lastUsedAt: number | undefined },
 ): GrantInfo | undefined {
   if (typeof payload.accountId !== 'string' || typeof payload.clientId !== 'string') return undefined;
-  const resources = (payload.resources ?? {}) as Record<string, string>;
-  const rejected = (payload.rejected ?? {}) as {
-    resources?: Record<string, string>;
-    openid?: { scope?: string };
-  };
-  const rejectedMcp = new Set((rejected.resources?.[resource] ?? '').split(' '));
-  const mcp = (resources[resource] ?? '').split(' ').filter((s) => s && !rejectedMcp.has(s));
-  const openid = ((payload.openid as { scope?: string } | undefined)?.scope ?? '').split(' ').filter(Boolean);
+  const granted = grantedScopes(payload);
+  const mcp = granted.byResource.get(resource) ?? [];
+  const openid = granted.openid;
   const sidecar = payload[SIDECAR] as GrantSidecar | undefined;
   return {
     grantId: id,
