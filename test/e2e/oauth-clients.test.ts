@@ -16,14 +16,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
 import {
   authorizeInBrowser,
   browserUnavailable,
   type Credentials,
   launchBrowser,
   startCallbackServer,
-} from './support/browser.ts';
+} from '../helpers/browser.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 import {
   connect,
   type Exchange,

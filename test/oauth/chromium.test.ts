@@ -5,49 +5,29 @@
  * Skips loudly without Chromium on a laptop; CI=true makes a missing Chromium a failure.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { browserUnavailable, launchBrowser, startCallbackServer } from '../helpers/browser.ts';
 import { authorizeUrl, exchangeCode, pkce, registerClient } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI === 'true') throw new Error(`Chromium not found at ${CHROMIUM} (CI=true)`);
-if (!available) console.warn(`SKIPPING the Chromium flow: no browser at ${CHROMIUM}`);
+const available = browserUnavailable() === undefined;
 
 let srv: TestServer;
 let browser: Browser;
-let callback: Server;
+let callback: Awaited<ReturnType<typeof startCallbackServer>>;
 let callbackUrl: string;
 
 before(async () => {
   if (!available) return;
   srv = await startTestServer({ SEKISHO_DEMO: '1' });
-  callback = createServer((_req, res) => {
-    res.setHeader('content-type', 'text/plain');
-    res.end('signed in');
-  });
-  await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));
-  callbackUrl = `http://127.0.0.1:${(callback.address() as AddressInfo).port}/callback`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  callback = await startCallbackServer();
+  callbackUrl = callback.url;
+  browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
-  callback?.close();
+  await callback?.close();
   await srv?.close();
 });
 
