@@ -2,7 +2,7 @@
  * The MCP fast lane: the hottest /mcp requests — tools/call and tools/list, both eras — answered
  * straight from `node:http`, without Express routing, the Node↔Web stream conversion, or a
  * per-request McpServer. Measured on 2 cores (docs/benchmarks.md), those three cap the full pipeline
- * near 1.5k req/s; the work that is actually ours (guards, token check, the tool) costs a fraction.
+ * near 1.5k req/s (≈ 0.8 ms of CPU a call); the lane answers the same calls for ≈ 0.2 ms.
  *
  * The lane is a front door, not a second implementation: it answers only the plain success path
  * and hands everything else to the full pipeline unchanged.
@@ -12,13 +12,15 @@
  *  2. The body is read and parsed; the SDK's own era classification narrows it further
  *     (classify.ts). If it does not qualify, Express gets the request with `req.body` already set
  *     (body-parser skips a finished stream), exactly as its JSON parser would have set it.
- *  3. The route's own middleware — Host guard, Origin guard, bearer gate — runs unchanged
- *     (run-middleware.ts). (A body that is not JSON is answered as Express would: guards, then 400.) A refusal sends the request through Express, where the same
- *     middleware answers it.
+ *  3. The same checks as the route: the Host and Origin validators the Express guards wrap
+ *     (guards.ts), then the bearer gate middleware itself (run-middleware.ts). A refusal sends the
+ *     request through Express, where the same checks answer it. (A body that is not JSON is
+ *     answered as Express would: guards, then 400.)
  *  4. dispatch.ts answers, or declines (→ Express/SDK).
  * Security invariant (CVE-2026-25536): no McpServer, transport or other mutable per-principal
- * object exists on this path; the only shared data are immutable tool definitions and tools/list
- * results keyed by the visible tool set (tools-list-cache.ts).
+ * object exists on this path. What is kept between requests holds no caller data: classifier
+ * verdicts, Host/Origin values that passed, and tools/list results keyed by the visible tool set
+ * (tools-list-cache.ts).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AuthInfo, McpRequestContext } from '@modelcontextprotocol/server';
