@@ -5,8 +5,9 @@
  * storage step that takes all of them (`storage.revokeByGrantId`) plus the grant row itself — and
  * the resource server, which checks the grant on every request, refuses its access tokens at once.
  *
- * "Last used" is the last time a token was issued under the grant (code exchange or refresh); with
- * short-lived access tokens a client in use refreshes often, so this tracks real use closely.
+ * "Last used" is the last time a token was issued under the grant (code exchange or refresh), to the
+ * minute (use-recorder.ts); with short-lived access tokens a client in use refreshes often, so this
+ * tracks real use closely.
  */
 import type { Storage } from '../storage/types.ts';
 import { type GrantSidecar, SIDECAR } from './adapter.ts';
@@ -37,8 +38,6 @@ export interface GrantService {
   revokeGrant(grantId: string): Promise<boolean>;
   /** Records the user's latest "remember my decision" answer on a saved grant. */
   setRemembered(grantId: string, remember: boolean): Promise<void>;
-  /** Records a use (token issued) of the grant. */
-  touchGrant(grantId: string): Promise<void>;
 }
 
 export function createGrantService(opts: {
@@ -70,9 +69,6 @@ export function createGrantService(opts: {
       const exp = typeof payload.exp === 'number' ? payload.exp : undefined;
       const ttl = exp === undefined ? undefined : Math.max(1, exp - Math.floor(now() / 1000));
       await storage.upsert('Grant', grantId, { ...payload, [SIDECAR]: sidecar }, ttl);
-    },
-    async touchGrant(grantId) {
-      await storage.touch('Grant', grantId);
     },
   };
 }

@@ -33,6 +33,7 @@ import type { GrantService } from './grants.ts';
 import { setPageHeaders } from './page-http.ts';
 import { INTERACTION_PREFIX, OAUTH_ROUTES } from './routes.ts';
 import { OIDC_CLAIMS, OIDC_SCOPES, type ScopePolicy } from './scope-policy.ts';
+import { createUseRecorder } from './use-recorder.ts';
 
 export interface ProviderDeps {
   readonly config: Config;
@@ -287,12 +288,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     }
   });
 
+  const uses = createUseRecorder({ storage });
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const grantId = ctx.oidc.entities.Grant?.jti;
     const clientId = ctx.oidc.client?.clientId;
     void Promise.all([
-      grantId ? grants.touchGrant(grantId) : undefined,
-      clientId ? storage.touch('Client', clientId, config.clientIdleTtlSeconds) : undefined,
+      grantId ? uses.record('Grant', grantId) : undefined,
+      clientId ? uses.record('Client', clientId, config.clientIdleTtlSeconds) : undefined,
     ]).catch((err: unknown) => logger.warn({ err }, 'could not record grant use'));
   });
   provider.on('server_error', (_ctx: unknown, err: unknown) => {
