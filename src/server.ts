@@ -2,7 +2,7 @@
  * The composition root: builds every part from one Config and starts listening. `main.ts` calls it
  * for the real process; tests call it with PORT=0 to get an isolated server on an ephemeral port.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toolServicesFrom } from './app-services/wiring.ts';
 import type { Config } from './config/config.ts';
@@ -59,6 +59,9 @@ export async function startSekisho(
     throw error;
   }
   const config = withBoundPort(initial, (server.address() as AddressInfo).port);
+  // The issuer follows the bound port, so the parts are built after listening; until they are, a
+  // request gets a clear 503 instead of hanging with no listener.
+  server.on('request', answerStarting);
 
   let draining = false;
   const registry = createToolRegistry(config);
@@ -113,6 +116,7 @@ export async function startSekisho(
   const fastLane = config.fastLane
     ? createMcpFastLane({ factory: factoryDeps, endpoint: mcp, gate: [resource.gate], logger, metrics })
     : undefined;
+  server.off('request', answerStarting);
   server.on('request', fastLane ? fastLane.listener(app) : app);
   const stopSweeping = startSweeper(storage, config.sweepIntervalSeconds, logger);
 
@@ -138,6 +142,11 @@ export async function startSekisho(
     authorizationServer,
     close,
   };
+}
+
+function answerStarting(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
+  res.end('{"status":"starting"}');
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
