@@ -1,26 +1,25 @@
 /**
- * (h) Cold start, and the idle RSS of the real entry point: spawn `node --import tsx src/main.ts`
- * (what `npm start` runs) and time spawn → first `GET /readyz` 200; one second later read the
- * process's RSS from /proc. Per round: a first boot on a fresh data dir (migrations, keys, demo
- * users) and a restart on the data dir it left.
+ * (h) Cold start, and the idle RSS of the real entry point: build as `npm run build` does (tsc →
+ * dist/), spawn `node dist/main.js` (what `npm start` runs) and time spawn → first `GET /readyz`
+ * 200; one second later read the process's RSS from /proc. Per round: a first boot on a fresh data
+ * dir (migrations, keys, demo users) and a restart on the data dir it left.
  *
- * The same is measured for a build-step variant: src/main.ts bundled by esbuild (the one tsx
- * itself ships; packages stay external) into bench/results/, run by plain `node`. It shows what
+ * The same is measured for dev mode, `node --import tsx src/main.ts` (`npm run dev`), to show what
  * the on-the-fly TypeScript loader costs at start-up and in memory.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const BUNDLE_DIR = fileURLToPath(new URL('../results/dist/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const POLL_MS = 5;
 const LIMIT_MS = 20_000;
 
-export type StartMode = 'tsx' | 'bundle';
+export type StartMode = 'start' | 'dev';
 
 export interface StartSample {
   readonly readyMs: number;
@@ -49,25 +48,14 @@ function rssOf(pid: number | undefined): number | undefined {
   }
 }
 
-/** Builds the bundle once per run; undefined when esbuild cannot be loaded. */
-export async function buildBundle(): Promise<string | undefined> {
-  try {
-    const esbuild = (await import('esbuild')) as typeof import('esbuild');
-    mkdirSync(BUNDLE_DIR, { recursive: true });
-    const outfile = join(BUNDLE_DIR, 'main.mjs');
-    await esbuild.build({
-      entryPoints: [MAIN],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      packages: 'external',
-      outfile,
-      logLevel: 'warning',
-    });
-    return outfile;
-  } catch {
-    return undefined;
-  }
+/** Runs the project's build (`npm run build`: tsc → dist/) once per run; returns the entry `npm start` runs. */
+export function buildDist(): string {
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const built = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+  });
+  if (built.status !== 0) throw new Error(`the build failed (exit ${built.status})`);
+  return join(ROOT, 'dist', 'main.js');
 }
 
 /** Spawn → first 200 from /readyz, then RSS a second later; the process is always killed after. */
@@ -114,14 +102,15 @@ export async function timeToReady(dataDir: string, entry: readonly string[]): Pr
 export interface ColdStart {
   readonly firstBoot: readonly StartSample[];
   readonly restart: readonly StartSample[];
-  /** The same with the esbuild bundle (absent when esbuild is unavailable). */
-  readonly bundled?: { readonly firstBoot: readonly StartSample[]; readonly restart: readonly StartSample[] };
+  /** The same in dev mode (tsx loader, `npm run dev`). */
+  readonly dev?: { readonly firstBoot: readonly StartSample[]; readonly restart: readonly StartSample[] };
 }
 
 export async function measureColdStart(rounds: number): Promise<ColdStart> {
-  const bundle = await buildBundle();
-  const modes: [StartMode, readonly string[]][] = [['tsx', ['--import', 'tsx', MAIN]]];
-  if (bundle) modes.push(['bundle', [bundle]]);
+  const modes: [StartMode, readonly string[]][] = [
+    ['start', [buildDist()]],
+    ['dev', ['--import', 'tsx', MAIN]],
+  ];
   const out = new Map<StartMode, { firstBoot: StartSample[]; restart: StartSample[] }>();
   for (const [mode] of modes) out.set(mode, { firstBoot: [], restart: [] });
   for (let i = 0; i < rounds; i++) {
@@ -135,7 +124,5 @@ export async function measureColdStart(rounds: number): Promise<ColdStart> {
       }
     }
   }
-  const tsx = out.get('tsx')!;
-  const bundled = out.get('bundle');
-  return { ...tsx, ...(bundled && { bundled }) };
+  return { ...out.get('start')!, dev: out.get('dev')! };
 }

@@ -67,9 +67,22 @@ export function goals(report: BenchReport): GoalRow[] {
       met: refresh.rps >= 1500 && refresh.failures === 0,
     });
   }
-  if (report.memory) {
+  // Idle RSS of what `npm start` runs (the compiled entry, from the cold-start runs) when measured;
+  // otherwise the memory scenario's child, which runs under the tsx loader and so reads higher.
+  const startRss = report.coldStart?.restart
+    .map((x) => x.rssBytes)
+    .filter((x): x is number => x !== undefined);
+  if (startRss?.length) {
+    const rss = median(startRss);
+    rows.push({
+      goal: 'idle RSS (`npm start`)',
+      target: '≤ 100 MB',
+      measured: fmtMB(rss),
+      met: rss <= 100e6,
+    });
+  } else if (report.memory) {
     const rss = report.memory.idle.rss;
-    rows.push({ goal: 'idle RSS', target: '≤ 100 MB', measured: fmtMB(rss), met: rss <= 100e6 });
+    rows.push({ goal: 'idle RSS (tsx child)', target: '≤ 100 MB', measured: fmtMB(rss), met: rss <= 100e6 });
   }
   if (report.coldStart) {
     const ms = median(report.coldStart.restart.map((x) => x.readyMs));

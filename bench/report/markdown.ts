@@ -83,13 +83,13 @@ export function renderMarkdown(report: BenchReport): string {
     lines.push(
       '| Start (spawn → `/readyz` 200) | median | RSS 1 s after ready | every round (ms) |',
       '|---|---:|---:|---|',
-      row('`npm start` (tsx), restart on an existing data dir', cs.restart),
-      row('`npm start` (tsx), first boot (migrations, keys, demo users)', cs.firstBoot),
+      row('`npm start` (compiled, `node dist/main.js`), restart on an existing data dir', cs.restart),
+      row('`npm start` (compiled), first boot (migrations, keys, demo users)', cs.firstBoot),
     );
-    if (cs.bundled) {
+    if (cs.dev) {
       lines.push(
-        row('esbuild bundle + plain `node`, restart', cs.bundled.restart),
-        row('esbuild bundle + plain `node`, first boot', cs.bundled.firstBoot),
+        row('`npm run dev` (tsx loader), restart', cs.dev.restart),
+        row('`npm run dev` (tsx loader), first boot', cs.dev.firstBoot),
       );
     }
     lines.push('');
