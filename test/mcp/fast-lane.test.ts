@@ -9,9 +9,8 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { mcpResourceUrl } from '../../src/config/config.ts';
-import { mint, testKeys } from '../helpers/access-tokens.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { trustTestKeys } from '../helpers/trusted-tokens.ts';
 
 const MODERN = '2026-07-28';
 const ENVELOPE = {
@@ -27,25 +26,8 @@ interface Side {
 
 async function side(env: Record<string, string>): Promise<Side> {
   const srv = await startTestServer({ SEKISHO_DEMO: '1', ...env });
-  const keys = await testKeys(`fast-lane-${Math.random().toString(36).slice(2)}`);
-  const { storage } = srv.sekisho;
-  await storage.addKey({
-    kid: keys.kid,
-    privateJwk: { ...keys.publicJwk },
-    createdAt: Date.now(),
-    rotatedAt: Date.now(),
-  });
-  const users = new Map((await storage.listUsers()).map((u) => [u.username, u.id]));
-  let n = 0;
-  return {
-    srv,
-    async token(username, scope) {
-      const gid = `grant-${username}-${++n}`;
-      const sub = users.get(username)!;
-      await storage.upsert('Grant', gid, { accountId: sub, clientId: 'client-1', kind: 'Grant' }, 3600);
-      return mint(keys, { issuer: srv.url, audience: mcpResourceUrl(srv.config), sub, scope, gid });
-    },
-  };
+  const { token } = await trustTestKeys(srv, 'fast-lane');
+  return { srv, token };
 }
 
 interface Answer {

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { mcpResourceUrl } from '../../src/config/config.ts';
 import { mint, rawJws, type TestKeys, testKeys } from '../helpers/access-tokens.ts';
 import { legacyPost, modernPost, rawPost } from '../helpers/mcp-http.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { trustTestKeys } from '../helpers/trusted-tokens.ts';
 
 interface Fixture {
   srv: TestServer;
@@ -21,28 +21,7 @@ interface Fixture {
 
 async function fixture(env: Record<string, string>): Promise<Fixture> {
   const srv = await startTestServer({ SEKISHO_DEMO: '1', ...env });
-  const keys = await testKeys(`rs-test-${Math.random().toString(36).slice(2)}`);
-  const { storage } = srv.sekisho;
-  await storage.addKey({
-    kid: keys.kid,
-    privateJwk: { ...keys.publicJwk },
-    createdAt: Date.now(),
-    rotatedAt: Date.now(),
-  });
-  const users: Record<string, string> = {};
-  for (const u of await storage.listUsers()) users[u.username] = u.id;
-  let n = 0;
-  return {
-    srv,
-    keys,
-    users,
-    async token(username, scope, extra = {}) {
-      const gid = `grant-${username}-${++n}`;
-      const sub = users[username]!;
-      await storage.upsert('Grant', gid, { accountId: sub, clientId: 'client-1', kind: 'Grant' }, 3600);
-      return mint(keys, { issuer: srv.url, audience: mcpResourceUrl(srv.config), sub, scope, gid, ...extra });
-    },
-  };
+  return { srv, ...(await trustTestKeys(srv, 'rs-test')) };
 }
 
 const listTools = { id: 1, method: 'tools/list', params: {} };
