@@ -11,11 +11,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { browserlessLogin } from '../helpers/browserless-login.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { registerClient } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -31,18 +31,6 @@ after(async () => {
   await srv?.close();
   rmSync(outRoot, { recursive: true, force: true });
 });
-
-/** A free loopback port for the suite's callback server. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Check {
   readonly id: string;

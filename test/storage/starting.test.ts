@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -12,17 +11,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { startSekisho } from '../../src/server.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
 import type { Storage } from '../../src/storage/types.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/free-port.ts';
 
 describe('start-up window', () => {
   it('answers 503 starting while the parts are built, then serves', async () => {
