@@ -23,6 +23,7 @@ import {
   launchBrowser,
   startCallbackServer,
 } from '../helpers/browser.ts';
+import { DEMO_ADMIN_TOOLS, DEMO_USER_TOOLS } from '../helpers/expected-tools.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import {
   connect,
@@ -39,16 +40,8 @@ import { MemoryOAuthProvider } from './support/oauth-provider.ts';
 const skip = browserUnavailable();
 const DEMO: Credentials = { username: 'demo', password: 'demo123' };
 const ADMIN: Credentials = { username: 'admin', password: 'admin123' };
-const USER_TOOLS = [
-  'auth_status',
-  'available_users',
-  'hello_world',
-  'oauth_info',
-  'protected_data',
-  'quick_login',
-  'user_profile',
-];
-const ADMIN_TOOLS = [...USER_TOOLS, 'admin_panel'].sort();
+const USER_TOOLS = [...DEMO_USER_TOOLS];
+const ADMIN_TOOLS = DEMO_ADMIN_TOOLS;
 
 let srv: TestServer;
 let browser: Browser;

@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { mint, rawJws, type TestKeys, testKeys } from '../helpers/access-tokens.ts';
+import { DEMO_USER_TOOLS } from '../helpers/expected-tools.ts';
 import { legacyPost, modernPost, rawPost } from '../helpers/mcp-http.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { trustTestKeys } from '../helpers/trusted-tokens.ts';
@@ -24,6 +25,16 @@ async function fixture(env: Record<string, string>): Promise<Fixture> {
   return { srv, ...(await trustTestKeys(srv, 'rs-test')) };
 }
 
+/** Claims an attacker would want: admin scope for the admin user, valid for ten minutes. */
+const adminClaims = (iss: string, aud: string, sub: string) => ({
+  iss,
+  aud,
+  sub,
+  client_id: 'c',
+  scope: 'mcp:admin',
+  gid: 'g',
+  exp: Math.floor(Date.now() / 1000) + 600,
+});
 const listTools = { id: 1, method: 'tools/list', params: {} };
 const call = (name: string, args: Record<string, unknown> = {}) => ({
   id: 2,
@@ -93,15 +104,7 @@ describe('the /mcp gate, anonymous access off', () => {
   it('serves the caller’s own tools with a valid token', async () => {
     const res = await legacyPost(url, listTools, bearer(await f.token('demo', 'mcp:tools mcp:data')));
     assert.equal(res.status, 200);
-    assert.deepEqual(toolNames(res.body), [
-      'auth_status',
-      'available_users',
-      'hello_world',
-      'oauth_info',
-      'protected_data',
-      'quick_login',
-      'user_profile',
-    ]);
+    assert.deepEqual(toolNames(res.body), [...DEMO_USER_TOOLS]);
     const admin = await legacyPost(url, listTools, bearer(await f.token('admin', 'mcp:tools')));
     assert.ok(toolNames(admin.body).includes('admin_panel'), 'admin sees admin_panel (step-up may follow)');
   });
@@ -168,32 +171,14 @@ describe('the /mcp gate, anonymous access off', () => {
       [
         'alg none',
         async () => {
-          const exp = Math.floor(Date.now() / 1000) + 600;
-          const claims = {
-            iss: f.srv.url,
-            aud: url,
-            sub: f.users.admin,
-            client_id: 'c',
-            scope: 'mcp:admin',
-            gid: 'g',
-            exp,
-          };
+          const claims = adminClaims(f.srv.url, url, f.users.admin!);
           return `Bearer ${rawJws({ alg: 'none', typ: 'at+jwt' }, claims)}`;
         },
       ],
       [
         'HS256 signed with the public key',
         async () => {
-          const exp = Math.floor(Date.now() / 1000) + 600;
-          const claims = {
-            iss: f.srv.url,
-            aud: url,
-            sub: f.users.admin,
-            client_id: 'c',
-            scope: 'mcp:admin',
-            gid: 'g',
-            exp,
-          };
+          const claims = adminClaims(f.srv.url, url, f.users.admin!);
           const unsigned = rawJws({ alg: 'HS256', typ: 'at+jwt', kid: f.keys.kid }, claims).slice(0, -1);
           const sig = createHmac('sha256', JSON.stringify(f.keys.publicJwk))
             .update(unsigned)
