@@ -102,6 +102,52 @@ export interface UserStore {
   deleteUser(id: string): Promise<boolean>;
 }
 
+/**
+ * A user's account at an external identity provider, linked to a local user. The key is the pair
+ * (issuer, subject) — OpenID Connect Core §5.7: `sub` is unique and stable only within its issuer,
+ * and an e-mail address is neither unique nor stable — so two providers, or two tenants of one, can
+ * never claim the same local user by asserting the same address.
+ */
+export interface ExternalIdentityRecord {
+  /** The IdP's issuer identifier, exactly as its ID tokens carry it in `iss`. */
+  readonly issuer: string;
+  /** The IdP's `sub` for this user. */
+  readonly subject: string;
+  /** The local `UserRecord.id` this identity signs in as. */
+  readonly userId: string;
+  /**
+   * The claims role mapping reads (groups/roles, e-mail and whether it is verified, names), as last
+   * seen at sign-in. Kept so a refresh can re-judge the user against today's rules without calling
+   * the IdP. Never tokens.
+   */
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+  /** The last sign-in through this identity (ms since the epoch). */
+  readonly lastLoginAt: number;
+}
+
+export interface ExternalIdentityLink {
+  readonly issuer: string;
+  readonly subject: string;
+  readonly userId: string;
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+export interface ExternalIdentityStore {
+  findExternalIdentity(issuer: string, subject: string): Promise<ExternalIdentityRecord | undefined>;
+  /**
+   * Links (issuer, subject) to a user, or — when that pair is already linked to the same user —
+   * records a sign-in: replaces `claims` and sets `lastLoginAt` = now. Throws `DuplicateError`
+   * ('external_identity') when the pair is linked to another user, and ('user') when the user does
+   * not exist. Atomic: two concurrent first sign-ins cannot both link the pair.
+   */
+  linkExternalIdentity(link: ExternalIdentityLink): Promise<void>;
+  /** Every identity linked to the user, oldest first (deleting the user deletes its links). */
+  listExternalIdentities(userId: string): Promise<ExternalIdentityRecord[]>;
+  /** Removes one link; false when it did not exist. */
+  unlinkExternalIdentity(issuer: string, subject: string): Promise<boolean>;
+}
+
 /** A signing key pair as JWKs (the private JWK includes `d`). */
 export interface SigningKeyRecord {
   readonly kid: string;
@@ -134,7 +180,7 @@ export interface RateLimitStore {
   reset(key: string): Promise<void>;
 }
 
-export interface Storage extends OidcStore, UserStore, KeyStore, RateLimitStore {
+export interface Storage extends OidcStore, UserStore, ExternalIdentityStore, KeyStore, RateLimitStore {
   /** Deletes expired rows; returns how many. Called periodically. */
   sweep(): Promise<number>;
   /** Cheap liveness check for /readyz. */

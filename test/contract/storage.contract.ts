@@ -225,6 +225,117 @@ export function runStorageContract(name: string, open: StorageFactory): void {
       });
     });
 
+    describe('ExternalIdentityStore', () => {
+      const user = (id: string, username: string): UserRecord => ({
+        id,
+        username,
+        name: username,
+        email: `${username}@example.com`,
+        role: 'user',
+        passwordHash: '!',
+        createdAt: T0,
+      });
+      const GOOGLE = 'https://accounts.google.com';
+      const OKTA = 'https://acme.okta.com';
+
+      it('links (issuer, subject) to a user and finds it by that pair only', async () => {
+        await s.createUser(user('usr_a', 'alice'));
+        await s.linkExternalIdentity({
+          issuer: GOOGLE,
+          subject: '1234',
+          userId: 'usr_a',
+          claims: { email: 'alice@example.com', groups: ['staff'] },
+        });
+        assert.deepEqual(await s.findExternalIdentity(GOOGLE, '1234'), {
+          issuer: GOOGLE,
+          subject: '1234',
+          userId: 'usr_a',
+          claims: { email: 'alice@example.com', groups: ['staff'] },
+          createdAt: T0,
+          lastLoginAt: T0,
+        });
+        assert.equal(await s.findExternalIdentity(OKTA, '1234'), undefined, 'subjects are per issuer');
+        assert.equal(await s.findExternalIdentity(GOOGLE, '12345'), undefined);
+        assert.equal(
+          await s.findExternalIdentity(`${GOOGLE}/`, '1234'),
+          undefined,
+          'issuer compared exactly',
+        );
+      });
+
+      it('linking the same pair to the same user again records a sign-in (claims replaced, time moved)', async () => {
+        await s.createUser(user('usr_a', 'alice'));
+        await s.linkExternalIdentity({
+          issuer: GOOGLE,
+          subject: 's',
+          userId: 'usr_a',
+          claims: { groups: ['a'] },
+        });
+        clock.advance(60_000);
+        await s.linkExternalIdentity({
+          issuer: GOOGLE,
+          subject: 's',
+          userId: 'usr_a',
+          claims: { groups: [] },
+        });
+        const row = await s.findExternalIdentity(GOOGLE, 's');
+        assert.deepEqual(row?.claims, { groups: [] });
+        assert.equal(row?.createdAt, T0);
+        assert.equal(row?.lastLoginAt, T0 + 60_000);
+      });
+
+      it('refuses to move a linked pair to another user, or to link a user that does not exist', async () => {
+        await s.createUser(user('usr_a', 'alice'));
+        await s.createUser(user('usr_b', 'bob'));
+        await s.linkExternalIdentity({ issuer: GOOGLE, subject: 's', userId: 'usr_a' });
+        await assert.rejects(
+          s.linkExternalIdentity({ issuer: GOOGLE, subject: 's', userId: 'usr_b', claims: { x: 1 } }),
+          (e: unknown) => e instanceof DuplicateError && e.field === 'external_identity',
+        );
+        const row = await s.findExternalIdentity(GOOGLE, 's');
+        assert.equal(row?.userId, 'usr_a', 'the refused link changed nothing');
+        assert.deepEqual(row?.claims, {});
+        await assert.rejects(
+          s.linkExternalIdentity({ issuer: OKTA, subject: 's', userId: 'usr_missing' }),
+          (e: unknown) => e instanceof DuplicateError && e.field === 'user',
+        );
+        assert.equal(await s.findExternalIdentity(OKTA, 's'), undefined);
+      });
+
+      it('concurrent first links of one pair to two users: exactly one wins', async () => {
+        await s.createUser(user('usr_a', 'alice'));
+        await s.createUser(user('usr_b', 'bob'));
+        const results = await Promise.allSettled(
+          ['usr_a', 'usr_b', 'usr_a', 'usr_b'].map((userId) =>
+            s.linkExternalIdentity({ issuer: OKTA, subject: 'race', userId }),
+          ),
+        );
+        const winner = (await s.findExternalIdentity(OKTA, 'race'))?.userId;
+        assert.ok(winner === 'usr_a' || winner === 'usr_b');
+        for (const [i, r] of results.entries()) {
+          const userId = i % 2 === 0 ? 'usr_a' : 'usr_b';
+          assert.equal(r.status, userId === winner ? 'fulfilled' : 'rejected');
+        }
+      });
+
+      it("lists a user's identities, unlinks one, and deleting the user deletes its links", async () => {
+        await s.createUser(user('usr_a', 'alice'));
+        await s.linkExternalIdentity({ issuer: GOOGLE, subject: 'g', userId: 'usr_a' });
+        clock.advance(1);
+        await s.linkExternalIdentity({ issuer: OKTA, subject: 'o', userId: 'usr_a' });
+        assert.deepEqual(
+          (await s.listExternalIdentities('usr_a')).map((r) => r.issuer),
+          [GOOGLE, OKTA],
+        );
+        assert.deepEqual(await s.listExternalIdentities('usr_nobody'), []);
+        assert.equal(await s.unlinkExternalIdentity(GOOGLE, 'g'), true);
+        assert.equal(await s.unlinkExternalIdentity(GOOGLE, 'g'), false);
+        assert.equal(await s.deleteUser('usr_a'), true);
+        assert.equal(await s.findExternalIdentity(OKTA, 'o'), undefined);
+        assert.deepEqual(await s.listExternalIdentities('usr_a'), []);
+      });
+    });
+
     describe('KeyStore', () => {
       const key = (kid: string, createdAt: number): SigningKeyRecord => ({
         kid,

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import DatabaseConstructor, { type Database } from 'better-sqlite3';
 import type { Logger } from '../../observability/logger.ts';
 import type { Storage } from '../types.ts';
+import { createSqliteExternalIdentityStore } from './external-identity-store.ts';
 import { createSqliteKeyStore } from './key-store.ts';
 import { migrate } from './migrations.ts';
 import { createSqliteOidcStore } from './oidc-store.ts';
@@ -59,6 +60,7 @@ export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage 
 
   const oidc = createSqliteOidcStore(db, now);
   const users = createSqliteUserStore(db, now);
+  const external = createSqliteExternalIdentityStore(db, now);
   const keys = createSqliteKeyStore(db);
   const limits = createSqliteRateLimitStore(db, now);
   const sweepOidc = db.prepare('DELETE FROM oidc_models WHERE expires_at IS NOT NULL AND expires_at <= ?');
@@ -72,6 +74,7 @@ export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage 
     db,
     ...oidc,
     ...users,
+    ...external,
     ...keys,
     ...limits,
     async sweep() {

@@ -70,6 +70,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rate_limits_expires ON rate_limits (expires_at);
     `,
   },
+  {
+    version: 2,
+    name: 'external identities',
+    sql: `
+      -- Accounts at upstream OpenID providers, keyed by (issuer, subject); see storage/types.ts.
+      CREATE TABLE external_identities (
+        issuer        TEXT    NOT NULL,
+        subject       TEXT    NOT NULL,
+        user_id       TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        claims        TEXT    NOT NULL,          -- JSON: the claims role mapping reads, never tokens
+        created_at    INTEGER NOT NULL,
+        last_login_at INTEGER NOT NULL,
+        PRIMARY KEY (issuer, subject)
+      ) WITHOUT ROWID;
+      CREATE INDEX external_identities_user ON external_identities (user_id);
+    `,
+  },
 ];
 
 /** Applies every pending migration; returns the versions applied now (empty when up to date). */
