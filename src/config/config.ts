@@ -10,6 +10,8 @@ export interface Config {
   readonly allowedOrigins: readonly string[];
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly dataDir: string;
+  /** PostgreSQL settings when SEKISHO_DATABASE_URL is set; undefined = SQLite under `dataDir`. */
+  readonly database: PostgresSettings | undefined;
   readonly demo: boolean;
   readonly anonymous: boolean;
   readonly maxBodyBytes: number;
@@ -32,6 +34,18 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** Serve the hottest /mcp requests on the fast lane (src/mcp/fast-lane/); false = full pipeline only. */
   readonly fastLane: boolean;
+}
+
+/** How to reach PostgreSQL (storage/postgres/). `url` may hold a password: never log it. */
+export interface PostgresSettings {
+  readonly url: string;
+  /** Schema for the tables (created if missing); undefined = the server's search_path. */
+  readonly schema: string | undefined;
+  readonly poolSize: number;
+  readonly statementTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  /** How long start-up retries an unreachable database before giving up (0 = once). */
+  readonly startupTimeoutSeconds: number;
 }
 
 /** The canonical MCP endpoint URL: the RFC 8707 resource and the `aud` of our access tokens. */

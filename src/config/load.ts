@@ -43,6 +43,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     logLevel: raw.SEKISHO_LOG_LEVEL,
     dataDir: raw.SEKISHO_DATA_DIR,
+    database:
+      raw.SEKISHO_DATABASE_URL === undefined
+        ? undefined
+        : Object.freeze({
+            url: raw.SEKISHO_DATABASE_URL,
+            schema: raw.SEKISHO_DATABASE_SCHEMA,
+            poolSize: raw.SEKISHO_DATABASE_POOL_SIZE,
+            statementTimeoutMs: raw.SEKISHO_DATABASE_STATEMENT_TIMEOUT_MS,
+            connectTimeoutMs: raw.SEKISHO_DATABASE_CONNECT_TIMEOUT_MS,
+            startupTimeoutSeconds: raw.SEKISHO_DATABASE_STARTUP_TIMEOUT_SECONDS,
+          }),
     demo,
     anonymous: raw.SEKISHO_ANONYMOUS ?? demo,
     maxBodyBytes: raw.SEKISHO_MAX_BODY_BYTES,

@@ -53,6 +53,52 @@ export const envSchema = z.object({
     .describe('Origins accepted from browsers. Default: localhost origins + the base URL origin.'),
   SEKISHO_LOG_LEVEL: logLevel.default('info').describe('pino log level.'),
   SEKISHO_DATA_DIR: z.string().min(1).default('./data').describe('Folder for the SQLite database and keys.'),
+  SEKISHO_DATABASE_URL: z
+    .string()
+    .refine(isPostgresUrl, {
+      error: 'must be a postgres:// or postgresql:// URL (unset: SQLite under SEKISHO_DATA_DIR)',
+    })
+    .optional()
+    .describe(
+      'PostgreSQL connection URL (`postgres://user:pass@host:5432/db`); selects the PostgreSQL backend for clusters. Unset: SQLite under SEKISHO_DATA_DIR.',
+    ),
+  SEKISHO_DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (a-z, 0-9, _; at most 63)')
+    .optional()
+    .describe(
+      "PostgreSQL schema for Sekisho's tables (created if missing), so several deployments can share one database. Default: the server's search_path (normally `public`).",
+    ),
+  SEKISHO_DATABASE_POOL_SIZE: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(200, 'must be at most 200')
+    .default(10)
+    .describe(
+      'PostgreSQL connections per Sekisho process (instances × this must stay under max_connections).',
+    ),
+  SEKISHO_DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(100, 'must be at least 100')
+    .max(600_000, 'must be at most 600000')
+    .default(5_000)
+    .describe(
+      'PostgreSQL statement_timeout per query; a query past it fails as "storage unavailable" (503), never a hung request.',
+    ),
+  SEKISHO_DATABASE_CONNECT_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(100, 'must be at least 100')
+    .max(60_000, 'must be at most 60000')
+    .default(5_000)
+    .describe('How long opening one PostgreSQL connection may take before it counts as unreachable.'),
+  SEKISHO_DATABASE_STARTUP_TIMEOUT_SECONDS: seconds(0, 3_600)
+    .default(30)
+    .describe(
+      'At start, how long to keep retrying an unreachable PostgreSQL (backoff 0.25 s doubling to 5 s) before exiting with status 1; 0 = one attempt.',
+    ),
   SEKISHO_DEMO: flag.default(false).describe('Seed demo users and demo-only tools (npm start turns it on).'),
   SEKISHO_ANONYMOUS: flag
     .optional()
@@ -129,5 +175,15 @@ export const envSchema = z.object({
     .default('default')
     .describe('`conformance` adds the official conformance-suite fixture tools (tests only).'),
 });
+
+/** A URL whose scheme selects the PostgreSQL backend. Never echoed in messages: it may hold a password. */
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 export type RawEnv = z.input<typeof envSchema>;

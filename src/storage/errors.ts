@@ -14,3 +14,15 @@ export class DuplicateError extends Error {
 export class SchemaVersionError extends Error {
   override readonly name = 'SchemaVersionError';
 }
+
+/**
+ * The database cannot answer right now (connection refused or lost, a timeout, the server shutting
+ * down or out of connections). Transient by nature: the HTTP edge answers 503 with `Retry-After`
+ * (`http/errors.ts`; oidc-provider's routes in `oauth/provider.ts`), `/readyz` reports it, and the
+ * backend reconnects by itself. The message never carries connection secrets.
+ */
+export class StorageUnavailableError extends Error {
+  override readonly name = 'StorageUnavailableError';
+  /** What clients are told to wait before retrying (seconds). */
+  static readonly retryAfterSeconds = 5;
+}

@@ -8,16 +8,8 @@
  * exactly one sees `changes === 1`.
  */
 import type { Database } from 'better-sqlite3';
-import type { OidcModel, OidcPayload, OidcRow, OidcStore } from '../types.ts';
-
-interface Row {
-  id: string;
-  payload: string;
-  created_at: number;
-  expires_at: number | null;
-  consumed_at: number | null;
-  last_used_at: number | null;
-}
+import { expiryFrom, oidcColumns, type StoredOidcRow as Row, toOidcRow, toPayload } from '../oidc-rows.ts';
+import type { OidcModel, OidcPayload, OidcStore } from '../types.ts';
 
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
 const COLUMNS = 'id, payload, created_at, expires_at, consumed_at, last_used_at';
@@ -69,20 +61,7 @@ export function createSqliteOidcStore(db: Database, now: () => number): OidcStor
   return {
     async upsert(model: OidcModel, id: string, payload: OidcPayload, expiresInSeconds: number | undefined) {
       const t = now();
-      const { consumed, ...rest } = payload;
-      upsert.run({
-        model,
-        id,
-        payload: JSON.stringify(rest),
-        grantId: str(payload.grantId),
-        uid: str(payload.uid),
-        userCode: str(payload.userCode),
-        accountId: str(payload.accountId),
-        clientId: str(payload.clientId) ?? (model === 'Client' ? str(payload.client_id) : null),
-        now: t,
-        expiresAt: expiryFrom(t, expiresInSeconds),
-        consumedAt: consumedAtFrom(consumed, t),
-      });
+      upsert.run({ model, id, now: t, ...oidcColumns(model, payload, t, expiresInSeconds) });
     },
     async find(model, id) {
       return toPayload(find.get({ model, id, now: now() }) as Row | undefined);
@@ -118,40 +97,7 @@ export function createSqliteOidcStore(db: Database, now: () => number): OidcStor
             : clientId !== undefined
               ? listByClient
               : listAll;
-      return (statement.all(params) as Row[]).map(toRow);
+      return (statement.all(params) as Row[]).map(toOidcRow);
     },
-  };
-}
-
-function str(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function expiryFrom(nowMs: number, expiresInSeconds: number | undefined): number | null {
-  if (expiresInSeconds === undefined || !Number.isFinite(expiresInSeconds)) return null;
-  return nowMs + Math.round(expiresInSeconds * 1000);
-}
-
-/** oidc-provider writes `consumed` as epoch seconds; keep it if a caller re-saves a consumed row. */
-function consumedAtFrom(consumed: unknown, nowMs: number): number | null {
-  if (typeof consumed === 'number' && consumed > 0) return consumed * 1000;
-  if (consumed === true) return nowMs;
-  return null;
-}
-
-function toPayload(row: Row | undefined): OidcPayload | undefined {
-  if (!row) return undefined;
-  const payload = JSON.parse(row.payload) as OidcPayload;
-  if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
-  return payload;
-}
-
-function toRow(row: Row): OidcRow {
-  return {
-    id: row.id,
-    payload: toPayload(row)!,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at ?? undefined,
-    lastUsedAt: row.last_used_at ?? undefined,
   };
 }
