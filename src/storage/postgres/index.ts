@@ -10,6 +10,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { StorageUnavailableError } from '../errors.ts';
 import type { SchemaStatus } from '../schema-status.ts';
 import type { Storage } from '../types.ts';
+import { createPostgresExternalIdentityStore } from './external-identity-store.ts';
 import { createPostgresKeyStore } from './key-store.ts';
 import { migratePostgres, postgresSchemaStatus } from './migrations.ts';
 import { createPostgresOidcStore } from './oidc-store.ts';
@@ -81,6 +82,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     pool,
     ...createPostgresOidcStore(pool, now),
     ...createPostgresUserStore(pool, now),
+    ...createPostgresExternalIdentityStore(pool, now),
     ...createPostgresKeyStore(pool),
     ...createPostgresRateLimitStore(pool, now),
     async sweep() {

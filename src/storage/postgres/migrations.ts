@@ -72,6 +72,23 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX rate_limits_expires ON rate_limits (expires_at);
     `,
   },
+  {
+    version: 2,
+    name: 'external identities',
+    sql: `
+      -- Accounts at upstream OpenID providers, keyed by (issuer, subject); see storage/types.ts.
+      CREATE TABLE external_identities (
+        issuer        text   NOT NULL,
+        subject       text   NOT NULL,
+        user_id       text   NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        claims        text   NOT NULL,         -- JSON: the claims role mapping reads, never tokens
+        created_at    bigint NOT NULL,
+        last_login_at bigint NOT NULL,
+        PRIMARY KEY (issuer, subject)
+      );
+      CREATE INDEX external_identities_user ON external_identities (user_id);
+    `,
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
