@@ -6,6 +6,7 @@
 import { banner } from './banner.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { startSekisho } from './server.ts';
+import { SchemaVersionError, StorageOpenError, StorageUnavailableError } from './storage/errors.ts';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -41,6 +42,15 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // Storage that cannot be reached or opened is an operator's problem to fix, not a crash: one line.
+  if (
+    error instanceof StorageUnavailableError ||
+    error instanceof StorageOpenError ||
+    error instanceof SchemaVersionError
+  ) {
+    process.stderr.write(`sekisho: ${error.message}\n`);
+    process.exit(1);
+  }
   const err = error as NodeJS.ErrnoException;
   if (err?.code === 'EADDRINUSE' || err?.code === 'EACCES') {
     process.stderr.write(`sekisho: cannot listen: ${err.message}\n`);

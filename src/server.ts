@@ -19,7 +19,7 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { keySourceFromStore } from './resource/keys.ts';
 import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
-import { openSqliteStorage } from './storage/sqlite/index.ts';
+import { openStorage } from './storage/open.ts';
 import type { Storage } from './storage/types.ts';
 import { createToolRegistry } from './tools/registry.ts';
 
@@ -29,7 +29,7 @@ export interface Sekisho {
   /** The base URL actually served (follows the bound port when PORT=0). */
   readonly url: string;
   readonly server: Server;
-  /** The persistence every part shares (SQLite under config.dataDir unless injected). */
+  /** The persistence every part shares: PostgreSQL (SEKISHO_DATABASE_URL), else SQLite under dataDir, unless injected. */
   readonly storage: Storage;
   /** Local accounts (users, passwords, login throttling) on that storage. */
   readonly identity: Identity;
@@ -47,7 +47,7 @@ export async function startSekisho(
 ): Promise<Sekisho> {
   const logger = opts.logger ?? createLogger(initial.logLevel);
   // Open (and migrate) storage before listening: a bad database must stop start-up, not serve 503s.
-  const storage = opts.storage ?? openSqliteStorage({ dataDir: initial.dataDir, logger });
+  const storage = opts.storage ?? (await openStorage(initial, { logger }));
   const identity = createIdentity({ storage, logger });
   // Demo mode only: the seed's three public test accounts. Outside it, operators add users (CLI).
   const demoUsers = initial.demo ? await seedDemoUsers(identity) : [];

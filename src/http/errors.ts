@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from '../observability/logger.ts';
+import { StorageUnavailableError } from '../storage/errors.ts';
 
 /** A deliberate HTTP failure with a stable machine code (`error`) and a safe message. */
 export class HttpError extends Error {
@@ -52,6 +53,8 @@ export function createErrorHandler(
         renderHtml,
       );
     }
+    if (known.status === 503)
+      logger.warn({ reason: (err as Error).message, path: req.path }, 'storage unavailable');
     for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
     respond(req, res, known.status, known.code, known.message, known.rpcCode, renderHtml);
   };
@@ -66,6 +69,16 @@ interface Classified {
 }
 
 function classify(err: unknown): Classified | undefined {
+  if (err instanceof StorageUnavailableError) {
+    // The database is down or too slow right now: a retryable 503, never a 500 (issue #10).
+    return {
+      status: 503,
+      code: 'temporarily_unavailable',
+      message: 'The service cannot reach its database right now; retry shortly.',
+      rpcCode: JSONRPC.INTERNAL_ERROR,
+      headers: { 'Retry-After': String(StorageUnavailableError.retryAfterSeconds) },
+    };
+  }
   if (err instanceof HttpError) {
     return {
       status: err.status,

@@ -21,6 +21,7 @@ import { mcpResourceUrl } from '../config/config.ts';
 import { DEMO_USERS } from '../identity/demo.ts';
 import type { Identity } from '../identity/users.ts';
 import type { Logger } from '../observability/logger.ts';
+import { StorageUnavailableError } from '../storage/errors.ts';
 import { secondsUntilWindowEnds } from '../storage/rate-window.ts';
 import type { Storage } from '../storage/types.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
@@ -196,6 +197,13 @@ function pageErrors(logger: Logger): ErrorRequestHandler {
     const path = req.originalUrl ?? req.url;
     if (!path.startsWith(INTERACTION_PREFIX) && !path.startsWith(ACCOUNT_PATH)) return next(err);
     if (res.headersSent) return next(err);
+    if (err instanceof StorageUnavailableError) {
+      // The same retryable answer http/errors.ts gives elsewhere, as a page a person can read.
+      logger.warn({ reason: err.message, path: req.path }, 'authorization page: storage unavailable');
+      res.setHeader('Retry-After', String(StorageUnavailableError.retryAfterSeconds));
+      sendError(req, res, 503, 'temporarily_unavailable');
+      return;
+    }
     logger.error({ err, path: req.path }, 'authorization page failed');
     sendError(req, res, 500, 'server_error');
   };

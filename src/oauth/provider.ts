@@ -23,6 +23,7 @@ import type { Config } from '../config/config.ts';
 import { mcpResourceUrl } from '../config/config.ts';
 import type { Identity } from '../identity/users.ts';
 import type { Logger } from '../observability/logger.ts';
+import { StorageUnavailableError } from '../storage/errors.ts';
 import type { Storage } from '../storage/types.ts';
 import { pickLanguage } from '../ui/i18n.ts';
 import { errorPage } from '../ui/pages/error.ts';
@@ -264,14 +265,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       policy: consentPolicy,
     },
     async renderError(ctx, out) {
-      const lang = pickLanguage(ctx.get('accept-language'));
-      setPageHeaders(ctx.res);
-      ctx.type = 'html';
-      ctx.body = errorPage({
-        lang,
-        detail: typeof out.error_description === 'string' ? out.error_description : undefined,
-        code: String(out.error ?? 'server_error'),
-      });
+      renderErrorPage(ctx, out);
     },
   };
 
@@ -283,6 +277,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Secure anyway (we do not trust X-Forwarded-* headers).
     if (https) ctx.cookies.secure = true;
     await next();
+    if (ctx.state[STORAGE_DOWN]) answerStorageUnavailable(ctx);
     if (ctx.oidc?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
       (ctx.body as Record<string, unknown>).scopes_supported = [...policy.supported];
     }
@@ -297,8 +292,50 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientId ? uses.record('Client', clientId, config.clientIdleTtlSeconds) : undefined,
     ]).catch((err: unknown) => logger.warn({ err }, 'could not record grant use'));
   });
-  provider.on('server_error', (_ctx: unknown, err: unknown) => {
+  provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => {
+    if (err instanceof StorageUnavailableError) {
+      // Not a bug: the middleware above turns this answer into a retryable 503.
+      ctx.state[STORAGE_DOWN] = true;
+      logger.warn({ reason: err.message, path: ctx.path }, 'authorization server: storage unavailable');
+      return;
+    }
     logger.error({ err }, 'authorization server error');
   });
   return provider;
+}
+
+/** ctx.state key set by the server_error listener when the cause was the database. */
+/** What the two answers below need from a Koa context (oidc-provider's or provider.use's). */
+type PageContext = Pick<KoaContextWithOIDC, 'get' | 'set' | 'res' | 'type' | 'body' | 'status'>;
+
+const STORAGE_DOWN = 'sekishoStorageUnavailable';
+
+/** The HTML error page for oidc-provider's errors (a browser on /oauth/auth, end-session …). */
+function renderErrorPage(ctx: PageContext, out: { error?: unknown; error_description?: unknown }): void {
+  const lang = pickLanguage(ctx.get('accept-language'));
+  setPageHeaders(ctx.res);
+  ctx.type = 'html';
+  ctx.body = errorPage({
+    lang,
+    detail: typeof out.error_description === 'string' ? out.error_description : undefined,
+    code: String(out.error ?? 'server_error'),
+  });
+}
+
+/**
+ * oidc-provider answers any unexpected error as 500 server_error. When the cause was the database
+ * being unreachable, the honest answer is a retryable 503 `temporarily_unavailable` with Retry-After
+ * (the same answer http/errors.ts gives on our own routes; oidc-provider's routes never reach it).
+ */
+function answerStorageUnavailable(ctx: PageContext): void {
+  const out = {
+    error: 'temporarily_unavailable',
+    error_description: 'the authorization server cannot reach its database right now; retry shortly',
+  };
+  const html = typeof ctx.type === 'string' && ctx.type.includes('html');
+  ctx.status = 503;
+  ctx.set('Retry-After', String(StorageUnavailableError.retryAfterSeconds));
+  ctx.set('Cache-Control', 'no-store');
+  if (html) renderErrorPage(ctx, out);
+  else ctx.body = out;
 }

@@ -26,3 +26,11 @@ export class StorageUnavailableError extends Error {
   /** What clients are told to wait before retrying (seconds). */
   static readonly retryAfterSeconds = 5;
 }
+
+/**
+ * Storage cannot be opened for a reason retrying will not fix (wrong password, no such database, a
+ * file that cannot be created). `main.ts` prints the message and exits 1, without a stack trace.
+ */
+export class StorageOpenError extends Error {
+  override readonly name = 'StorageOpenError';
+}

@@ -127,6 +127,8 @@ const ERROR_WORDS: Record<Lang, Record<string, string>> = {
     session_not_found:
       'This sign-in request has expired or was opened in another browser. Start again from the app.',
     login_required: 'Your sign-in has expired. Start again from the app.',
+    temporarily_unavailable:
+      'Sign-in is briefly unavailable (the server cannot reach its database). Wait a few seconds and try again.',
     default: 'The sign-in could not be completed.',
   },
   ja: {
@@ -138,6 +140,8 @@ const ERROR_WORDS: Record<Lang, Record<string, string>> = {
     session_not_found:
       'このサインイン要求は期限切れか、別のブラウザーで開かれました。アプリからもう一度始めてください。',
     login_required: 'サインインの有効期限が切れました。アプリからもう一度始めてください。',
+    temporarily_unavailable:
+      'サーバーがデータベースに接続できないため、一時的にサインインできません。数秒待ってからもう一度お試しください。',
     default: 'サインインを完了できませんでした。',
   },
 };

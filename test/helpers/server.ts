@@ -6,6 +6,10 @@
  *   const srv = await startTestServer();
  *   after(() => srv.close());
  *   await fetch(`${srv.url}/healthz`);
+ *
+ * `SEKISHO_TEST_BACKEND=postgres` runs the server on PostgreSQL instead of SQLite: a fresh schema
+ * on the SEKISHO_TEST_DATABASE_URL server (see postgres.ts), dropped on close. Tests that pass
+ * their own SEKISHO_DATABASE_URL keep it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +18,19 @@ import type { Config } from '../../src/config/config.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Logger } from '../../src/observability/logger.ts';
 import { type Sekisho, startSekisho } from '../../src/server.ts';
+import { freshSchema, postgresUnavailable, TEST_DATABASE_URL, type TestSchema } from './postgres.ts';
+
+/** The backend test servers run on: `sqlite` (default) or `postgres` (SEKISHO_TEST_BACKEND). */
+export function testBackend(): 'sqlite' | 'postgres' {
+  return process.env.SEKISHO_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+async function postgresSchemaFor(env: Record<string, string>): Promise<TestSchema | undefined> {
+  if (testBackend() !== 'postgres' || env.SEKISHO_DATABASE_URL !== undefined) return undefined;
+  const unavailable = await postgresUnavailable();
+  if (unavailable) throw new Error(`SEKISHO_TEST_BACKEND=postgres but ${unavailable}`);
+  return freshSchema();
+}
 
 export interface TestServer {
   /** Base URL actually served, e.g. `http://localhost:40123` (no trailing slash). */
@@ -40,6 +57,7 @@ export async function startTestServer(
   opts: TestServerOptions = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sekisho-test-'));
+  const schema = await postgresSchemaFor(env);
   let sekisho: Sekisho;
   try {
     const config = loadConfig({
@@ -47,11 +65,19 @@ export async function startTestServer(
       HOST: '127.0.0.1',
       SEKISHO_DATA_DIR: dataDir,
       SEKISHO_LOG_LEVEL: 'silent',
+      ...(schema
+        ? {
+            SEKISHO_DATABASE_URL: TEST_DATABASE_URL,
+            SEKISHO_DATABASE_SCHEMA: schema.name,
+            SEKISHO_DATABASE_POOL_SIZE: '4',
+          }
+        : {}),
       ...env,
     });
     sekisho = await startSekisho(config, opts.logger ? { logger: opts.logger } : {});
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });
+    await schema?.drop();
     throw error;
   }
   const address = sekisho.server.address();
@@ -66,7 +92,10 @@ export async function startTestServer(
     dataDir,
     sekisho,
     close() {
-      closing ??= sekisho.close().finally(() => rmSync(dataDir, { recursive: true, force: true }));
+      closing ??= sekisho.close().finally(async () => {
+        rmSync(dataDir, { recursive: true, force: true });
+        await schema?.drop();
+      });
       return closing;
     },
   };

@@ -7,7 +7,7 @@
  */
 import type { PostgresSettings } from '../../config/config.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { StorageUnavailableError } from '../errors.ts';
+import { SchemaVersionError, StorageOpenError, StorageUnavailableError } from '../errors.ts';
 import type { SchemaStatus } from '../schema-status.ts';
 import type { Storage } from '../types.ts';
 import { createPostgresExternalIdentityStore } from './external-identity-store.ts';
@@ -68,7 +68,11 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
         `cannot reach PostgreSQL at ${location} (SEKISHO_DATABASE_URL): ${describePgError(error.cause ?? error)}`,
       );
     }
-    throw error;
+    if (error instanceof SchemaVersionError) throw error;
+    throw new StorageOpenError(
+      `cannot use PostgreSQL at ${location} (SEKISHO_DATABASE_URL): ${describePgError(error)}`,
+      { cause: error },
+    );
   }
 
   const sweepSql = `

@@ -7,10 +7,11 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import DatabaseConstructor, { type Database } from 'better-sqlite3';
 import type { Logger } from '../../observability/logger.ts';
+import type { SchemaStatus } from '../schema-status.ts';
 import type { Storage } from '../types.ts';
 import { createSqliteExternalIdentityStore } from './external-identity-store.ts';
 import { createSqliteKeyStore } from './key-store.ts';
-import { migrate } from './migrations.ts';
+import { migrate, sqliteSchemaStatus } from './migrations.ts';
 import { createSqliteOidcStore } from './oidc-store.ts';
 import { createSqliteRateLimitStore } from './rate-limit-store.ts';
 import { createSqliteUserStore } from './user-store.ts';
@@ -27,9 +28,16 @@ export interface SqliteStorageOptions {
   readonly now?: () => number;
   /** How long a writer waits for another process's lock before SQLITE_BUSY. */
   readonly busyTimeoutMs?: number;
+  /** False: open without applying migrations (`sekisho db status`). */
+  readonly migrate?: boolean;
 }
 
 export interface SqliteStorage extends Storage {
+  readonly backend: 'sqlite';
+  /** The database file, for messages (':memory:' in tests). */
+  readonly location: string;
+  schemaStatus(): Promise<SchemaStatus>;
+  migrate(): Promise<number[]>;
   /** The database file ('' for in-memory). */
   readonly file: string;
   /** The underlying handle, for tests and diagnostics only. */
@@ -52,7 +60,7 @@ export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage 
     // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    migrate(db, options.logger);
+    if (options.migrate !== false) migrate(db, options.logger);
   } catch (error) {
     db.close();
     throw error;
@@ -70,6 +78,8 @@ export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage 
   let closed = false;
 
   return {
+    backend: 'sqlite',
+    location: file === '' ? ':memory:' : file,
     file,
     db,
     ...oidc,
@@ -82,6 +92,12 @@ export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage 
     },
     async ping() {
       ping.get();
+    },
+    async schemaStatus() {
+      return sqliteSchemaStatus(db);
+    },
+    async migrate() {
+      return migrate(db, options.logger);
     },
     async close() {
       if (closed) return;

@@ -8,6 +8,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from '../../observability/logger.ts';
 import { SchemaVersionError } from '../errors.ts';
+import type { SchemaStatus } from '../schema-status.ts';
 
 export interface Migration {
   readonly version: number;
@@ -134,4 +135,26 @@ export function migrate(
 export function schemaVersion(db: Database): number {
   const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
   return row.v ?? 0;
+}
+
+/** What is applied and what is pending, without changing anything. */
+export function sqliteSchemaStatus(
+  db: Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+): SchemaStatus {
+  const ledger = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .get();
+  const done = new Set(
+    ledger
+      ? (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+          (r) => r.version,
+        )
+      : [],
+  );
+  return {
+    current: Math.max(0, ...done),
+    latest: Math.max(0, ...migrations.map((m) => m.version)),
+    pending: migrations.filter((m) => !done.has(m.version)).map(({ version, name }) => ({ version, name })),
+  };
 }
