@@ -1,12 +1,13 @@
 /** What every command gets: the opened storage and identity, output, the config and parsed options. */
 import type { Config } from '../config/config.ts';
 import type { Identity } from '../identity/users.ts';
-import type { Storage } from '../storage/types.ts';
+import type { ManagedStorage } from '../storage/open.ts';
 import type { Output } from './output.ts';
 
 export interface CommandContext {
   readonly config: Config;
-  readonly storage: Storage;
+  /** The configured storage: PostgreSQL (SEKISHO_DATABASE_URL) or SQLite (SEKISHO_DATA_DIR / --data-dir). */
+  readonly storage: ManagedStorage;
   readonly identity: Identity;
   readonly io: Output;
   readonly positionals: readonly string[];
@@ -24,5 +25,9 @@ export interface Command {
   readonly options: Readonly<Record<string, { type: 'string' | 'boolean' }>>;
   /** False for commands that only read: they refuse to create a database that is not there. */
   readonly mayCreateDatabase: boolean;
+  /** False: open storage without applying migrations (`db status`, `db migrate`). Default true. */
+  readonly migrates?: boolean;
+  /** Settings the command's options override (e.g. `db copy --to` is SEKISHO_DATABASE_URL). */
+  configFromOptions?(options: Readonly<Record<string, string | boolean | undefined>>): Record<string, string>;
   run(ctx: CommandContext): Promise<void>;
 }

@@ -1,14 +1,17 @@
 /**
  * The `sekisho` ops CLI: parse, dispatch, map failures to exit codes (0 ok, 1 operational failure,
- * 2 usage error). It opens the same SQLite database as the server (SEKISHO_DATA_DIR or --data-dir);
- * WAL and busy_timeout make that safe while the server runs.
+ * 2 usage error). It opens the same storage as the server (storage/open.ts): PostgreSQL when
+ * SEKISHO_DATABASE_URL is set, else the SQLite file under SEKISHO_DATA_DIR or --data-dir (WAL and
+ * busy_timeout make that safe while the server runs).
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { createIdentity } from '../identity/users.ts';
 import { SchemaVersionError } from '../storage/errors.ts';
-import { openSqliteStorage, sqliteFileFor } from '../storage/sqlite/index.ts';
+import { openStorage } from '../storage/open.ts';
+import { sqliteFileFor } from '../storage/sqlite/index.ts';
+import { dbCopy, dbMigrate, dbStatus } from './commands/db.ts';
 import {
   clientsList,
   clientsRemove,
@@ -34,6 +37,9 @@ export const COMMANDS: readonly Command[] = [
   grantsRevoke,
   keysList,
   keysRotate,
+  dbStatus,
+  dbMigrate,
+  dbCopy,
 ];
 
 const GLOBAL_OPTIONS = {
@@ -50,7 +56,9 @@ export function helpText(): string {
     ...COMMANDS.flatMap((c) => [`  sekisho ${c.usage}`, `      ${c.summary}`]),
     '',
     'Global options:',
-    '  --data-dir <dir>   database folder (default: SEKISHO_DATA_DIR, else ./data)',
+    '  --data-dir <dir>   SQLite database folder (default: SEKISHO_DATA_DIR, else ./data)',
+    '',
+    'Storage: PostgreSQL when SEKISHO_DATABASE_URL is set (as for the server), else SQLite.',
     '  --json             machine-readable output',
     '  -h, --help         this help',
     '',
@@ -134,15 +142,20 @@ async function dispatch(
   }
 
   const dataDir = parsed.values['data-dir'];
-  const config = loadConfig(typeof dataDir === 'string' ? { ...env, SEKISHO_DATA_DIR: dataDir } : env);
+  const options = parsed.values as Record<string, string | boolean | undefined>;
+  const config = loadConfig({
+    ...env,
+    ...(typeof dataDir === 'string' ? { SEKISHO_DATA_DIR: dataDir } : {}),
+    ...command.configFromOptions?.(options),
+  });
   const file = sqliteFileFor(config.dataDir);
-  if (!command.mayCreateDatabase && !existsSync(file)) {
+  if (!config.database && !command.mayCreateDatabase && !existsSync(file)) {
     io.err(
-      `sekisho: no database at ${file} (set SEKISHO_DATA_DIR or --data-dir to the server's data folder)`,
+      `sekisho: no database at ${file} (set SEKISHO_DATA_DIR or --data-dir to the server's data folder, or SEKISHO_DATABASE_URL)`,
     );
     return EXIT_FAILURE;
   }
-  const storage = openSqliteStorage({ dataDir: config.dataDir });
+  const storage = await openStorage(config, { migrate: command.migrates !== false });
   try {
     const identity = createIdentity({ storage });
     await command.run({
@@ -151,7 +164,7 @@ async function dispatch(
       identity,
       io,
       positionals,
-      options: parsed.values as Record<string, string | boolean | undefined>,
+      options,
     });
     return EXIT_OK;
   } finally {
