@@ -68,10 +68,12 @@ export interface BenchReport {
   readonly coldStart?: ColdStart;
 }
 
-const SERVER_SCRIPTS: Record<ServerKind, string> = {
-  echo: 'servers/echo.ts',
-  sdk: 'servers/sdk-recipe.ts',
-  sekisho: 'servers/sekisho.ts',
+const SERVER_SCRIPTS: Record<ServerKind, { script: string; env?: Record<string, string> }> = {
+  echo: { script: 'servers/echo.ts' },
+  sdk: { script: 'servers/sdk-recipe.ts' },
+  sekisho: { script: 'servers/sekisho.ts' },
+  // The same server on PostgreSQL (+ Redis when SEKISHO_BENCH_REDIS_URL is set): servers/sekisho.ts.
+  'sekisho-pg': { script: 'servers/sekisho.ts', env: { SEKISHO_BENCH_BACKEND: 'postgres' } },
 };
 
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
@@ -89,7 +91,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       kinds.map((kind) =>
         spawnServer({
           name: kind,
-          script: scriptPath(SERVER_SCRIPTS[kind]),
+          script: scriptPath(SERVER_SCRIPTS[kind].script),
+          readyTimeoutMs: 120_000, // a loaded 2-core box can take long to start two tsx children
+          ...(SERVER_SCRIPTS[kind].env && { env: SERVER_SCRIPTS[kind].env }),
         }).then((child) => children.set(kind, child)),
       ),
     );

@@ -9,7 +9,7 @@ import { type McpCall, mcpRequest, parseMcpBody, rotatingBearer } from './lib/mc
 import { sendOnce } from './lib/send-once.ts';
 import { TOKEN_SCENARIOS } from './scenarios-token.ts';
 
-export type ServerKind = 'echo' | 'sdk' | 'sekisho';
+export type ServerKind = 'echo' | 'sdk' | 'sekisho' | 'sekisho-pg';
 
 export interface Prepared {
   readonly request: HttpRequestSpec | (() => HttpRequestSpec);
@@ -64,11 +64,17 @@ async function sekishoTokens(child: ServerChild, count: number): Promise<string[
   return child.call<string[]>('access-tokens', { count });
 }
 
-function sekishoCall(id: string, label: string, call: McpCall, anonymous = false): Scenario {
+function sekishoCall(
+  id: string,
+  label: string,
+  call: McpCall,
+  anonymous = false,
+  server: 'sekisho' | 'sekisho-pg' = 'sekisho',
+): Scenario {
   return {
     id,
     label,
-    server: 'sekisho',
+    server,
     async prepare(child, ctx) {
       const tokens = anonymous ? [] : await sekishoTokens(child, ctx.tokens);
       return { request: rotatingBearer(mcpRequest(call), tokens) };
@@ -120,6 +126,14 @@ export const THROUGHPUT_SCENARIOS: readonly Scenario[] = [
   // The same call without a token (demo mode serves public tools anonymously): (c0) − (c) is
   // what authentication costs per request.
   sekishoCall('c0', 'Sekisho tools/call, 2026-07-28, no token', { era: 'modern', ...HELLO }, true),
+  // (c) on the cluster backend: every request reads its grant and user from PostgreSQL.
+  sekishoCall(
+    'c-pg',
+    'Sekisho tools/call, 2026-07-28, PostgreSQL',
+    { era: 'modern', ...HELLO },
+    false,
+    'sekisho-pg',
+  ),
   sekishoCall('d', 'Sekisho tools/call, 2025-06-18 stateless', { era: 'legacy', ...HELLO }),
   sekishoCall('e', 'Sekisho tools/list, 2026-07-28', { era: 'modern', method: 'tools/list' }),
   ...TOKEN_SCENARIOS,
