@@ -35,4 +35,25 @@ describe('start-up with bad configuration', () => {
     assert.match(stderr, /SEKISHO_CONFIG_FILE: cannot read \/nonexistent\/sekisho\.json/);
     assert.doesNotMatch(stderr, /\n\s+at /);
   });
+
+  it('a SEKISHO_DATABASE_URL that is not postgres:// exits 2, names the key, never echoes the URL', async () => {
+    const { code, stderr } = await runMain({ SEKISHO_DATABASE_URL: 'mysql://app:hunter2-secret@db/app' });
+    assert.equal(code, 2);
+    assert.match(stderr, /SEKISHO_DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/);
+    assert.doesNotMatch(stderr, /hunter2-secret/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+
+  it('an unreachable PostgreSQL is retried for the start-up budget, then exits 1 in one line', async () => {
+    const { code, stdout, stderr } = await runMain({
+      SEKISHO_DATABASE_URL: 'postgres://postgres:hunter2-secret@127.0.0.1:1/test',
+      SEKISHO_DATABASE_STARTUP_TIMEOUT_SECONDS: '1',
+      SEKISHO_LOG_LEVEL: 'silent',
+    });
+    assert.equal(code, 1);
+    assert.match(stderr, /cannot reach PostgreSQL at 127\.0\.0\.1:1\/test \(SEKISHO_DATABASE_URL\)/);
+    assert.doesNotMatch(stderr, /hunter2-secret/);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(stdout, '', 'no banner');
+  });
 });

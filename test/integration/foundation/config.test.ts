@@ -189,3 +189,46 @@ describe('config file (SEKISHO_CONFIG_FILE)', () => {
     );
   });
 });
+
+describe('database settings', () => {
+  it('no SEKISHO_DATABASE_URL keeps SQLite; a postgres URL selects PostgreSQL with its pool settings', () => {
+    assert.equal(loadConfig({}).database, undefined);
+    const c = loadConfig({
+      SEKISHO_DATABASE_URL: 'postgresql://u:p@db.internal:6432/sekisho',
+      SEKISHO_DATABASE_SCHEMA: 'sekisho_prod',
+      SEKISHO_DATABASE_POOL_SIZE: '25',
+      SEKISHO_DATABASE_STATEMENT_TIMEOUT_MS: '2000',
+    });
+    assert.deepEqual(c.database, {
+      url: 'postgresql://u:p@db.internal:6432/sekisho',
+      schema: 'sekisho_prod',
+      poolSize: 25,
+      statementTimeoutMs: 2000,
+      connectTimeoutMs: 5000,
+      startupTimeoutSeconds: 30,
+    });
+    assert.equal(loadConfig({ SEKISHO_DATABASE_URL: 'postgres://localhost/x' }).database?.poolSize, 10);
+  });
+
+  it('names the key for a bad URL, schema or pool size, and never echoes the URL', () => {
+    for (const url of ['mysql://u:secret-pw@h/db', 'not a url', 'postgres://', 'http://u:secret-pw@h/db']) {
+      const problems = problemsOf(() => loadConfig({ SEKISHO_DATABASE_URL: url }));
+      assert.equal(problems.length, 1);
+      assert.match(problems[0]!, /^SEKISHO_DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/);
+      assert.doesNotMatch(problems[0]!, /secret-pw/);
+    }
+    const base = { SEKISHO_DATABASE_URL: 'postgres://localhost/x' };
+    assert.match(
+      problemsOf(() => loadConfig({ ...base, SEKISHO_DATABASE_SCHEMA: 'x; DROP TABLE users' }))[0]!,
+      /^SEKISHO_DATABASE_SCHEMA: must be a lower-case SQL identifier/,
+    );
+    assert.match(
+      problemsOf(() => loadConfig({ ...base, SEKISHO_DATABASE_POOL_SIZE: '0' }))[0]!,
+      /^SEKISHO_DATABASE_POOL_SIZE: must be at least 1/,
+    );
+    assert.match(
+      problemsOf(() => loadConfig({ ...base, SEKISHO_DATABASE_STATEMENT_TIMEOUT_MS: 'soon' }))[0]!,
+      /^SEKISHO_DATABASE_STATEMENT_TIMEOUT_MS: must be a number/,
+    );
+  });
+});
