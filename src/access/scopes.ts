@@ -21,7 +21,7 @@ export const SCOPES = {
     name: 'mcp:tools',
     description: {
       en: 'Use this MCP server’s tools as you (your name, profile and sign-in status)',
-      ja: 'あなたとしてこの MCP サーバーのツールを使う(名前・プロフィール・ログイン状態)',
+      ja: 'あなたとして、この MCP サーバーのツールを使う（名前、プロフィール、サインイン状態）',
     },
     impliedBy: ['mcp:data', 'mcp:admin'],
     roles: ['admin', 'user'],
@@ -31,7 +31,7 @@ export const SCOPES = {
     name: 'mcp:data',
     description: {
       en: 'Read your protected data (personal and financial records)',
-      ja: 'あなたの保護されたデータ(個人・財務情報)を読む',
+      ja: 'あなたの保護されたデータ（個人情報、財務情報）を読む',
     },
     impliedBy: ['mcp:admin'],
     roles: ['admin', 'user'],
@@ -41,7 +41,7 @@ export const SCOPES = {
     name: 'mcp:admin',
     description: {
       en: 'Administer Sekisho: list and revoke other users’ sessions, see user statistics',
-      ja: 'Sekisho を管理する(他のユーザーのセッションの一覧・取り消し、利用統計)',
+      ja: 'Sekisho を管理する（他のユーザーのセッションの確認と取り消し、利用状況の統計）',
     },
     impliedBy: [],
     roles: ['admin'],

@@ -11,14 +11,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type Response, Router } from 'express';
 import { type AuthorizedApp, accountPage } from '../ui/pages/account.ts';
 import { type LoginProblem, loginPage } from '../ui/pages/login.ts';
+import { redirectHosts } from './client-branding.ts';
 import {
   checkCsrf,
   clientDisplayName,
   clientIp,
+  clientRedirectUris,
   langOf,
   type PageDeps,
-  readCookie,
+  switchHref,
 } from './interactions/context.ts';
+import { pageCookies, readCookie } from './page-cookies.ts';
 import { sendPage } from './page-http.ts';
 import { ACCOUNT_PATH } from './routes.ts';
 
@@ -37,17 +40,11 @@ interface SignedIn {
 
 export function accountRoutes(deps: PageDeps): Router {
   const { config, provider, identity, grants, secrets, storage } = deps;
-  const https = config.baseUrl.startsWith('https:');
-  const prefix = https ? '__Host-' : '';
-  const accountCookie = `${prefix}sekisho_account`;
-  const nonceCookie = `${prefix}sekisho_account_csrf`;
-  const cookieAttrs = `Path=/; HttpOnly; SameSite=Strict${https ? '; Secure' : ''}`;
-
-  const setCookie = (res: ServerResponse, name: string, value: string, maxAge: number) => {
-    const previous = res.getHeader('Set-Cookie');
-    const list = Array.isArray(previous) ? previous : previous ? [String(previous)] : [];
-    res.setHeader('Set-Cookie', [...list, `${name}=${value}; Max-Age=${maxAge}; ${cookieAttrs}`]);
-  };
+  const cookies = pageCookies(config);
+  const accountCookie = cookies.account;
+  const nonceCookie = cookies.accountNonce;
+  const setCookie = (res: ServerResponse, name: string, value: string, maxAge: number) =>
+    cookies.set(res, name, value, maxAge);
 
   async function signedIn(req: IncomingMessage, res: ServerResponse): Promise<SignedIn | undefined> {
     const own = secrets.unsign(readCookie(req, accountCookie));
@@ -72,6 +69,7 @@ export function accountRoutes(deps: PageDeps): Router {
     if (problem?.kind === 'throttled') res.setHeader('Retry-After', String(problem.retryAfterSeconds));
     const document = loginPage({
       lang,
+      switchHref: switchHref(req, lang),
       action: `${ACCOUNT_PATH}/login`,
       csrf: secrets.csrfToken(ACCOUNT_LOGIN_CSRF, nonce),
       problem,
@@ -81,6 +79,7 @@ export function accountRoutes(deps: PageDeps): Router {
     sendPage(res, status, document, { lang });
   }
 
+  /** One card per client (its grants merged), most recently used first. */
   async function listApps(accountId: string): Promise<AuthorizedApp[]> {
     const byClient = new Map<string, AuthorizedApp>();
     for (const g of await grants.listGrants({ accountId })) {
@@ -89,12 +88,14 @@ export function accountRoutes(deps: PageDeps): Router {
       byClient.set(g.clientId, {
         clientId: g.clientId,
         clientName: seen?.clientName ?? (await clientDisplayName(storage, g.clientId)),
+        redirectHosts: seen?.redirectHosts ?? redirectHosts(await clientRedirectUris(storage, g.clientId)),
         scopes: [...new Set([...(seen?.scopes ?? []), ...g.scopes])].filter((s) => s !== 'openid'),
         authorizedAt: Math.min(g.createdAt, seen?.authorizedAt ?? Number.POSITIVE_INFINITY),
         lastUsedAt: lastUsed > 0 ? lastUsed : undefined,
       });
     }
-    return [...byClient.values()];
+    const recency = (a: AuthorizedApp) => Math.max(a.lastUsedAt ?? 0, a.authorizedAt);
+    return [...byClient.values()].sort((a, b) => recency(b) - recency(a));
   }
 
   const router = Router();
@@ -107,6 +108,7 @@ export function accountRoutes(deps: PageDeps): Router {
     const revoked = typeof req.query.revoked === 'string' ? req.query.revoked.slice(0, 512) : undefined;
     const document = accountPage({
       lang,
+      switchHref: switchHref(req, lang),
       csrf: secrets.csrfToken(ACCOUNT_CSRF, who.binding),
       user: { name: user.name, username: user.username },
       apps: await listApps(who.accountId),

@@ -32,6 +32,7 @@ import { clientIp, type PageDeps, sendError } from './interactions/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createIssuer, type IssueAccessTokenInput, type IssuedAccessToken } from './issue.ts';
 import { effectiveOverlapSeconds, loadSigningKeys } from './keys.ts';
+import { rememberLanguage } from './page-cookies.ts';
 import { stylesheetRoute } from './page-http.ts';
 import { createProvider } from './provider.ts';
 import {
@@ -111,6 +112,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
   router.get(STYLESHEET_PATH, stylesheetRoute());
   router.all(OAUTH_ROUTES.registration, registrationCors());
   router.post(OAUTH_ROUTES.registration, registrationLimits(config, storage));
+  router.use([INTERACTION_PREFIX, ACCOUNT_PATH, OAUTH_ROUTES.authorization], rememberLanguage(config));
   router.use(providerPassThrough(provider));
   router.use(INTERACTION_PREFIX, interactionRoutes(pages));
   router.use(ACCOUNT_PATH, accountRoutes(pages));

@@ -2,9 +2,10 @@
  * How the authorization server's HTML pages go out: the headers every page carries, and the
  * stylesheet route. (The pages themselves are pure functions in `ui/`.)
  *
- * CSP: nothing may load but our own stylesheet (no scripts at all, no inline styles), the page may
- * not be framed (clickjacking a consent button), forms may post only to us — and, because browsers
- * apply `form-action` to the redirects that follow a form post, to the client's redirect origin.
+ * CSP: nothing may load but our own stylesheet (no scripts at all, no inline styles) and, on the
+ * consent page, the one client logo origin `client-branding.ts` vetted; the page may not be framed
+ * (clickjacking a consent button); forms may post only to us — and, because browsers apply
+ * `form-action` to the redirects that follow a form post, to the client's redirect origin.
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -23,11 +24,19 @@ export function formTargetSource(redirectUri: string | undefined): string | unde
   return /^[a-z][a-z0-9+.-]*:$/i.test(url.protocol) ? url.protocol : undefined;
 }
 
-export function setPageHeaders(res: ServerResponse, opts: { formTargets?: readonly string[] } = {}): void {
+export interface PageHeaderOptions {
+  /** Extra `form-action` sources (the client's redirect origin). */
+  readonly formTargets?: readonly string[];
+  /** Extra `img-src` sources (a vetted client logo origin). */
+  readonly imageSources?: readonly string[];
+}
+
+export function setPageHeaders(res: ServerResponse, opts: PageHeaderOptions = {}): void {
   const formAction = ["'self'", ...(opts.formTargets ?? [])].join(' ');
+  const imgSrc = ["'self'", 'data:', ...(opts.imageSources ?? [])].join(' ');
   res.setHeader(
     'Content-Security-Policy',
-    `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    `default-src 'none'; style-src 'self'; img-src ${imgSrc}; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
   );
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('X-Frame-Options', 'DENY');
@@ -40,13 +49,14 @@ export function sendPage(
   res: ServerResponse,
   status: number,
   document: string,
-  opts: { formTargets?: readonly string[]; lang?: Lang } = {},
+  opts: PageHeaderOptions & { lang?: Lang } = {},
 ): void {
   setPageHeaders(res, opts);
   res.statusCode = status;
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   if (opts.lang) res.setHeader('Content-Language', opts.lang);
-  res.setHeader('Vary', 'Accept-Language');
+  // The language follows Accept-Language and the remembered choice (a cookie).
+  res.setHeader('Vary', 'Accept-Language, Cookie');
   res.end(document);
 }
 

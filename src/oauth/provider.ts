@@ -25,12 +25,12 @@ import type { Identity } from '../identity/users.ts';
 import type { Logger } from '../observability/logger.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import type { Storage } from '../storage/types.ts';
-import { pickLanguage } from '../ui/i18n.ts';
 import { errorPage } from '../ui/pages/error.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { createCimdPolicy } from './cimd.ts';
 import { BUILT_IN_CLIENTS, clientMetadataPolicy, extendClientModel } from './clients.ts';
 import type { GrantService } from './grants.ts';
+import { langOf, switchHref } from './interactions/context.ts';
 import { setPageHeaders } from './page-http.ts';
 import { INTERACTION_PREFIX, OAUTH_ROUTES } from './routes.ts';
 import { OIDC_CLAIMS, OIDC_SCOPES, type ScopePolicy } from './scope-policy.ts';
@@ -306,17 +306,24 @@ export function createProvider(deps: ProviderDeps): Provider {
 
 /** ctx.state key set by the server_error listener when the cause was the database. */
 /** What the two answers below need from a Koa context (oidc-provider's or provider.use's). */
-type PageContext = Pick<KoaContextWithOIDC, 'get' | 'set' | 'res' | 'type' | 'body' | 'status'>;
+type PageContext = Pick<
+  KoaContextWithOIDC,
+  'get' | 'set' | 'req' | 'res' | 'query' | 'type' | 'body' | 'status'
+> &
+  Partial<Pick<KoaContextWithOIDC, 'oidc'>>;
 
 const STORAGE_DOWN = 'sekishoStorageUnavailable';
 
 /** The HTML error page for oidc-provider's errors (a browser on /oauth/auth, end-session …). */
 function renderErrorPage(ctx: PageContext, out: { error?: unknown; error_description?: unknown }): void {
-  const lang = pickLanguage(ctx.get('accept-language'));
+  const lang = langOf(ctx.req, ctx.oidc?.params?.ui_locales ?? ctx.query.ui_locales);
   setPageHeaders(ctx.res);
   ctx.type = 'html';
+  ctx.set('Content-Language', lang);
+  ctx.set('Vary', 'Accept-Language, Cookie');
   ctx.body = errorPage({
     lang,
+    switchHref: switchHref(ctx.req, lang),
     detail: typeof out.error_description === 'string' ? out.error_description : undefined,
     code: String(out.error ?? 'server_error'),
   });

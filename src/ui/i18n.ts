@@ -1,30 +1,84 @@
 /**
- * English and Japanese for every page, chosen from Accept-Language (RFC 9110 §12.5.4: the highest
- * q-value among the languages we have wins; English otherwise). Scope wording comes from the scope
- * catalogue (`access/scopes.ts`), so the consent page and the tools never disagree.
+ * English and Japanese for every page, and which of the two a page speaks.
+ *
+ * The language, strongest first: the user's own choice (the switch on every page, remembered in a
+ * cookie), the authorization request's `ui_locales` (OpenID Connect Core §3.1.2.1: the end-user's
+ * preferred languages, in order, kept through the interaction), then Accept-Language (RFC 9110
+ * §12.5.4: the highest q-value among the languages we have wins), then English.
+ *
+ * Scope wording comes from the scope catalogue (`access/scopes.ts`), so the consent page and the
+ * tools never disagree. The Japanese is written, not translated: one word for signing in (サインイン),
+ * full-width punctuation, no colon-joined fragments.
  */
-import { scopeInfo } from '../access/scopes.ts';
+import { type Role, scopeInfo } from '../access/scopes.ts';
+import { html } from './html.ts';
 
-export type Lang = 'en' | 'ja';
+export const LANGS = ['en', 'ja'] as const;
+export type Lang = (typeof LANGS)[number];
+
+export function isLang(value: unknown): value is Lang {
+  return typeof value === 'string' && (LANGS as readonly string[]).includes(value);
+}
+
+/** The language a tag names, if we have it (`ja-JP` → ja, `en-GB` → en). */
+function langOfTag(tag: string): Lang | undefined {
+  const primary = tag.trim().toLowerCase().split('-')[0];
+  return isLang(primary) ? primary : undefined;
+}
 
 export function pickLanguage(acceptLanguage: string | undefined): Lang {
+  return fromAcceptLanguage(acceptLanguage) ?? 'en';
+}
+
+function fromAcceptLanguage(acceptLanguage: string | undefined): Lang | undefined {
   let best: { lang: Lang; q: number } | undefined;
   for (const part of (acceptLanguage ?? '').split(',').slice(0, 20)) {
     const [tag = '', ...params] = part.trim().toLowerCase().split(';');
     const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
     const q = qParam ? Number(qParam.slice(2)) : 1;
     if (!Number.isFinite(q) || q <= 0) continue;
-    const lang: Lang | undefined = tag.startsWith('ja') ? 'ja' : tag.startsWith('en') ? 'en' : undefined;
+    const lang = langOfTag(tag);
     if (lang && (!best || q > best.q)) best = { lang, q };
   }
-  return best?.lang ?? 'en';
+  return best?.lang;
 }
 
+/** `ui_locales`: space-separated language tags, most preferred first; the first one we have wins. */
+export function fromUiLocales(uiLocales: unknown): Lang | undefined {
+  if (typeof uiLocales !== 'string') return undefined;
+  for (const tag of uiLocales.split(' ').slice(0, 10)) {
+    const lang = langOfTag(tag);
+    if (lang) return lang;
+  }
+  return undefined;
+}
+
+export interface LanguageSignals {
+  /** The user's own choice: the switch's `lang` parameter, or the cookie that remembers it. */
+  readonly chosen?: unknown;
+  readonly uiLocales?: unknown;
+  readonly acceptLanguage?: string;
+}
+
+export function resolveLanguage(signals: LanguageSignals): Lang {
+  if (isLang(signals.chosen)) return signals.chosen;
+  return fromUiLocales(signals.uiLocales) ?? fromAcceptLanguage(signals.acceptLanguage) ?? 'en';
+}
+
+export function otherLanguage(lang: Lang): Lang {
+  return lang === 'en' ? 'ja' : 'en';
+}
+
+/** Every page's switch names the other language in that language. */
+export const LANGUAGE_NAMES: Record<Lang, string> = { en: 'English', ja: '日本語' };
+
+const client = (name: string) => html`<span class="client">${name}</span>`;
+
 const en = {
-  product: 'Sekisho',
+  languageSwitch: 'Language',
   signInTitle: 'Sign in',
-  signInTo: 'Sign in to continue to',
-  signInToAccount: 'Sign in to manage the apps that can use your account.',
+  signInTo: (name: string) => html`Sign in to continue to ${client(name)}.`,
+  signInToAccount: 'Sign in to see and manage the apps that can use your account.',
   username: 'Username',
   password: 'Password',
   signIn: 'Sign in',
@@ -35,115 +89,93 @@ const en = {
   demoTitle: 'Demo accounts',
   demoNote: 'Demo mode only. These passwords are public — never enable demo mode in production.',
   role: 'Role',
+  roleName: (role: string) => ROLE_NAMES.en[role as Role] ?? role,
   consentTitle: 'Allow access?',
-  consentLead: 'wants to access your Sekisho account.',
+  consentLead: (name: string) => html`${client(name)} wants to use your Sekisho account.`,
   signedInAs: 'Signed in as',
-  notYou: 'Not you?',
+  notYou: 'Not you? Use another account',
   unverifiedName: 'The app chose this name itself; Sekisho has not verified it.',
+  unverifiedDetails:
+    'The app supplied this name and its other details itself; Sekisho has not verified them.',
+  website: 'Website',
   redirectsTo: 'Returns to',
   localhostWarning:
     'This app receives the answer on your own computer (localhost). Continue only if you started it yourself just now.',
-  willAllow: 'It will be able to:',
-  withheld: 'Not available to your account (not granted):',
+  willAllow: 'It will be able to',
+  withheld: 'Not granted: your account does not allow',
   remember: 'Remember my decision for this app',
   allow: 'Allow',
   deny: 'Deny',
-  errorTitle: 'Something went wrong',
-  errorClose: 'You can close this window and start again from the app.',
-  errorExplanation: (code: string | undefined) => ERROR_WORDS.en[code ?? ''] ?? ERROR_WORDS.en.default!,
-  forbiddenTitle: 'Request refused',
-  forbiddenText:
-    'This form has expired or did not come from this site. Go back, reload the page and try again.',
-  accountTitle: 'Your authorized apps',
+  errorCode: 'Error code',
+  errorDetail: 'Details for the app’s developer',
+  accountTitle: 'Apps you have authorized',
   accountLead: 'These apps can use Sekisho as you. Revoking access signs the app out at once.',
   noApps: 'No apps have access to your account.',
-  authorizedOn: 'Authorized',
+  clientId: 'Client ID',
+  authorizedOn: 'First authorized',
   lastUsed: 'Last used',
-  never: 'not yet',
+  never: 'Not yet',
   revoke: 'Revoke access',
   signOut: 'Sign out',
   revoked: (name: string) => `Access for ${name} was revoked.`,
+  timeZoneNote: 'Times are in UTC.',
   scopeDescription: (scope: string) => scopeInfo(scope)?.description.en ?? OIDC_WORDS.en[scope] ?? scope,
 };
 
 export type Messages = typeof en;
 
 const ja: Messages = {
-  product: 'Sekisho',
+  languageSwitch: '言語',
   signInTitle: 'サインイン',
-  signInTo: '次のアプリを続けるにはサインインしてください:',
-  signInToAccount: 'あなたのアカウントを使えるアプリを管理するにはサインインしてください。',
+  signInTo: (name: string) => html`${client(name)} を利用するには、サインインしてください。`,
+  signInToAccount: 'アカウントを利用できるアプリを確認・管理するには、サインインしてください。',
   username: 'ユーザー名',
   password: 'パスワード',
   signIn: 'サインイン',
   cancel: 'キャンセル',
   invalidCredentials: 'ユーザー名またはパスワードが正しくありません。',
   throttled: (minutes: number) =>
-    `サインインの試行回数が多すぎます。約 ${minutes} 分待ってからもう一度お試しください。`,
+    `サインインの試行回数が上限に達しました。${minutes} 分ほど待ってから、もう一度お試しください。`,
   demoTitle: 'デモ用アカウント',
   demoNote:
-    'デモモード専用です。パスワードは公開されています。本番環境ではデモモードを有効にしないでください。',
-  role: 'ロール',
-  consentTitle: 'アクセスを許可しますか?',
-  consentLead: 'があなたの Sekisho アカウントへのアクセスを求めています。',
+    'デモモード専用のアカウントです。パスワードは公開されているため、本番環境ではデモモードを有効にしないでください。',
+  role: '権限',
+  roleName: (role: string) => ROLE_NAMES.ja[role as Role] ?? role,
+  consentTitle: 'アクセスを許可しますか？',
+  consentLead: (name: string) => html`${client(name)} が、あなたの Sekisho アカウントの利用を求めています。`,
   signedInAs: 'サインイン中',
-  notYou: '別のユーザーですか?',
-  unverifiedName: 'この名前はアプリ自身が名乗ったもので、Sekisho は確認していません。',
+  notYou: '別のアカウントでサインインする',
+  unverifiedName: 'このアプリ名はアプリ自身が名乗ったもので、Sekisho は確認していません。',
+  unverifiedDetails: 'アプリ名などの情報はアプリ自身が登録したもので、Sekisho は確認していません。',
+  website: 'ウェブサイト',
   redirectsTo: '戻り先',
   localhostWarning:
-    'このアプリはあなたのコンピューター上(localhost)で結果を受け取ります。今あなた自身が起動したアプリの場合だけ続けてください。',
-  willAllow: '許可される操作:',
-  withheld: 'あなたのアカウントでは利用できないため付与されません:',
-  remember: 'このアプリに対する選択を記憶する',
-  allow: '許可',
-  deny: '拒否',
-  errorTitle: 'エラーが発生しました',
-  errorClose: 'このウィンドウを閉じて、アプリからもう一度やり直してください。',
-  errorExplanation: (code: string | undefined) => ERROR_WORDS.ja[code ?? ''] ?? ERROR_WORDS.ja.default!,
-  forbiddenTitle: 'リクエストを拒否しました',
-  forbiddenText:
-    'このフォームは期限切れか、このサイトから送信されたものではありません。戻ってページを再読み込みしてください。',
+    'このアプリは、あなたのコンピューター上（localhost）で応答を受け取ります。たった今ご自身で起動したアプリである場合にだけ、続けてください。',
+  willAllow: '許可される操作',
+  withheld: 'あなたの権限では利用できないため、許可されない操作',
+  remember: 'このアプリへの回答を記憶する',
+  allow: '許可する',
+  deny: '拒否する',
+  errorCode: 'エラーコード',
+  errorDetail: 'アプリ開発者向けの詳細（英語）',
   accountTitle: '許可したアプリ',
   accountLead:
-    '以下のアプリはあなたとして Sekisho を使えます。アクセスを取り消すと、そのアプリはすぐにサインアウトされます。',
-  noApps: 'あなたのアカウントにアクセスできるアプリはありません。',
-  authorizedOn: '許可した日時',
-  lastUsed: '最終利用',
-  never: 'まだありません',
+    '次のアプリは、あなたとして Sekisho を利用できます。アクセスを取り消すと、そのアプリはすぐにサインアウトされます。',
+  noApps: 'あなたのアカウントへのアクセスを許可したアプリはありません。',
+  clientId: 'クライアント ID',
+  authorizedOn: '最初に許可した日時',
+  lastUsed: '最後に利用した日時',
+  never: 'まだ利用されていません',
   revoke: 'アクセスを取り消す',
   signOut: 'サインアウト',
   revoked: (name: string) => `${name} のアクセスを取り消しました。`,
+  timeZoneNote: '日時は協定世界時（UTC）で表示しています。',
   scopeDescription: (scope: string) => scopeInfo(scope)?.description.ja ?? OIDC_WORDS.ja[scope] ?? scope,
 };
 
-/** What an OAuth error means for the person looking at the page. */
-const ERROR_WORDS: Record<Lang, Record<string, string>> = {
-  en: {
-    invalid_client:
-      'This app is not registered here, or its registration has expired. Start again from the app; it can register itself again.',
-    invalid_redirect_uri:
-      'The app asked to send you back to an address it never registered, so the sign-in was stopped to protect you.',
-    invalid_request: 'The app sent an incomplete or invalid sign-in request.',
-    session_not_found:
-      'This sign-in request has expired or was opened in another browser. Start again from the app.',
-    login_required: 'Your sign-in has expired. Start again from the app.',
-    temporarily_unavailable:
-      'Sign-in is briefly unavailable (the server cannot reach its database). Wait a few seconds and try again.',
-    default: 'The sign-in could not be completed.',
-  },
-  ja: {
-    invalid_client:
-      'このアプリはここに登録されていないか、登録の有効期限が切れています。アプリからやり直してください(アプリは自動的に再登録できます)。',
-    invalid_redirect_uri:
-      'アプリが登録していない宛先へ戻ろうとしたため、安全のためサインインを中止しました。',
-    invalid_request: 'アプリから送られたサインイン要求が不完全か正しくありません。',
-    session_not_found:
-      'このサインイン要求は期限切れか、別のブラウザーで開かれました。アプリからもう一度始めてください。',
-    login_required: 'サインインの有効期限が切れました。アプリからもう一度始めてください。',
-    temporarily_unavailable:
-      'サーバーがデータベースに接続できないため、一時的にサインインできません。数秒待ってからもう一度お試しください。',
-    default: 'サインインを完了できませんでした。',
-  },
+const ROLE_NAMES: Record<Lang, Record<Role, string>> = {
+  en: { admin: 'Administrator', user: 'User' },
+  ja: { admin: '管理者', user: 'ユーザー' },
 };
 
 /** Plain words for the OpenID scopes (the MCP ones live in the scope catalogue). */
@@ -152,21 +184,35 @@ const OIDC_WORDS: Record<Lang, Record<string, string>> = {
     openid: 'Confirm who you are',
     profile: 'See your name and username',
     email: 'See your email address',
-    offline_access: 'Keep access while you are away (refresh tokens)',
+    offline_access: 'Stay connected while you are away (refresh tokens)',
   },
   ja: {
     openid: 'あなたが誰かを確認する',
     profile: 'あなたの名前とユーザー名を見る',
     email: 'あなたのメールアドレスを見る',
-    offline_access: 'あなたが離れている間もアクセスを維持する(リフレッシュトークン)',
+    offline_access: 'あなたが操作していない間も接続を保つ（リフレッシュトークン）',
   },
 };
 
 export const MESSAGES: Record<Lang, Messages> = { en, ja };
 
-export function formatTime(ms: number, lang: Lang): string {
-  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-  }).format(new Date(ms));
+export interface FormattedTime {
+  /** For `<time datetime>`: ISO 8601 in UTC. */
+  readonly iso: string;
+  /** For people, with its time zone named. */
+  readonly text: string;
+}
+
+/**
+ * A moment for the page, in UTC and labelled as such: the server cannot know the reader's time zone
+ * (the pages run no script), and a time without a zone is a guess.
+ */
+export function formatTime(ms: number, lang: Lang): FormattedTime {
+  const date = new Date(ms);
+  const iso = `${date.toISOString().slice(0, 19)}Z`;
+  const text =
+    lang === 'ja'
+      ? `${new Intl.DateTimeFormat('ja-JP', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(date)}（UTC）`
+      : `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(date)} UTC`;
+  return { iso, text };
 }

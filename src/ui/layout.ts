@@ -1,20 +1,38 @@
 /**
  * The page shell every HTML page of the authorization server shares: one stylesheet link (no inline
- * style or script, so the CSP in `oauth/page-http.ts` can forbid both), the brand line, a card.
+ * style or script, so the CSP in `oauth/page-http.ts` can forbid both), the brand line, the language
+ * switch, a card.
  */
 import { html, type SafeHtml } from './html.ts';
-import type { Lang } from './i18n.ts';
+import { LANGUAGE_NAMES, type Lang, MESSAGES, otherLanguage } from './i18n.ts';
 import { STYLESHEET_PATH } from './stylesheet.ts';
 
-export interface PageOptions {
+/** What every page view carries: its language and where the switch to the other one goes. */
+export interface PageLanguage {
   readonly lang: Lang;
+  /** This page (or its GET equivalent) in the other language: see `languageHref`. */
+  readonly switchHref: string;
+}
+
+export interface PageOptions extends PageLanguage {
   readonly title: string;
   readonly body: SafeHtml;
   /** A wider card (the account page's list). */
   readonly wide?: boolean;
 }
 
-export function page({ lang, title, body, wide }: PageOptions): string {
+/**
+ * A same-site link to `pathAndQuery` with `lang` set to `lang`. Always a path (never `//host`), so
+ * whatever the request line held, the switch cannot point off this server.
+ */
+export function languageHref(pathAndQuery: string, lang: Lang): string {
+  const url = new URL(pathAndQuery, 'http://page.invalid');
+  url.searchParams.set('lang', lang);
+  return `/${url.pathname.replace(/^\/+/, '')}${url.search}`;
+}
+
+export function page({ lang, switchHref, title, body, wide }: PageOptions): string {
+  const other = otherLanguage(lang);
   return html`<!doctype html>
 <html lang="${lang}">
 <head>
@@ -27,7 +45,10 @@ export function page({ lang, title, body, wide }: PageOptions): string {
 </head>
 <body>
 <main class="${wide ? 'card wide' : 'card'}">
+<header class="top">
 <p class="brand"><span class="mark" aria-hidden="true">関</span> Sekisho</p>
+<nav class="lang-switch" aria-label="${MESSAGES[lang].languageSwitch}"><a href="${switchHref}" hreflang="${other}" lang="${other}">${LANGUAGE_NAMES[other]}</a></nav>
+</header>
 ${body}
 </main>
 </body>

@@ -34,7 +34,17 @@ body {
   border-radius: 14px; padding: 2rem 1.75rem; box-shadow: 0 10px 30px rgba(0, 0, 0, .06);
 }
 .card.wide { max-width: 44rem; }
-.brand { display: flex; align-items: center; gap: .5rem; margin: 0 0 1.25rem; font-weight: 600; color: var(--muted); }
+/* Japanese: break between phrases (bunsetsu), never leave a lone character or a closing mark alone. */
+:lang(ja) { line-break: strict; word-break: auto-phrase; }
+h1, h2 { text-wrap: balance; }
+p, li, .notice, dd { text-wrap: pretty; }
+.top { display: flex; align-items: center; justify-content: space-between; gap: 1rem; margin: 0 0 1.25rem; }
+.brand { display: flex; align-items: center; gap: .5rem; margin: 0; font-weight: 600; color: var(--muted); }
+.lang-switch a {
+  display: inline-block; padding: .3rem .7rem; border: 1px solid var(--line); border-radius: 999px;
+  color: var(--muted); font-size: .85rem; text-decoration: none;
+}
+.lang-switch a:hover { color: var(--text); border-color: #9ca3af; }
 .mark {
   display: inline-grid; place-items: center; width: 1.9rem; height: 1.9rem; border-radius: 8px;
   background: var(--accent); color: var(--accent-text); font-weight: 700;
@@ -62,7 +72,14 @@ button {
 button.primary { background: var(--accent); color: var(--accent-text); }
 button.primary:hover { background: var(--accent-hover); }
 button.secondary { background: transparent; color: var(--text); border-color: #9ca3af; }
-button.danger { background: transparent; color: var(--danger); border-color: var(--danger); flex: 0 0 auto; min-height: 2.4rem; }
+button.link {
+  flex: 0 0 auto; min-height: 0; padding: 0; border: 0; background: none; color: var(--accent);
+  font-weight: 600; text-decoration: underline; text-underline-offset: .2em;
+}
+button.danger { background: transparent; color: var(--danger); border-color: var(--danger); flex: 0 0 auto; min-height: 2.4rem; white-space: nowrap; }
+.scopes.compact { font-size: .9rem; }
+.scopes.compact li { padding: .45rem .75rem; }
+.scopes.compact .scope-name { display: inline; margin: 0 0 0 .4rem; }
 .notice { border-radius: 8px; padding: .75rem .9rem; margin: 1rem 0; font-size: .95rem; }
 .notice.error { background: var(--error-bg); }
 .notice.warn { background: var(--warn-bg); color: var(--warn-text); }
@@ -73,9 +90,20 @@ button.danger { background: transparent; color: var(--danger); border-color: var
 .scopes.withheld li { color: var(--muted); }
 code { font: .85em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--code-bg); padding: .1em .35em; border-radius: 4px; overflow-wrap: anywhere; }
 .scope-name { display: block; width: fit-content; margin-top: .25rem; }
-.facts { list-style: none; padding: 0; margin: 1rem 0; font-size: .95rem; }
-.facts li { display: flex; flex-wrap: wrap; gap: .15rem .75rem; padding: .2rem 0; }
-.facts .label { color: var(--muted); min-width: 7rem; }
+.facts {
+  list-style: none; padding: 0; margin: 1rem 0; font-size: .95rem;
+  display: grid; grid-template-columns: max-content 1fr; gap: .4rem 1rem; align-items: baseline;
+}
+.facts li { display: contents; }
+.facts .label { color: var(--muted); }
+.facts code { justify-self: start; }
+.facts .not-you { margin: .15rem 0 0; }
+.facts .not-you button { font-size: .9rem; font-weight: 500; }
+.consent-head { display: flex; align-items: center; gap: .9rem; }
+.logo { width: 56px; height: 56px; object-fit: contain; border-radius: 12px; border: 1px solid var(--line); flex: 0 0 auto; }
+.support { color: var(--muted); font-size: .8rem; margin-top: 1.25rem; }
+details.support summary { cursor: pointer; }
+details.support p { margin: .4rem 0 0; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .25rem .9rem; margin: .75rem 0 0; font-size: .9rem; }
 dl.meta dt { color: var(--muted); }
 dl.meta dd { margin: 0; overflow-wrap: anywhere; }
@@ -87,6 +115,8 @@ table.demo th, table.demo td { text-align: left; padding: .4rem .5rem; border-to
 .app-head { display: flex; gap: .75rem; align-items: flex-start; justify-content: space-between; flex-wrap: wrap; }
 .app-head h2 { margin: 0; overflow-wrap: anywhere; }
 .topbar { display: flex; justify-content: space-between; align-items: center; gap: 1rem; flex-wrap: wrap; }
+.topbar { margin-bottom: 1rem; }
+.topbar p { margin: 0; }
 .topbar form { margin: 0; }
 .topbar button { flex: 0 0 auto; min-height: 2.3rem; }
 @media (max-width: 480px) {

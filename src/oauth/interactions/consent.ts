@@ -8,10 +8,11 @@ import type { Request, Response } from 'express';
 import type { Interaction } from 'oidc-provider';
 import { mcpResourceUrl } from '../../config/config.ts';
 import { consentPage } from '../../ui/pages/consent.ts';
+import { clientBranding } from '../client-branding.ts';
 import { formTargetSource, sendPage } from '../page-http.ts';
 import { INTERACTION_PREFIX } from '../routes.ts';
 import { split } from '../scope-policy.ts';
-import { checkCsrf, langOf, type PageDeps, sendError } from './context.ts';
+import { checkCsrf, langOf, type PageDeps, sendError, switchHref } from './context.ts';
 
 export const CONSENT_CSRF = 'interaction-consent';
 
@@ -24,23 +25,34 @@ export async function showConsent(
   interaction: Interaction,
   clientName: string,
 ): Promise<void> {
+  const lang = langOf(req, interaction.params.ui_locales);
   const user = interaction.session ? await deps.identity.findById(interaction.session.accountId) : undefined;
   if (!user) {
     sendError(req, res, 400, 'login_required');
     return;
   }
-  const lang = langOf(req);
   const decision = deps.policy.decide(interaction.params.scope as string | undefined, user.role);
   const redirectUri = String(interaction.params.redirect_uri ?? '');
   const redirect = URL.parse(redirectUri);
   const base = `${INTERACTION_PREFIX}/${interaction.uid}`;
+  const client = await deps.provider.Client.find(String(interaction.params.client_id)).catch(() => undefined);
+  const branding = clientBranding({
+    clientId: String(interaction.params.client_id),
+    clientUri: client?.clientUri,
+    logoUri: client?.logoUri,
+    redirectUris: client?.redirectUris,
+  });
   const document = consentPage({
     lang,
+    switchHref: switchHref(req, lang),
     action: `${base}/consent`,
     denyAction: `${base}/abort`,
+    switchAccountAction: `${base}/switch-account`,
     csrf: deps.secrets.csrfToken(CONSENT_CSRF, interaction.uid),
     clientName,
     selfAsserted: true,
+    websiteHost: branding.websiteHost,
+    logoUrl: branding.logoUrl,
     redirectHost: redirect ? redirect.host || redirect.protocol : redirectUri,
     localhostOnly: redirect !== null && LOOPBACK.has(redirect.hostname),
     user: { name: user.name, username: user.username },
@@ -48,7 +60,11 @@ export async function showConsent(
     withheld: decision.withheld,
   });
   const target = formTargetSource(redirectUri);
-  sendPage(res, 200, document, { lang, formTargets: target ? [target] : [] });
+  sendPage(res, 200, document, {
+    lang,
+    formTargets: target ? [target] : [],
+    imageSources: branding.logoOrigin ? [branding.logoOrigin] : [],
+  });
 }
 
 export async function submitConsent(

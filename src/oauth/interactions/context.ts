@@ -10,12 +10,15 @@ import type { Config } from '../../config/config.ts';
 import type { Identity } from '../../identity/users.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Storage } from '../../storage/types.ts';
-import { type Lang, MESSAGES, pickLanguage } from '../../ui/i18n.ts';
+import { type Lang, otherLanguage, resolveLanguage } from '../../ui/i18n.ts';
+import { languageHref } from '../../ui/layout.ts';
 import { errorPage, forbiddenPage } from '../../ui/pages/error.ts';
 import type { DemoAccount } from '../../ui/pages/login.ts';
 import { BUILT_IN_CLIENTS } from '../clients.ts';
 import type { GrantService } from '../grants.ts';
+import { chosenLanguage } from '../page-cookies.ts';
 import { sendPage } from '../page-http.ts';
+import { ACCOUNT_PATH, INTERACTION_PREFIX } from '../routes.ts';
 import type { ScopePolicy } from '../scope-policy.ts';
 import type { ServerSecrets } from '../secrets.ts';
 
@@ -32,9 +35,34 @@ export interface PageDeps {
   readonly demoAccounts: readonly DemoAccount[];
 }
 
-export function langOf(req: IncomingMessage): Lang {
+/**
+ * The page's language: the user's choice (switch or cookie), else the authorization request's
+ * `ui_locales` (pass `interaction.params.ui_locales`), else Accept-Language (`ui/i18n.ts`).
+ */
+export function langOf(req: IncomingMessage, uiLocales?: unknown): Lang {
   const header = req.headers['accept-language'];
-  return pickLanguage(Array.isArray(header) ? header.join(',') : header);
+  return resolveLanguage({
+    chosen: chosenLanguage(req),
+    uiLocales,
+    acceptLanguage: Array.isArray(header) ? header.join(',') : header,
+  });
+}
+
+/**
+ * The language switch's target: this very page for a GET (its query, such as the account page's
+ * notice, kept), and for a form post the page the form was on (`/interaction/:uid`, `/account`),
+ * since a post cannot be replayed by a link.
+ */
+export function switchHref(req: IncomingMessage, lang: Lang): string {
+  const here = (req as Partial<Request>).originalUrl ?? req.url ?? '/';
+  const path = req.method === 'GET' ? here : (formPageOf(here) ?? here.split('?')[0]!);
+  return languageHref(path, otherLanguage(lang));
+}
+
+const FORM_PAGE = new RegExp(`^(${INTERACTION_PREFIX}/[^/?]+|${ACCOUNT_PATH})(?=[/?]|$)`);
+
+function formPageOf(path: string): string | undefined {
+  return FORM_PAGE.exec(path)?.[1];
 }
 
 /** The TCP peer. We do not trust X-Forwarded-For (trust proxy is off), so no client can choose it. */
@@ -50,7 +78,7 @@ export function sendError(
   detail?: string,
 ): void {
   const lang = langOf(req);
-  sendPage(res, status, errorPage({ lang, code, detail }), { lang });
+  sendPage(res, status, errorPage({ lang, switchHref: switchHref(req, lang), code, detail }), { lang });
 }
 
 /** Answers 403 with the "form expired" page unless the form carried a valid CSRF token. */
@@ -64,7 +92,7 @@ export function checkCsrf(
   const presented = (req.body as Record<string, unknown> | undefined)?.csrf;
   if (deps.secrets.csrfValid(purpose, binding, presented)) return true;
   const lang = langOf(req);
-  sendPage(res, 403, forbiddenPage(lang), { lang });
+  sendPage(res, 403, forbiddenPage(lang, switchHref(req, lang)), { lang });
   return false;
 }
 
@@ -78,15 +106,9 @@ export async function clientDisplayName(storage: Storage, clientId: string): Pro
   return url?.protocol === 'https:' ? url.host : clientId;
 }
 
-export function t(req: IncomingMessage) {
-  return MESSAGES[langOf(req)];
-}
-
-/** Minimal Cookie header parsing (RFC 6265 §5.4): first value wins, no decoding surprises. */
-export function readCookie(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
-  }
-  return undefined;
+/** A client's registered redirect URIs, from what is stored (never fetched: the account page stays offline). */
+export async function clientRedirectUris(storage: Storage, clientId: string): Promise<string[]> {
+  const builtIn = BUILT_IN_CLIENTS.find((c) => c.client_id === clientId);
+  const uris = builtIn?.redirect_uris ?? (await storage.find('Client', clientId))?.redirect_uris;
+  return Array.isArray(uris) ? uris.filter((u): u is string => typeof u === 'string') : [];
 }

@@ -8,7 +8,7 @@ import type { Interaction } from 'oidc-provider';
 import { type LoginProblem, loginPage } from '../../ui/pages/login.ts';
 import { formTargetSource, sendPage } from '../page-http.ts';
 import { INTERACTION_PREFIX } from '../routes.ts';
-import { checkCsrf, clientIp, langOf, type PageDeps } from './context.ts';
+import { checkCsrf, clientIp, langOf, type PageDeps, switchHref } from './context.ts';
 
 export const LOGIN_CSRF = 'interaction-login';
 
@@ -20,7 +20,7 @@ export function showLogin(
   clientName: string,
   failure?: { problem: LoginProblem; username: string },
 ): void {
-  const lang = langOf(req);
+  const lang = langOf(req, interaction.params.ui_locales);
   const base = `${INTERACTION_PREFIX}/${interaction.uid}`;
   const status = !failure ? 200 : failure.problem.kind === 'throttled' ? 429 : 401;
   if (failure?.problem.kind === 'throttled') {
@@ -28,6 +28,7 @@ export function showLogin(
   }
   const document = loginPage({
     lang,
+    switchHref: switchHref(req, lang),
     action: `${base}/login`,
     cancelAction: `${base}/abort`,
     csrf: deps.secrets.csrfToken(LOGIN_CSRF, interaction.uid),

@@ -5,9 +5,10 @@
  */
 import express, { type Request, type Response, Router } from 'express';
 import type { Interaction } from 'oidc-provider';
-import { showConsent, submitConsent } from './consent.ts';
+import { CONSENT_CSRF, showConsent, submitConsent } from './consent.ts';
 import { checkCsrf, clientDisplayName, type PageDeps, sendError } from './context.ts';
 import { LOGIN_CSRF, showLogin, submitLogin } from './login.ts';
+import { switchAccount } from './switch-account.ts';
 
 const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
 
@@ -66,11 +67,19 @@ export function interactionRoutes(deps: PageDeps): Router {
     await submitConsent(deps, req, res, interaction);
   });
 
+  // "Not you? Use another account" on the consent page.
+  router.post('/:uid/switch-account', form, async (req, res) => {
+    const interaction = await load(req, res);
+    if (!interaction) return;
+    if (!checkCsrf(deps, req, res, CONSENT_CSRF, interaction.uid)) return;
+    await switchAccount(deps, req, res, interaction);
+  });
+
   // Cancel on the login page and Deny on the consent page: the client gets access_denied.
   router.post('/:uid/abort', form, async (req, res) => {
     const interaction = await load(req, res);
     if (!interaction) return;
-    const purpose = interaction.prompt.name === 'login' ? LOGIN_CSRF : 'interaction-consent';
+    const purpose = interaction.prompt.name === 'login' ? LOGIN_CSRF : CONSENT_CSRF;
     if (!checkCsrf(deps, req, res, purpose, interaction.uid)) return;
     await deps.provider.interactionFinished(
       req,

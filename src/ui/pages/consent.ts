@@ -1,20 +1,26 @@
 /**
- * The consent page: who is asking (self-asserted name, flagged as unverified), where the answer goes
- * (the redirect host, with a warning for a localhost-only app that registered itself), what it will
- * be able to do in plain words, what the user's role does not allow, and "remember my decision".
+ * The consent page: who is asking (self-asserted name, website and logo, flagged as unverified),
+ * who is signed in (with a way out: "Not you? Use another account"), where the answer goes (the
+ * redirect host, with a warning for a localhost-only app that registered itself), what it will be
+ * able to do in plain words, what the user's role does not allow, and "remember my decision".
  */
 import { html } from '../html.ts';
-import { type Lang, MESSAGES } from '../i18n.ts';
-import { page } from '../layout.ts';
+import { MESSAGES } from '../i18n.ts';
+import { type PageLanguage, page } from '../layout.ts';
 
-export interface ConsentView {
-  readonly lang: Lang;
+export interface ConsentView extends PageLanguage {
   readonly action: string;
   readonly denyAction: string;
+  /** Signs this browser out and restarts the same authorization request at the sign-in page. */
+  readonly switchAccountAction: string;
   readonly csrf: string;
   readonly clientName: string;
   /** True for clients that registered themselves (DCR) or came from a metadata document. */
   readonly selfAsserted: boolean;
+  /** Host of the app's `client_uri`, already vetted (https or loopback http): text, not a link. */
+  readonly websiteHost?: string;
+  /** The app's `logo_uri`, already vetted (`oauth/client-branding.ts`); the CSP allows its origin. */
+  readonly logoUrl?: string;
   /** Host (or scheme) the authorization response goes to. */
   readonly redirectHost: string;
   readonly localhostOnly: boolean;
@@ -27,12 +33,18 @@ export function consentPage(view: ConsentView): string {
   const t = MESSAGES[view.lang];
   const scopeItem = (s: string) =>
     html`<li>${t.scopeDescription(s)}<code class="scope-name">${s}</code></li>`;
+  const hasDetails = view.websiteHost !== undefined || view.logoUrl !== undefined;
   const body = html`
+<div class="consent-head">
+${view.logoUrl ? html`<img class="logo" src="${view.logoUrl}" alt="" width="56" height="56" referrerpolicy="no-referrer" decoding="async" loading="eager">` : ''}
 <h1>${t.consentTitle}</h1>
-<p class="lead"><span class="client">${view.clientName}</span> ${t.consentLead}</p>
-${view.selfAsserted ? html`<p class="muted">${t.unverifiedName}</p>` : ''}
+</div>
+<p class="lead">${t.consentLead(view.clientName)}</p>
+${view.selfAsserted ? html`<p class="muted">${hasDetails ? t.unverifiedDetails : t.unverifiedName}</p>` : ''}
 <ul class="facts">
-<li><span class="label">${t.signedInAs}</span> <span><strong>${view.user.name}</strong> <span class="muted">(${view.user.username})</span></span></li>
+<li><span class="label">${t.signedInAs}</span> <span><strong>${view.user.name}</strong> <span class="muted">(${view.user.username})</span>
+<form method="post" action="${view.switchAccountAction}" class="not-you"><input type="hidden" name="csrf" value="${view.csrf}"><button type="submit" class="link">${t.notYou}</button></form></span></li>
+${view.websiteHost ? html`<li><span class="label">${t.website}</span> <code>${view.websiteHost}</code></li>` : ''}
 <li><span class="label">${t.redirectsTo}</span> <code>${view.redirectHost}</code></li>
 </ul>
 ${view.localhostOnly && view.selfAsserted ? html`<div class="notice warn">${t.localhostWarning}</div>` : ''}
@@ -48,5 +60,5 @@ ${view.withheld.length ? html`<h2>${t.withheld}</h2><ul class="scopes withheld">
 <form method="post" action="${view.denyAction}"><input type="hidden" name="csrf" value="${view.csrf}"><button type="submit" class="secondary">${t.deny}</button></form>
 </div>
 `;
-  return page({ lang: view.lang, title: t.consentTitle, body });
+  return page({ lang: view.lang, switchHref: view.switchHref, title: t.consentTitle, body });
 }

@@ -1,32 +1,32 @@
-/** The error page: a plain explanation, the OAuth error code for support, never a stack trace. */
+/**
+ * The error page: what happened and what to do next in plain words (`ui/error-words.ts`), the OAuth
+ * error code small for support, oidc-provider's developer wording folded away, never a stack trace.
+ */
+import { errorWords } from '../error-words.ts';
 import { html } from '../html.ts';
 import { type Lang, MESSAGES } from '../i18n.ts';
-import { page } from '../layout.ts';
+import { type PageLanguage, page } from '../layout.ts';
 
-export interface ErrorView {
-  readonly lang: Lang;
-  readonly title?: string;
-  /** The plain explanation; by default the one for `code`. */
-  readonly message?: string;
-  /** Technical detail (oidc-provider's error_description), shown small. */
-  readonly detail?: string;
-  /** OAuth error code (e.g. `invalid_redirect_uri`), shown small for whoever debugs the client. */
+export interface ErrorView extends PageLanguage {
+  /** OAuth error code (e.g. `invalid_redirect_uri`); chooses the words and is shown small. */
   readonly code?: string;
+  /** oidc-provider's error_description: English, for the app's developer, folded away. */
+  readonly detail?: string;
 }
 
 export function errorPage(view: ErrorView): string {
   const t = MESSAGES[view.lang];
-  const title = view.title ?? t.errorTitle;
+  const words = errorWords(view.code, view.lang);
   const body = html`
-<h1>${title}</h1>
-<div class="notice error" role="alert">${view.message ?? t.errorExplanation(view.code)}</div>
-${view.detail || view.code ? html`<p class="muted">${view.detail ?? ''} ${view.code ? html`<code>${view.code}</code>` : ''}</p>` : ''}
-<p class="muted">${t.errorClose}</p>
+<h1>${words.title}</h1>
+<div class="notice error" role="alert">${words.what}</div>
+<p>${words.next}</p>
+${view.code ? html`<p class="support">${t.errorCode} <code>${view.code}</code></p>` : ''}
+${view.detail ? html`<details class="support"><summary>${t.errorDetail}</summary><p lang="en"><code>${view.detail}</code></p></details>` : ''}
 `;
-  return page({ lang: view.lang, title, body });
+  return page({ lang: view.lang, switchHref: view.switchHref, title: words.title, body });
 }
 
-export function forbiddenPage(lang: Lang): string {
-  const t = MESSAGES[lang];
-  return errorPage({ lang, title: t.forbiddenTitle, message: t.forbiddenText, code: 'invalid_csrf_token' });
+export function forbiddenPage(lang: Lang, switchHref: string): string {
+  return errorPage({ lang, switchHref, code: 'invalid_csrf_token' });
 }

@@ -4,7 +4,7 @@
  */
 import { html } from '../html.ts';
 import { type Lang, MESSAGES } from '../i18n.ts';
-import { page } from '../layout.ts';
+import { type PageLanguage, page } from '../layout.ts';
 
 export interface DemoAccount {
   readonly username: string;
@@ -16,8 +16,7 @@ export type LoginProblem =
   | { readonly kind: 'invalid' }
   | { readonly kind: 'throttled'; readonly retryAfterSeconds: number };
 
-export interface LoginView {
-  readonly lang: Lang;
+export interface LoginView extends PageLanguage {
   readonly action: string;
   readonly csrf: string;
   /** The app asking (absent on the account page's own sign-in). */
@@ -38,20 +37,22 @@ export function loginPage(view: LoginView): string {
       ? t.throttled(Math.max(1, Math.ceil(view.problem.retryAfterSeconds / 60)))
       : t.invalidCredentials
     : undefined;
+  // After a failed attempt the username is kept, so the cursor waits in the password field.
+  const focusPassword = view.problem !== undefined && Boolean(view.username);
   const body = html`
 <h1>${t.signInTitle}</h1>
 ${
   view.clientName === undefined
     ? html`<p class="lead">${t.signInToAccount}</p>`
-    : html`<p class="lead">${t.signInTo} <span class="client">${view.clientName}</span></p>`
+    : html`<p class="lead">${t.signInTo(view.clientName)}</p>`
 }
 ${problem ? html`<div class="notice error" role="alert">${problem}</div>` : ''}
 <form method="post" action="${view.action}" id="login">
 <input type="hidden" name="csrf" value="${view.csrf}">
 <label for="username">${t.username}</label>
-<input type="text" id="username" name="username" value="${view.username ?? ''}" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="128" autofocus>
+<input type="text" id="username" name="username" value="${view.username ?? ''}" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="128"${focusPassword ? '' : html` autofocus`}>
 <label for="password">${t.password}</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required maxlength="1024">
+<input type="password" id="password" name="password" autocomplete="current-password" required maxlength="1024"${focusPassword ? html` autofocus` : ''}>
 </form>
 <div class="actions">
 <button type="submit" form="login" class="primary">${t.signIn}</button>
@@ -63,7 +64,7 @@ ${
 </div>
 ${view.demoAccounts?.length ? demoBox(view.lang, view.demoAccounts) : ''}
 `;
-  return page({ lang: view.lang, title: t.signInTitle, body });
+  return page({ lang: view.lang, switchHref: view.switchHref, title: t.signInTitle, body });
 }
 
 function demoBox(lang: Lang, accounts: readonly DemoAccount[]) {
@@ -73,7 +74,7 @@ function demoBox(lang: Lang, accounts: readonly DemoAccount[]) {
 <div class="notice warn">${t.demoNote}</div>
 <table class="demo">
 <thead><tr><th>${t.username}</th><th>${t.password}</th><th>${t.role}</th></tr></thead>
-<tbody>${accounts.map((a) => html`<tr><td><code>${a.username}</code></td><td><code>${a.password}</code></td><td>${a.role}</td></tr>`)}</tbody>
+<tbody>${accounts.map((a) => html`<tr><td><code>${a.username}</code></td><td><code>${a.password}</code></td><td>${t.roleName(a.role)}</td></tr>`)}</tbody>
 </table>
 </section>`;
 }
