@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { browserlessLogin, CookieJar, parseForms } from '../helpers/browserless-login.ts';
-import { authorizeUrl, pkce, refresh, registerClient, signIn } from '../helpers/oauth.ts';
+import { authorizeUrl, exchangeCode, pkce, refresh, registerClient, signIn } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let srv: TestServer;
@@ -265,5 +265,208 @@ describe('account page', () => {
       parseForms(again).some((f) => f.action === '/account/login'),
       'signed out',
     );
+  });
+});
+
+/** Follows redirects within the server (at most a few hops); stops at the first page or foreign redirect. */
+async function follow(jar: CookieJar, res: Response, base = srv.url): Promise<{ res: Response; url: URL }> {
+  let url = new URL(res.url || base);
+  for (let i = 0; i < 6 && res.status >= 300 && res.status < 400; i++) {
+    const next = new URL(res.headers.get('location')!, url);
+    await res.body?.cancel();
+    if (next.origin !== new URL(base).origin) return { res, url: next };
+    url = next;
+    res = await jar.fetch(next);
+  }
+  return { res, url };
+}
+
+const switchLink = (html: string) =>
+  /<nav class="lang-switch"[^>]*><a href="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+
+/** Authorization request → sign-in as `who` → the consent page. */
+async function openConsent(
+  who: { username: string; password: string },
+  clientMeta: Record<string, unknown> = {},
+  extra: Record<string, string> = {},
+) {
+  const client = await registerClient(srv.url, clientMeta);
+  const { verifier, challenge } = pkce();
+  const redirectUri = client.redirect_uris[0]!;
+  const jar = new CookieJar();
+  const start = await jar.fetch(
+    authorizeUrl(srv.url, { clientId: client.client_id, redirectUri, challenge, state: 'keep-me', extra }),
+  );
+  const login = await follow(jar, start);
+  const loginForm = parseForms(await login.res.text()).find((f) => f.action.endsWith('/login'))!;
+  const posted = await jar.fetch(new URL(loginForm.action, srv.url), form({ ...loginForm.fields, ...who }));
+  const consent = await follow(jar, posted);
+  return { client, jar, verifier, redirectUri, res: consent.res, html: await consent.res.text() };
+}
+
+describe('language: ui_locales, the switch, the cookie', () => {
+  it('honours ui_locales through the interaction; the switch keeps the page and is remembered over ui_locales', async () => {
+    const client = await registerClient(srv.url);
+    const jar = new CookieJar();
+    const start = await jar.fetch(
+      authorizeUrl(srv.url, {
+        clientId: client.client_id,
+        challenge: pkce().challenge,
+        extra: { ui_locales: 'ja en' },
+      }),
+    );
+    const first = await follow(jar, start);
+    const ja = await first.res.text();
+    assert.equal(first.res.headers.get('content-language'), 'ja');
+    assert.match(ja, /<html lang="ja">/);
+    assert.match(ja, /を利用するには、サインインしてください。/);
+    assert.match(first.res.headers.get('vary') ?? '', /Cookie/);
+
+    const href = switchLink(ja)!;
+    assert.equal(href, `${first.url.pathname}?lang=en`, 'the switch stays on this interaction');
+    const switched = await jar.fetch(new URL(href, srv.url), { headers: { 'accept-language': 'ja' } });
+    const en = await switched.text();
+    assert.match(en, /<html lang="en">/);
+    assert.match(en, /Sign in to continue to/);
+    const cookie = switched.headers.getSetCookie().find((c) => c.startsWith('sekisho_lang='));
+    assert.match(cookie ?? '', /^sekisho_lang=en; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax/);
+
+    // The choice holds on the next pages of the same request, over ui_locales=ja and Accept-Language.
+    const login = parseForms(en).find((f) => f.action.endsWith('/login'))!;
+    const wrong = await jar.fetch(new URL(login.action, srv.url), {
+      ...form({ ...login.fields, username: 'demo', password: 'nope' }),
+      headers: { ...form({}).headers, 'accept-language': 'ja' },
+    });
+    const wrongHtml = await wrong.text();
+    assert.equal(wrong.status, 401);
+    assert.match(wrongHtml, /<html lang="en">/);
+    assert.match(wrongHtml, /id="password"[^>]* autofocus>/, 'the password field has the focus');
+    assert.match(wrongHtml, /value="demo"/, 'the username is kept');
+    // A form post's switch goes to the page the form was on, not to the post address.
+    assert.equal(switchLink(wrongHtml), `${first.url.pathname}?lang=ja`);
+  });
+
+  it('ignores a language we do not have, and sets no cookie for it', async () => {
+    const { pageUrl, jar } = await openLogin({}, { lang: 'ja' });
+    const res = await jar.fetch(`${pageUrl.href}?lang=fr`, { headers: { 'accept-language': 'ja' } });
+    assert.match(await res.text(), /<html lang="ja">/);
+    assert.ok(!res.headers.getSetCookie().some((c) => c.startsWith('sekisho_lang=')));
+  });
+
+  it('error pages: ui_locales, plain words instead of oidc-provider wording, and a switch that replays the GET', async () => {
+    const url = authorizeUrl(srv.url, {
+      clientId: 'nope',
+      challenge: pkce().challenge,
+      extra: { ui_locales: 'ja' },
+    });
+    const jar = new CookieJar();
+    const res = await jar.fetch(url);
+    assert.equal(res.status, 400);
+    const ja = await res.text();
+    assert.match(ja, /<html lang="ja">/);
+    assert.match(ja, /<h1>このアプリは登録されていません<\/h1>/);
+    assert.match(ja, /<code>invalid_client<\/code>/);
+    const outsideDetails = ja.replace(/<details[\s\S]*?<\/details>/, '');
+    assert.ok(
+      !/client is invalid/i.test(outsideDetails),
+      'oidc-provider wording only in the folded developer details',
+    );
+    const switched = await jar.fetch(new URL(switchLink(ja)!, srv.url));
+    const en = await switched.text();
+    assert.match(en, /<html lang="en">/);
+    assert.match(en, /<h1>This app is not registered here<\/h1>/);
+  });
+});
+
+describe('consent: Not you? Use another account', () => {
+  it('signs the browser out and restarts the same request at the sign-in page; the other account finishes it', async () => {
+    const first = await openConsent(demo, { client_name: 'Switcher' }, { ui_locales: 'ja' });
+    assert.match(first.html, /Demo User/);
+    const switchForm = parseForms(first.html).find((f) => f.action.endsWith('/switch-account'))!;
+    assert.ok(switchForm, 'Not-you form');
+    const consentForm = parseForms(first.html).find((f) => f.action.endsWith('/consent'))!;
+
+    const noCsrf = await first.jar.fetch(new URL(switchForm.action, srv.url), form({}));
+    assert.equal(noCsrf.status, 403);
+    await noCsrf.body?.cancel();
+
+    const restarted = await first.jar.fetch(new URL(switchForm.action, srv.url), form(switchForm.fields));
+    assert.equal(restarted.status, 303);
+    const restart = new URL(restarted.headers.get('location')!);
+    assert.equal(restart.searchParams.get('prompt'), 'login');
+    assert.equal(restart.searchParams.get('state'), 'keep-me');
+    assert.equal(restart.searchParams.get('client_id'), first.client.client_id);
+    assert.equal(restart.searchParams.get('ui_locales'), 'ja');
+
+    // The old consent can no longer be answered, and the account page sees nobody signed in.
+    const stale = await first.jar.fetch(new URL(consentForm.action, srv.url), form(consentForm.fields));
+    assert.equal(stale.status, 400);
+    await stale.body?.cancel();
+    const account = await (await first.jar.fetch(`${srv.url}/account`)).text();
+    assert.ok(
+      parseForms(account).some((f) => f.action === '/account/login'),
+      'signed out',
+    );
+
+    const login = await follow(first.jar, restarted);
+    const loginHtml = await login.res.text();
+    assert.match(loginHtml, /Switcher/);
+    assert.match(loginHtml, /<html lang="ja">/, 'ui_locales survived the restart');
+    const loginForm = parseForms(loginHtml).find((f) => f.action.endsWith('/login'))!;
+    const posted = await first.jar.fetch(
+      new URL(loginForm.action, srv.url),
+      // (not `admin`: the throttling test above locked that username out on this server)
+      form({ ...loginForm.fields, username: 'inspector', password: 'inspector123' }),
+    );
+    const consent = await follow(first.jar, posted);
+    const consentHtml = await consent.res.text();
+    assert.match(consentHtml, /MCP Inspector User/);
+    assert.ok(!consentHtml.includes('Demo User'));
+    const allow = parseForms(consentHtml).find((f) => f.action.endsWith('/consent'))!;
+    const done = await follow(
+      first.jar,
+      await first.jar.fetch(new URL(allow.action, srv.url), form(allow.fields)),
+    );
+    assert.equal(done.url.searchParams.get('state'), 'keep-me');
+    const tokens = await exchangeCode(srv.url, {
+      clientId: first.client.client_id,
+      code: done.url.searchParams.get('code')!,
+      verifier: first.verifier,
+      redirectUri: first.redirectUri,
+      resource: `${srv.url}/mcp`,
+    });
+    assert.equal(tokens.status, 200);
+    const claims = JSON.parse(Buffer.from(tokens.body.access_token.split('.')[1], 'base64url').toString());
+    const second = await srv.sekisho.identity.findByUsername('inspector');
+    assert.equal(claims.sub, second!.id, 'the token is the second account’s');
+  });
+});
+
+describe('consent: the client’s website and logo', () => {
+  it('loads a logo from the client’s own https host only, and the CSP allows exactly that origin', async () => {
+    const own = await openConsent(demo, {
+      client_name: 'Acme Notes',
+      client_uri: 'https://notes.acme.example/',
+      logo_uri: 'https://notes.acme.example/logo.png',
+      redirect_uris: ['https://notes.acme.example/callback'],
+    });
+    assert.match(
+      own.html,
+      /<img class="logo" src="https:\/\/notes\.acme\.example\/logo\.png"[^>]*referrerpolicy="no-referrer"/,
+    );
+    assert.match(own.html, /<code>notes\.acme\.example<\/code>/);
+    assert.match(
+      own.res.headers.get('content-security-policy') ?? '',
+      /img-src 'self' data: https:\/\/notes\.acme\.example;/,
+    );
+
+    const pixel = await openConsent(demo, {
+      client_name: 'Pixel',
+      client_uri: 'https://pixel.example/',
+      logo_uri: 'https://tracker.example/p.gif',
+    });
+    assert.ok(!pixel.html.includes('<img'), 'no third-party image');
+    assert.ok(!pixel.html.includes('tracker.example'));
+    assert.match(pixel.res.headers.get('content-security-policy') ?? '', /img-src 'self' data:;/);
   });
 });
