@@ -76,6 +76,8 @@ const client = (name: string) => html`<span class="client">${name}</span>`;
 
 const en = {
   languageSwitch: 'Language',
+  /** A parenthetical aside, with the language's own brackets. */
+  aside: (text: string) => `(${text})`,
   signInTitle: 'Sign in',
   signInTo: (name: string) => html`Sign in to continue to ${client(name)}.`,
   signInToAccount: 'Sign in to see and manage the apps that can use your account.',
@@ -102,7 +104,7 @@ const en = {
   localhostWarning:
     'This app receives the answer on your own computer (localhost). Continue only if you started it yourself just now.',
   willAllow: 'It will be able to',
-  withheld: 'Not granted: your account does not allow',
+  withheld: 'Not granted — your account does not allow these',
   remember: 'Remember my decision for this app',
   allow: 'Allow',
   deny: 'Deny',
@@ -126,6 +128,7 @@ export type Messages = typeof en;
 
 const ja: Messages = {
   languageSwitch: '言語',
+  aside: (text: string) => `（${text}）`,
   signInTitle: 'サインイン',
   signInTo: (name: string) => html`${client(name)} を利用するには、サインインしてください。`,
   signInToAccount: 'アカウントを利用できるアプリを確認・管理するには、サインインしてください。',
@@ -163,8 +166,8 @@ const ja: Messages = {
     '次のアプリは、あなたとして Sekisho を利用できます。アクセスを取り消すと、そのアプリはすぐにサインアウトされます。',
   noApps: 'あなたのアカウントへのアクセスを許可したアプリはありません。',
   clientId: 'クライアント ID',
-  authorizedOn: '最初に許可した日時',
-  lastUsed: '最後に利用した日時',
+  authorizedOn: '初回許可日時',
+  lastUsed: '最終利用日時',
   never: 'まだ利用されていません',
   revoke: 'アクセスを取り消す',
   signOut: 'サインアウト',

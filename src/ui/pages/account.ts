@@ -61,7 +61,7 @@ ${a.redirectHosts.length ? html`<dt>${t.redirectsTo}</dt><dd>${a.redirectHosts.m
 </li>`;
   const body = html`
 <div class="topbar">
-<p class="muted">${t.signedInAs} <strong>${view.user.name}</strong> (${view.user.username})</p>
+<p class="muted">${t.signedInAs} <strong>${view.user.name}</strong> ${t.aside(view.user.username)}</p>
 <form method="post" action="${view.signOutAction}"><input type="hidden" name="csrf" value="${view.csrf}"><button type="submit" class="secondary">${t.signOut}</button></form>
 </div>
 <h1>${t.accountTitle}</h1>

@@ -42,7 +42,7 @@ ${view.logoUrl ? html`<img class="logo" src="${view.logoUrl}" alt="" width="56" 
 <p class="lead">${t.consentLead(view.clientName)}</p>
 ${view.selfAsserted ? html`<p class="muted">${hasDetails ? t.unverifiedDetails : t.unverifiedName}</p>` : ''}
 <ul class="facts">
-<li><span class="label">${t.signedInAs}</span> <span><strong>${view.user.name}</strong> <span class="muted">(${view.user.username})</span>
+<li><span class="label">${t.signedInAs}</span> <span><strong>${view.user.name}</strong> <span class="muted">${t.aside(view.user.username)}</span>
 <form method="post" action="${view.switchAccountAction}" class="not-you"><input type="hidden" name="csrf" value="${view.csrf}"><button type="submit" class="link">${t.notYou}</button></form></span></li>
 ${view.websiteHost ? html`<li><span class="label">${t.website}</span> <code>${view.websiteHost}</code></li>` : ''}
 <li><span class="label">${t.redirectsTo}</span> <code>${view.redirectHost}</code></li>
