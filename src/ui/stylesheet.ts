@@ -107,6 +107,8 @@ details.support p { margin: .4rem 0 0; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .25rem .9rem; margin: .75rem 0 0; font-size: .9rem; }
 dl.meta dt { color: var(--muted); }
 dl.meta dd { margin: 0; overflow-wrap: anywhere; }
+/* A date and its zone read as one unit; only the narrowest phones may break it. */
+@media (min-width: 340px) { dl.meta time { white-space: nowrap; } }
 table.demo { width: 100%; border-collapse: collapse; font-size: .9rem; margin-top: .5rem; }
 table.demo th, table.demo td { text-align: left; padding: .4rem .5rem; border-top: 1px solid var(--line); }
 .demo-box { margin-top: 1.75rem; padding-top: 1rem; border-top: 1px dashed var(--line); }
