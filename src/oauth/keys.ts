@@ -59,9 +59,9 @@ export async function loadSigningKeys(
   const now = opts.now ?? Date.now;
   let keys = await store.listKeys();
   if (!keys.some((k) => k.rotatedAt === undefined)) {
-    // rotateKeys, not addKey: if another process creates a first key at the same moment, one of the
-    // two ends up rotated (still published) instead of two keys both claiming to be active.
-    await store.rotateKeys(await generateSigningKey(now()), now());
+    // Only if still none is active, atomically: instances starting together on an empty database all
+    // re-read the one key that won, so they sign — and derive cookie and CSRF keys — alike.
+    await store.ensureActiveKey(await generateSigningKey(now()));
     keys = await store.listKeys();
   }
   const cutoff = now() - opts.overlapSeconds * 1000;

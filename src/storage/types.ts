@@ -160,6 +160,12 @@ export interface SigningKeyRecord {
 export interface KeyStore {
   listKeys(): Promise<SigningKeyRecord[]>;
   addKey(key: SigningKeyRecord): Promise<void>;
+  /**
+   * Atomically: add `candidate` as the active key only if no key is active yet; true when it was
+   * added. Several instances starting together on an empty database all call this, then re-read the
+   * keys, and so all sign (and derive cookie and CSRF keys) with the same one.
+   */
+  ensureActiveKey(candidate: SigningKeyRecord): Promise<boolean>;
   /** Atomically: mark every active key rotated (now) and add `next` as the active key. */
   rotateKeys(next: SigningKeyRecord, now: number): Promise<void>;
   /** Drop rotated keys older than `olderThan` (ms since epoch). */

@@ -373,6 +373,23 @@ export function runStorageContract(name: string, open: StorageFactory): void {
         );
       });
 
+      it('ensureActiveKey adds a first key once; concurrent callers converge on one active key', async () => {
+        const results = await Promise.all(
+          ['e1', 'e2', 'e3', 'e4'].map((kid) => s.ensureActiveKey(key(kid, T0))),
+        );
+        assert.equal(results.filter(Boolean).length, 1, 'exactly one caller added its key');
+        const keys = await s.listKeys();
+        assert.equal(keys.length, 1);
+        assert.equal(keys[0]?.rotatedAt, undefined);
+        assert.equal(await s.ensureActiveKey(key('e5', T0)), false, 'an active key exists');
+        await s.rotateKeys(key('e6', T0 + 1), T0 + 1);
+        assert.equal(await s.ensureActiveKey(key('e7', T0 + 2)), false);
+        assert.deepEqual(
+          (await s.listKeys()).map((k) => k.kid),
+          ['e6', keys[0]!.kid],
+        );
+      });
+
       it('a failed rotation changes nothing (duplicate kid)', async () => {
         await s.addKey(key('k1', T0));
         await assert.rejects(s.rotateKeys(key('k1', T0 + 1), T0 + 1), DuplicateError);

@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { loadSigningKeys } from '../../src/oauth/keys.ts';
+import { deriveSecrets } from '../../src/oauth/secrets.ts';
 import { SchemaVersionError, StorageUnavailableError } from '../../src/storage/errors.ts';
 import { openPostgresStorage, type PostgresStorage } from '../../src/storage/postgres/index.ts';
 import { migratePostgres, PG_MIGRATIONS } from '../../src/storage/postgres/migrations.ts';
@@ -118,6 +120,23 @@ describe('PostgreSQL storage specifics', { skip }, () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('three instances starting on an empty database sign with the same first key', async () => {
+    const fresh = await freshSchema();
+    const instances = await Promise.all([0, 1, 2].map(() => open({ schema: fresh.name })));
+    try {
+      const loaded = await Promise.all(instances.map((s) => loadSigningKeys(s, { overlapSeconds: 3600 })));
+      assert.equal(new Set(loaded.map((k) => k.active.kid)).size, 1, 'one active key for all');
+      assert.equal((await instances[0]!.listKeys()).length, 1, 'and only one key was created');
+      // Cookie and CSRF keys derive from the signing keys: equal everywhere, so a login page served
+      // by one instance can be posted to another.
+      const csrf = loaded.map((k) => deriveSecrets(k.jwks).csrfToken('login', 'uid-1'));
+      assert.equal(new Set(csrf).size, 1);
+    } finally {
+      await Promise.all(instances.map((s) => s.close()));
+      await fresh.drop();
     }
   });
 

@@ -1,8 +1,8 @@
 /**
  * KeyStore on PostgreSQL: signing keys as JWKs; the active key is the one with `rotated_at IS NULL`.
- * Rotation is one transaction that first takes a lock excluding other writers of the table (readers
- * go on), so two instances rotating at once — or both creating a first key on an empty database —
- * serialise: the second retires the first's key, and exactly one key is active afterwards.
+ * Rotation and first-key creation are transactions that first take a lock excluding other writers
+ * of the table (readers go on), so instances doing either at once serialise: exactly one key is
+ * active afterwards, and a first key is created once however many instances start together.
  */
 import type { KeyStore, SigningKeyRecord } from '../types.ts';
 import { type PgClient, type PgPool, query, toStorageError, transaction } from './pool.ts';
@@ -14,6 +14,8 @@ interface Row {
   rotated_at: number | null;
 }
 
+// Excludes other writers of the table (readers go on) for the rest of the transaction.
+const LOCK = 'LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE';
 const INSERT = `INSERT INTO signing_keys (kid, private_jwk, created_at, rotated_at) VALUES ($1, $2, $3, $4)`;
 
 export function createPostgresKeyStore(pool: PgPool): KeyStore {
@@ -45,10 +47,23 @@ export function createPostgresKeyStore(pool: PgPool): KeyStore {
         throw toStorageError(error, duplicateKid);
       }
     },
+    async ensureActiveKey(candidate) {
+      try {
+        return await transaction(pool, async (client) => {
+          await client.query(LOCK);
+          const active = await client.query('SELECT 1 FROM signing_keys WHERE rotated_at IS NULL LIMIT 1');
+          if (active.rowCount) return false;
+          await insert(client, { ...candidate, rotatedAt: undefined });
+          return true;
+        });
+      } catch (error) {
+        throw toStorageError(error, duplicateKid);
+      }
+    },
     async rotateKeys(next, now) {
       try {
         await transaction(pool, async (client) => {
-          await client.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
+          await client.query(LOCK);
           await client.query('UPDATE signing_keys SET rotated_at = $1 WHERE rotated_at IS NULL', [now]);
           await insert(client, { ...next, rotatedAt: undefined });
         });

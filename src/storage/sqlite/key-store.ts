@@ -37,6 +37,12 @@ export function createSqliteKeyStore(db: Database): KeyStore {
       throw error;
     }
   };
+  const hasActive = db.prepare('SELECT 1 FROM signing_keys WHERE rotated_at IS NULL LIMIT 1');
+  const ensure = db.transaction((candidate: SigningKeyRecord) => {
+    if (hasActive.get() !== undefined) return false;
+    add({ ...candidate, rotatedAt: undefined });
+    return true;
+  });
   const rotate = db.transaction((next: SigningKeyRecord, now: number) => {
     retireActive.run(now);
     add({ ...next, rotatedAt: undefined });
@@ -53,6 +59,9 @@ export function createSqliteKeyStore(db: Database): KeyStore {
     },
     async addKey(key) {
       add(key);
+    },
+    async ensureActiveKey(candidate) {
+      return ensure.immediate(candidate);
     },
     async rotateKeys(next, now) {
       rotate.immediate(next, now);
