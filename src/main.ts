@@ -7,6 +7,7 @@ import { banner } from './banner.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { startSekisho } from './server.ts';
 import { SchemaVersionError, StorageOpenError, StorageUnavailableError } from './storage/errors.ts';
+import { RedisUnreachableError } from './storage/redis/connection.ts';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -52,6 +53,10 @@ main().catch((error: unknown) => {
     process.exit(1);
   }
   const err = error as NodeJS.ErrnoException;
+  if (error instanceof RedisUnreachableError) {
+    process.stderr.write(`sekisho: ${error.message}\n`);
+    process.exit(1);
+  }
   if (err?.code === 'EADDRINUSE' || err?.code === 'EACCES') {
     process.stderr.write(`sekisho: cannot listen: ${err.message}\n`);
     process.exit(2);

@@ -5,6 +5,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toolServicesFrom } from './app-services/wiring.ts';
+import { composeStorage } from './cluster/compose-storage.ts';
+import type { Invalidation } from './cluster/invalidation-bus.ts';
+import { openSharedState, type SharedStateHandle } from './cluster/shared-state.ts';
 import type { Config } from './config/config.ts';
 import { withBoundPort } from './config/load.ts';
 import { createApp } from './http/app.ts';
@@ -31,6 +34,8 @@ export interface Sekisho {
   readonly server: Server;
   /** The persistence every part shares: PostgreSQL (SEKISHO_DATABASE_URL), else SQLite under dataDir, unless injected. */
   readonly storage: Storage;
+  /** State shared with other instances without persisting it: throttles, replay cache, the bus. */
+  readonly shared: SharedStateHandle;
   /** Local accounts (users, passwords, login throttling) on that storage. */
   readonly identity: Identity;
   /** The resource server: PRM routes, the /mcp gate and its token verifier. */
@@ -43,11 +48,20 @@ export interface Sekisho {
 
 export async function startSekisho(
   initial: Config,
-  opts: { logger?: Logger; storage?: Storage } = {},
+  opts: { logger?: Logger; storage?: Storage; shared?: SharedStateHandle } = {},
 ): Promise<Sekisho> {
   const logger = opts.logger ?? createLogger(initial.logLevel);
   // Open (and migrate) storage before listening: a bad database must stop start-up, not serve 503s.
-  const storage = opts.storage ?? (await openStorage(initial, { logger }));
+  const durable = opts.storage ?? (await openStorage(initial, { logger }));
+  // Likewise Redis: an instance whose throttles cannot work must not start (bounded retry, then exit).
+  let shared: SharedStateHandle;
+  try {
+    shared = opts.shared ?? (await openSharedState(initial, { logger }));
+  } catch (error) {
+    await durable.close();
+    throw error;
+  }
+  const storage = composeStorage(durable, { rateLimits: shared.rateLimits, bus: shared.bus, logger });
   const identity = createIdentity({ storage, logger });
   // Demo mode only: the seed's three public test accounts. Outside it, operators add users (CLI).
   const demoUsers = initial.demo ? await seedDemoUsers(identity) : [];
@@ -55,6 +69,7 @@ export async function startSekisho(
   try {
     await listen(server, initial.port, initial.host);
   } catch (error) {
+    await shared.close();
     await storage.close();
     throw error;
   }
@@ -106,7 +121,7 @@ export async function startSekisho(
     logger,
     mcp,
     metrics,
-    readiness: [{ name: 'storage', check: () => storage.ping() }],
+    readiness: [{ name: 'storage', check: () => storage.ping() }, ...shared.readiness],
     isDraining: () => draining,
     resourceMetadata: resource.metadataRoutes,
     authorizationServer: authorizationServer.router,
@@ -119,6 +134,7 @@ export async function startSekisho(
   server.off('request', answerStarting);
   server.on('request', fastLane ? fastLane.listener(app) : app);
   const stopSweeping = startSweeper(storage, config.sweepIntervalSeconds, logger);
+  const stopFollowing = followInvalidations(shared, authorizationServer, resource, config, logger);
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -127,6 +143,8 @@ export async function startSekisho(
       await drain(server, config.shutdownGraceMs);
       await mcp.close();
       stopSweeping();
+      stopFollowing();
+      await shared.close();
       await storage.close();
     })();
     return closing;
@@ -137,6 +155,7 @@ export async function startSekisho(
     url: config.baseUrl,
     server,
     storage,
+    shared,
     identity,
     resource,
     authorizationServer,
@@ -170,6 +189,46 @@ function drain(server: Server, graceMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/**
+ * What this instance does when shared state changes elsewhere. Keys: a rotation (CLI or another
+ * instance) is taken up at once on a `keys.rotated` event, and in any case within
+ * `SEKISHO_KEY_CHECK_SECONDS` by re-reading the key store — the bound that holds without Redis or when
+ * a message was lost. The verifier re-reads first, so this instance accepts the new key before it signs
+ * with it. Grants and users: cached verdicts of the token verifier are dropped (revocation itself never
+ * waited for this: the gate reads the grant and user on every request).
+ */
+function followInvalidations(
+  shared: SharedStateHandle,
+  as: AuthorizationServer,
+  resource: ResourceServer,
+  config: Config,
+  logger: Logger,
+): () => void {
+  const reloadKeys = async () => {
+    await resource.verifier.reloadKeys();
+    await as.reloadKeys();
+  };
+  const reloadLogged = () =>
+    void reloadKeys().catch((err: unknown) => logger.warn({ err }, 'key reload failed'));
+  const unsubscribe = shared.bus.subscribe((event: Invalidation) => {
+    switch (event.type) {
+      case 'keys.rotated':
+        return reloadLogged();
+      case 'grant.revoked':
+        return void resource.verifier.forgetWhere({ grantId: event.grantId });
+      case 'user.changed':
+      case 'user.removed':
+        return void resource.verifier.forgetWhere({ subject: event.userId });
+    }
+  });
+  const timer = setInterval(reloadLogged, config.keyCheckSeconds * 1000);
+  timer.unref();
+  return () => {
+    unsubscribe();
+    clearInterval(timer);
+  };
 }
 
 /** Deletes expired rows every `intervalSeconds` (unref'd: it never keeps the process alive). */

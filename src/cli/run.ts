@@ -6,10 +6,13 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { composeStorage } from '../cluster/compose-storage.ts';
+import { openSharedState, type SharedStateHandle } from '../cluster/shared-state.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { createIdentity } from '../identity/users.ts';
 import { SchemaVersionError } from '../storage/errors.ts';
 import { openStorage } from '../storage/open.ts';
+import { RedisUnreachableError } from '../storage/redis/connection.ts';
 import { sqliteFileFor } from '../storage/sqlite/index.ts';
 import { dbCopy, dbMigrate, dbStatus } from './commands/db.ts';
 import {
@@ -155,7 +158,11 @@ async function dispatch(
     );
     return EXIT_FAILURE;
   }
-  const storage = await openStorage(config, { migrate: command.migrates !== false });
+  const durable = await openStorage(config, { migrate: command.migrates !== false });
+  const shared = await openCliSharedState(config, io);
+  // Through the same composition as the server: a revocation, user change or key rotation made here
+  // is announced to every running instance (when Redis is configured).
+  const storage = composeStorage(durable, { rateLimits: shared?.rateLimits, bus: shared?.bus });
   try {
     const identity = createIdentity({ storage });
     await command.run({
@@ -168,6 +175,28 @@ async function dispatch(
     });
     return EXIT_OK;
   } finally {
+    await shared?.close();
     await storage.close();
+  }
+}
+
+/**
+ * Redis for the CLI: announcing changes is a courtesy (instances re-read keys within
+ * SEKISHO_KEY_CHECK_SECONDS and grants/users on every request), so an unreachable Redis is a warning,
+ * not a reason to refuse an operator's command.
+ */
+async function openCliSharedState(
+  config: ReturnType<typeof loadConfig>,
+  io: Output,
+): Promise<SharedStateHandle | undefined> {
+  if (!config.redisUrl) return undefined;
+  try {
+    return await openSharedState(config, { attempts: 2, retryDelayMs: 500, name: 'sekisho-cli' });
+  } catch (error) {
+    if (!(error instanceof RedisUnreachableError)) throw error;
+    io.err(
+      `sekisho: warning: ${error.message}; running instances will notice within ${config.keyCheckSeconds} s (keys) or on their next request (grants, users)`,
+    );
+    return undefined;
   }
 }

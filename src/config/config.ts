@@ -18,6 +18,12 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** Seconds between sweeps of expired storage rows; 0 = never. */
   readonly sweepIntervalSeconds: number;
+  /** Seconds between re-reads of the signing keys from storage (rotation by another process). */
+  readonly keyCheckSeconds: number;
+  /** Redis for shared ephemeral state and fan-out; undefined = one process, in-process state. */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key and pub/sub channel. */
+  readonly redisKeyPrefix: string;
   /** How long a rotated-out signing key stays published (never less than the access-token TTL). */
   readonly keyOverlapSeconds: number;
   readonly profile: 'default' | 'conformance';

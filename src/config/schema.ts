@@ -169,6 +169,23 @@ export const envSchema = z.object({
     .describe(
       'After `sekisho keys rotate`, how long the previous signing key stays published in JWKS (at least the access-token lifetime is always used).',
     ),
+  SEKISHO_KEY_CHECK_SECONDS: seconds(1, 3_600)
+    .default(30)
+    .describe(
+      'How often a running server re-reads the signing keys from storage, so a rotation by the CLI or another instance signs here within this bound even without Redis (with Redis it is taken up at once).',
+    ),
+  SEKISHO_REDIS_URL: z
+    .string()
+    .refine(isRedisUrl, { error: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0' })
+    .optional()
+    .describe(
+      'Redis for state every instance must share but need not keep: throttles, replay caches, and the fan-out of revocations and key rotations. Required for more than one instance.',
+    ),
+  SEKISHO_REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1–64 characters of A-Z a-z 0-9 : _ . -')
+    .default('sekisho:')
+    .describe('Prefix of every Redis key and channel, so several deployments can share one Redis.'),
   SEKISHO_CONFIG_FILE: z.string().optional().describe('Optional JSON file with any of these keys.'),
   SEKISHO_PROFILE: z
     .enum(['default', 'conformance'])
@@ -184,6 +201,15 @@ function isPostgresUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** redis://[user:password@]host[:port][/db] or rediss:// (TLS); db a number when given. */
+function isRedisUrl(value: string): boolean {
+  const url = URL.parse(value);
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') return false;
+  if (url.search || url.hash) return false;
+  const db = url.pathname.replace(/^\//, '');
+  return db === '' || /^\d{1,2}$/.test(db);
 }
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -70,11 +70,12 @@ interface Classified {
 
 function classify(err: unknown): Classified | undefined {
   if (err instanceof StorageUnavailableError) {
-    // The database is down or too slow right now: a retryable 503, never a 500 (issue #10).
+    // The database or Redis is down or too slow right now: a retryable 503, never a 500 — and never a
+    // silent pass that would skip a throttle (issue #10).
     return {
       status: 503,
       code: 'temporarily_unavailable',
-      message: 'The service cannot reach its database right now; retry shortly.',
+      message: 'The service cannot reach its database or Redis right now; retry shortly.',
       rpcCode: JSONRPC.INTERNAL_ERROR,
       headers: { 'Retry-After': String(StorageUnavailableError.retryAfterSeconds) },
     };

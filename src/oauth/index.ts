@@ -31,7 +31,7 @@ import { createGrantService, type GrantFilter, type GrantInfo } from './grants.t
 import { clientIp, type PageDeps, sendError } from './interactions/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createIssuer, type IssueAccessTokenInput, type IssuedAccessToken } from './issue.ts';
-import { effectiveOverlapSeconds, loadSigningKeys } from './keys.ts';
+import { effectiveOverlapSeconds, loadSigningKeys, type SigningKeys } from './keys.ts';
 import { rememberLanguage } from './page-cookies.ts';
 import { stylesheetRoute } from './page-http.ts';
 import { createProvider } from './provider.ts';
@@ -71,6 +71,13 @@ export interface AuthorizationServer {
   readonly provider: Provider;
   /** Public keys access tokens verify against (what /oauth/jwks publishes), in process. */
   readonly verificationKeys: { readonly keys: readonly JWK[] };
+  /** The `kid` new tokens are signed with now. */
+  readonly signingKid: string;
+  /**
+   * Re-reads the signing keys from storage; when they changed (a rotation by the CLI or another
+   * instance), new tokens are signed with the new active key from the next request on. True if so.
+   */
+  reloadKeys(): Promise<boolean>;
   issueAccessToken(input: IssueAccessTokenInput): Promise<IssuedAccessToken>;
   listGrants(filter?: GrantFilter): Promise<GrantInfo[]>;
   /** Deletes the grant and every token and code issued under it. False if it did not exist. */
@@ -80,32 +87,69 @@ export interface AuthorizationServer {
 export async function createAuthorizationServer(deps: AuthorizationServerDeps): Promise<AuthorizationServer> {
   const { config, storage, identity, logger } = deps;
   const resource = mcpResourceUrl(config);
-  const keys = await loadSigningKeys(storage, { overlapSeconds: effectiveOverlapSeconds(config) });
-  const secrets = deriveSecrets(keys.jwks);
+  const overlapSeconds = effectiveOverlapSeconds(config);
   const policy = createScopePolicy(deps.registry);
   const grants = createGrantService({ storage, resource });
-  const provider = createProvider({
-    config,
-    storage,
-    identity,
-    policy,
-    grants,
-    logger,
-    jwks: keys.jwks,
-    cookieKeys: secrets.cookieKeys,
-  });
-  const pages: PageDeps = {
-    config,
-    provider,
-    storage,
-    identity,
-    policy,
-    grants,
-    secrets,
-    logger,
-    demoAccounts: config.demo
-      ? DEMO_USERS.map((u) => ({ username: u.username, password: u.password, role: u.role }))
-      : [],
+
+  /**
+   * Everything that depends on the signing keys: oidc-provider takes its JWKS and cookie keys at
+   * construction only, and the cookie/CSRF secrets are derived from the keys. A key rotation therefore
+   * builds a new provider and pages; requests already inside the old one finish there. Sessions,
+   * interactions and grants live in storage, so nothing a user is in the middle of is lost.
+   */
+  const build = (keys: SigningKeys) => {
+    const secrets = deriveSecrets(keys.jwks);
+    const provider = createProvider({
+      config,
+      storage,
+      identity,
+      policy,
+      grants,
+      logger,
+      jwks: keys.jwks,
+      cookieKeys: secrets.cookieKeys,
+    });
+    const pages: PageDeps = {
+      config,
+      provider,
+      storage,
+      identity,
+      policy,
+      grants,
+      secrets,
+      logger,
+      demoAccounts: config.demo
+        ? DEMO_USERS.map((u) => ({ username: u.username, password: u.password, role: u.role }))
+        : [],
+    };
+    const router = createRouter();
+    router.use(providerPassThrough(provider));
+    router.use(INTERACTION_PREFIX, interactionRoutes(pages));
+    router.use(ACCOUNT_PATH, accountRoutes(pages));
+    return {
+      keys,
+      fingerprint: keySetFingerprint(keys),
+      provider,
+      router,
+      issue: createIssuer({ provider, config, identity, policy }),
+    };
+  };
+  let current = build(await loadSigningKeys(storage, { overlapSeconds }));
+
+  let reloading: Promise<boolean> = Promise.resolve(false);
+  const reloadKeys = () => {
+    // One reload at a time; a request arriving during one waits for it and then checks again.
+    reloading = reloading.then(async () => {
+      const keys = await loadSigningKeys(storage, { overlapSeconds });
+      if (keySetFingerprint(keys) === current.fingerprint) return false;
+      const previous = current.keys.active.kid;
+      current = build(keys);
+      logger.info({ kid: keys.active.kid, previousKid: previous }, 'signing keys reloaded');
+      return true;
+    });
+    const result = reloading;
+    reloading = reloading.catch(() => false);
+    return result;
   };
 
   const router = createRouter();
@@ -113,9 +157,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
   router.all(OAUTH_ROUTES.registration, registrationCors());
   router.post(OAUTH_ROUTES.registration, registrationLimits(config, storage));
   router.use([INTERACTION_PREFIX, ACCOUNT_PATH, OAUTH_ROUTES.authorization], rememberLanguage(config));
-  router.use(providerPassThrough(provider));
-  router.use(INTERACTION_PREFIX, interactionRoutes(pages));
-  router.use(ACCOUNT_PATH, accountRoutes(pages));
+  router.use((req, res, next) => current.router(req, res, next));
   router.use(pageErrors(logger));
 
   return {
@@ -123,12 +165,25 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
     resource,
     endpoints: oauthEndpoints(config.baseUrl),
     router,
-    provider,
-    verificationKeys: keys.publicJwks,
-    issueAccessToken: createIssuer({ provider, config, identity, policy }),
+    get provider() {
+      return current.provider;
+    },
+    get verificationKeys() {
+      return current.keys.publicJwks;
+    },
+    get signingKid() {
+      return current.keys.active.kid;
+    },
+    reloadKeys,
+    issueAccessToken: (input) => current.issue(input),
     listGrants: (filter) => grants.listGrants(filter),
     revokeGrant: (grantId) => grants.revokeGrant(grantId),
   };
+}
+
+/** Which keys, in which order and state: equal fingerprints mean nothing to rebuild. */
+function keySetFingerprint(keys: SigningKeys): string {
+  return keys.jwks.keys.map((k) => k.kid).join(',');
 }
 
 /**

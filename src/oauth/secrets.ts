@@ -29,7 +29,9 @@ export function deriveSecrets(jwks: { readonly keys: readonly { readonly d?: unk
   if (material.length === 0) throw new Error('no private signing key to derive server secrets from');
   const derive = (ikm: Buffer, info: string) => Buffer.from(hkdfSync('sha256', ikm, 'sekisho', info, 32));
   const cookieKeys = material.map((ikm) => derive(ikm, 'cookie-signing').toString('base64url'));
-  const csrfKey = derive(material[0]!, 'csrf');
+  // Sign with the active key, accept every published one: during a rotation another instance may still
+  // hand out forms made with the previous key (or already with the next), and both must post back.
+  const csrfKeys = material.map((ikm) => derive(ikm, 'csrf'));
   const valueKeys = material.map((ikm) => derive(ikm, 'signed-value'));
 
   const mac = (key: Buffer, data: string) => createHmac('sha256', key).update(data).digest('base64url');
@@ -41,9 +43,10 @@ export function deriveSecrets(jwks: { readonly keys: readonly { readonly d?: unk
 
   return {
     cookieKeys,
-    csrfToken: (purpose, binding) => mac(csrfKey, `${purpose}\0${binding}`),
+    csrfToken: (purpose, binding) => mac(csrfKeys[0]!, `${purpose}\0${binding}`),
     csrfValid(purpose, binding, presented) {
-      return typeof presented === 'string' && same(mac(csrfKey, `${purpose}\0${binding}`), presented);
+      if (typeof presented !== 'string') return false;
+      return csrfKeys.some((key) => same(mac(key, `${purpose}\0${binding}`), presented));
     },
     sign: (value) => `${value}.${mac(valueKeys[0]!, value)}`,
     unsign(signed) {

@@ -13,6 +13,8 @@ export interface TokenCache<V extends { readonly expiresAt: number }> {
   get(token: string, nowSeconds: number): V | undefined;
   set(token: string, value: V): void;
   delete(token: string): void;
+  /** Drops every entry whose value matches (a revoked grant, a removed user); returns how many. */
+  deleteWhere(predicate: (value: V) => boolean): number;
   readonly size: number;
 }
 
@@ -49,6 +51,16 @@ export function createTokenCache<V extends { readonly expiresAt: number }>(
     },
     delete(token) {
       entries.delete(tokenDigest(token));
+    },
+    deleteWhere(predicate) {
+      let removed = 0;
+      for (const [key, value] of entries) {
+        if (predicate(value)) {
+          entries.delete(key);
+          removed++;
+        }
+      }
+      return removed;
     },
     get size() {
       return entries.size;

@@ -59,6 +59,10 @@ export interface TokenVerifier {
   verify(token: string): Promise<VerifiedAccessToken>;
   /** Forget a cached verdict (after its grant was found revoked). */
   forget(token: string): void;
+  /** Forget every cached verdict of a grant or of a subject (invalidation bus: revoked, user removed). */
+  forgetWhere(match: { readonly grantId?: string; readonly subject?: string }): number;
+  /** Re-read the key set now, unthrottled (invalidation bus: keys rotated). */
+  reloadKeys(): Promise<void>;
   readonly stats: { hits: number; misses: number; keyReloads: number };
 }
 
@@ -107,6 +111,9 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
   return {
     stats,
     forget: (token) => cache.delete(token),
+    forgetWhere: ({ grantId, subject }) =>
+      cache.deleteWhere((v) => v.grantId === grantId || v.subject === subject),
+    reloadKeys: reload,
     async verify(token) {
       if (token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token)) {
         throw new TokenRejectedError('The access token is malformed.');

@@ -186,6 +186,20 @@ export interface RateLimitStore {
   reset(key: string): Promise<void>;
 }
 
+/**
+ * Remembers one-time values (a DPoP proof's `jti`, an ID-JAG assertion id) for as long as they could
+ * be replayed. Not durable: losing it at a restart only matters within `ttlSeconds`, and the values it
+ * protects are short-lived. Redis when configured (shared by every instance), else in process.
+ */
+export interface ReplayCache {
+  /**
+   * Records `key` for `ttlSeconds`. True for the one caller that saw it first; false for every later
+   * or concurrent caller while it is remembered (a replay). Fails closed: a cache that cannot tell
+   * answers false or throws, never true twice.
+   */
+  remember(key: string, ttlSeconds: number): Promise<boolean>;
+}
+
 export interface Storage extends OidcStore, UserStore, ExternalIdentityStore, KeyStore, RateLimitStore {
   /** Deletes expired rows; returns how many. Called periodically. */
   sweep(): Promise<number>;

@@ -421,11 +421,14 @@ export function runStorageContract(name: string, open: StorageFactory): void {
         );
       });
 
-      it('sweep drops windows that have ended', async () => {
+      it('ended windows are gone after a sweep; live ones stay', async () => {
         await s.hit('a', 60);
         await s.hit('b', 3600);
         clock.advance(60_000);
-        assert.equal(await s.sweep(), 1);
+        // A backend whose counters expire by themselves (Redis) has nothing to sweep: count ≥ 0.
+        assert.ok((await s.sweep()) >= 0);
+        assert.equal(await s.peek('a', 60), 0);
+        assert.equal(await s.hit('a', 60), 1, 'the ended window starts over');
         assert.equal(await s.peek('b', 3600), 1);
       });
     });

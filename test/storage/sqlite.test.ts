@@ -19,6 +19,20 @@ runStorageContract('sqlite file (WAL)', ({ now }) =>
 );
 
 describe('SQLite storage specifics', () => {
+  it('sweep deletes ended rate-limit windows (one row each) and keeps live ones', async () => {
+    let t = Date.UTC(2030, 0, 1);
+    const s = openSqliteStorage({ path: ':memory:', now: () => t });
+    try {
+      await s.hit('a', 60);
+      await s.hit('b', 3600);
+      t += 60_000;
+      assert.equal(await s.sweep(), 1);
+      assert.equal(await s.peek('b', 3600), 1);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('creates the data dir (0700) and sekisho.db (0600) in WAL mode', async () => {
     const dir = join(root, 'fresh', 'nested');
     const s = openSqliteStorage({ dataDir: dir });

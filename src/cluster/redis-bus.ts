@@ -1,0 +1,49 @@
+/**
+ * The invalidation bus across instances: Redis pub/sub on `<prefix>invalidations`. A subscriber needs
+ * its own connection (a subscribed Redis connection can do nothing else), duplicated from the main one.
+ *
+ * Each message carries the sender's instance id; the sender delivers locally at once and ignores its
+ * own echo, so local subscribers never wait for Redis and never see an event twice. When Redis is
+ * down, `publish` still delivers locally and then rejects (`StorageUnavailableError`), so the caller
+ * learns that other instances were not told; they catch up through storage (key store re-read,
+ * per-request grant checks). ioredis re-subscribes by itself after a reconnect.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../observability/logger.ts';
+import { redisCall } from '../storage/redis/connection.ts';
+import { createLocalDelivery, type InvalidationBus, parseInvalidation } from './invalidation-bus.ts';
+
+export async function createRedisBus(
+  redis: Redis,
+  opts: { readonly prefix: string; readonly logger?: Logger },
+): Promise<InvalidationBus> {
+  const channel = `${opts.prefix}invalidations`;
+  const origin = randomUUID();
+  const local = createLocalDelivery((err) => opts.logger?.error({ err }, 'invalidation listener failed'));
+  const subscriber = redis.duplicate({ connectionName: 'sekisho-bus' });
+  subscriber.on('error', () => {}); // the main connection already logs the outage
+  await subscriber.connect();
+  await subscriber.subscribe(channel);
+  subscriber.on('message', (_channel: string, message: string) => {
+    let envelope: { origin?: unknown; event?: unknown };
+    try {
+      envelope = JSON.parse(message) as typeof envelope;
+    } catch {
+      return;
+    }
+    if (envelope.origin === origin) return;
+    const event = parseInvalidation(JSON.stringify(envelope.event ?? null));
+    if (event) local.deliver(event);
+  });
+  return {
+    async publish(event) {
+      local.deliver(event);
+      await redisCall(() => redis.publish(channel, JSON.stringify({ origin, event })));
+    },
+    subscribe: local.subscribe,
+    async close() {
+      subscriber.disconnect();
+    },
+  };
+}
