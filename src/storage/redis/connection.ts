@@ -78,7 +78,8 @@ export async function connectRedis(opts: RedisConnectOptions): Promise<Redis> {
       await client.ping();
       return client;
     } catch (error) {
-      lastError = (error as Error).message || lastError;
+      // Prefer the connection's own reason (ECONNREFUSED, auth) over "stream isn't writeable".
+      if (!down) lastError = (error as Error).message || lastError;
       opts.logger?.warn({ redis: where, attempt, attempts }, 'redis not reachable yet');
       if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, delay));
     }

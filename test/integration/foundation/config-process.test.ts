@@ -1,7 +1,14 @@
 /** Bad configuration stops the real process with exit code 2 and a message naming the key — no stack trace. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { freePort } from '../../helpers/free-port.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'sekisho-config-process-'));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function runMain(
   env: Record<string, string>,
@@ -55,5 +62,32 @@ describe('start-up with bad configuration', () => {
     assert.doesNotMatch(stderr, /hunter2-secret/);
     assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
     assert.equal(stdout, '', 'no banner');
+  });
+
+  it('a malformed SEKISHO_REDIS_URL exits 2 and names the key, without echoing the value', async () => {
+    const { code, stderr } = await runMain({ SEKISHO_REDIS_URL: 'http://user:hunter2@cache:6379' });
+    assert.equal(code, 2);
+    assert.match(stderr, /SEKISHO_REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+    assert.doesNotMatch(stderr, /hunter2/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+
+  it('an unreachable Redis is retried for a bounded time, then exit 1 with one line naming the key', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const { code, stdout, stderr } = await runMain({
+      SEKISHO_DATA_DIR: dataDir,
+      PORT: '0',
+      SEKISHO_LOG_LEVEL: 'silent',
+      SEKISHO_REDIS_URL: `redis://:pw-not-shown@127.0.0.1:${port}`,
+    });
+    assert.equal(code, 1);
+    assert.match(
+      stderr,
+      /^sekisho: cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(SEKISHO_REDIS_URL\) after 10 attempts: .*ECONNREFUSED/m,
+    );
+    assert.doesNotMatch(stderr, /pw-not-shown|\n\s+at /);
+    assert.equal(stdout, '', 'never started serving');
+    assert.ok(Date.now() - started < 28_000, 'bounded');
   });
 });
