@@ -131,10 +131,14 @@ export async function startSekisho(
   const fastLane = config.fastLane
     ? createMcpFastLane({ factory: factoryDeps, endpoint: mcp, gate: [resource.gate], logger, metrics })
     : undefined;
+  // Listen for changes first, then re-read the keys once: instances starting together each create a
+  // first key (one ends up active), and an announcement sent before we subscribed would be missed.
+  const stopFollowing = followInvalidations(shared, authorizationServer, resource, config, logger);
+  await resource.verifier.reloadKeys();
+  await authorizationServer.reloadKeys();
   server.off('request', answerStarting);
   server.on('request', fastLane ? fastLane.listener(app) : app);
   const stopSweeping = startSweeper(storage, config.sweepIntervalSeconds, logger);
-  const stopFollowing = followInvalidations(shared, authorizationServer, resource, config, logger);
 
   let closing: Promise<void> | undefined;
   const close = () => {
