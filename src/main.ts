@@ -43,20 +43,17 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // Storage that cannot be reached or opened is an operator's problem to fix, not a crash: one line.
+  // Storage or Redis that cannot be reached or opened is an operator's problem to fix, not a crash: one line.
   if (
     error instanceof StorageUnavailableError ||
     error instanceof StorageOpenError ||
-    error instanceof SchemaVersionError
+    error instanceof SchemaVersionError ||
+    error instanceof RedisUnreachableError
   ) {
     process.stderr.write(`sekisho: ${error.message}\n`);
     process.exit(1);
   }
   const err = error as NodeJS.ErrnoException;
-  if (error instanceof RedisUnreachableError) {
-    process.stderr.write(`sekisho: ${error.message}\n`);
-    process.exit(1);
-  }
   if (err?.code === 'EADDRINUSE' || err?.code === 'EACCES') {
     process.stderr.write(`sekisho: cannot listen: ${err.message}\n`);
     process.exit(2);
