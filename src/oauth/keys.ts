@@ -12,8 +12,10 @@
  * Keys are ES256 (P-256; RFC 7518 §3.4) — what the resource server accepts — with `kid` = the RFC
  * 7638 JWK thumbprint. Nothing here depends on oidc-provider.
  *
- * Rotation writes to the database; a running server publishes the new key when it next loads keys
- * (on start). The old key stays published for the overlap, so restarting within it is safe.
+ * Rotation writes to the database; every running server re-reads the keys when the rotation is
+ * announced (invalidation bus, Redis across instances) and at the latest every
+ * SEKISHO_KEY_CHECK_SECONDS, then signs with the new key (`AuthorizationServer.reloadKeys`). The old
+ * key stays published for the overlap, so tokens signed with it stay valid everywhere.
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Config } from '../config/config.ts';

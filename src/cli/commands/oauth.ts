@@ -132,6 +132,10 @@ export const keysRotate: Command = {
     if (ctx.options.json) return printJson(ctx.io, { ...result, overlapSeconds: overlap });
     ctx.io.out(`new signing key ${result.kid}`);
     if (result.previousKid) ctx.io.out(`previous key ${result.previousKid} stays published for ${overlap}s`);
-    ctx.io.out('restart the server to start signing with the new key');
+    ctx.io.out(
+      ctx.config.redisUrl
+        ? 'running servers sign with it now (announced on Redis)'
+        : `running servers sign with it within ${ctx.config.keyCheckSeconds}s (SEKISHO_KEY_CHECK_SECONDS); no restart needed`,
+    );
   },
 };
