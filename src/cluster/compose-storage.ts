@@ -3,7 +3,7 @@
  * shared ephemeral state:
  *
  *  - `hit`/`peek`/`reset` go to the RateLimitStore given (Redis when configured), so login,
- *    registration and token-endpoint throttles are counted once across instances;
+ *    registration (and any later) throttles are counted once across instances;
  *  - writes that revoke or change something other instances may hold publish on the invalidation bus
  *    *after* they succeed: `revokeByGrantId` and deleting a Grant (grant.revoked), `updateUser`
  *    (user.changed), `deleteUser` (user.removed), `rotateKeys`/`addKey`/`ensureActiveKey` (keys.rotated). Wrapping the
