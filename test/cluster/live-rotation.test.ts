@@ -11,6 +11,7 @@ import { decodeProtectedHeader } from 'jose';
 import type { Output } from '../../src/cli/output.ts';
 import { runCli } from '../../src/cli/run.ts';
 import { browserlessLogin, CookieJar, parseForms } from '../helpers/browserless-login.ts';
+import { legacyPost } from '../helpers/mcp-http.ts';
 import { authorizeUrl, exchangeCode, pkce, refresh, registerClient, signIn } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -32,17 +33,13 @@ async function rotateInAnotherProcess(): Promise<string> {
 }
 
 async function bearerStatus(token: string): Promise<number> {
-  const res = await fetch(srv.mcpUrl, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
+  const res = await legacyPost(
+    srv.mcpUrl,
+    { id: 1, method: 'tools/list', params: {} },
+    {
+      headers: { authorization: `Bearer ${token}` },
     },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
-  });
-  await res.body?.cancel();
+  );
   return res.status;
 }
 

@@ -35,6 +35,7 @@ import {
 import { browserlessLogin, CookieJar } from '../helpers/browserless-login.ts';
 import { DEMO_ADMIN_TOOLS } from '../helpers/expected-tools.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { legacyPost } from '../helpers/mcp-http.ts';
 import {
   authorizeUrl,
   DEFAULT_REDIRECT,
@@ -124,20 +125,16 @@ after(async () => {
 
 /** Raw MCP request (2025-era framing, stateless) with a bearer token; returns status, body, upstream. */
 async function mcp(url: string, token: string, method: string, params: Record<string, unknown> = {}) {
-  const res = await fetch(`${url}/mcp`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
+  const res = await legacyPost(
+    `${url}/mcp`,
+    { id: 1, method, params },
+    {
+      headers: { authorization: `Bearer ${token}` },
     },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const body = await res.text();
+  );
   return {
     status: res.status,
-    body,
+    body: res.text,
     upstream: res.headers.get('x-sekisho-upstream') ?? '',
     challenge: res.headers.get('www-authenticate') ?? '',
   };

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CookieJar, parseForms } from '../helpers/browserless-login.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { legacyPost } from '../helpers/mcp-http.ts';
 import { authorizeUrl, pkce, registerClient, signIn } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -127,16 +128,13 @@ describe('Redis down while serving, then back', { skip }, () => {
     assert.ok(Number(registration.headers.get('retry-after')) > 0);
     assert.equal(((await registration.json()) as { error: string }).error, 'temporarily_unavailable');
 
-    const call = await fetch(srv.mcpUrl, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-06-18',
+    const call = await legacyPost(
+      srv.mcpUrl,
+      { id: 1, method: 'tools/list', params: {} },
+      {
+        headers: { authorization: `Bearer ${token}` },
       },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
-    });
+    );
     assert.equal(call.status, 200, 'signed-in clients keep working without Redis');
 
     await startRedis();
