@@ -80,12 +80,16 @@ export async function startSekisho(
 
   let draining = false;
   const registry = createToolRegistry(config);
+  // One-time values (device polls, DPoP proof ids): in Redis when configured, so every instance sees a
+  // value used on any other; in process otherwise.
+  const replay = shared.replay;
   const authorizationServer = await createAuthorizationServer({
     config,
     storage,
     identity,
     registry,
     logger,
+    replay,
   });
   // The resource server (issue #4): PRM, the /mcp bearer gate, and who is calling.
   const resource = createResourceServer({

@@ -28,9 +28,26 @@ export function combineAccess(base: Access, extra: Access | undefined): Access {
   return signedIn(scopes, extra.role ?? base.role);
 }
 
-/** The identity behind one MCP request, derived from its verified access token (or its absence). */
+/**
+ * The identity behind one MCP request, derived from its verified access token (or its absence):
+ * nobody, a user (authorization code, device flow, enterprise ID-JAG), or a service — an
+ * operator-registered machine client acting as itself (client credentials), whose role comes from
+ * its registration. Both signed-in kinds carry a role and scopes, so access decisions treat them
+ * alike; only tools about "your" data ask which kind they serve.
+ */
 export type Caller =
   | { readonly kind: 'anonymous' }
+  | {
+      readonly kind: 'service';
+      readonly clientId: string;
+      /** The registered client name (what `sekisho clients add` was told), else the client id. */
+      readonly name: string;
+      readonly role: Role;
+      readonly grantId: undefined;
+      readonly scopes: ReadonlySet<string>;
+      /** Seconds since the epoch. */
+      readonly expiresAt: number;
+    }
   | {
       readonly kind: 'user';
       readonly userId: string;
@@ -46,6 +63,11 @@ export type Caller =
     };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };
+
+export type SignedInCaller = Exclude<Caller, { kind: 'anonymous' }>;
+
+/** What a tool about the caller's own data says to a service identity, which has no user data. */
+export const NO_USER_DATA = 'This tool works on a user’s own data; a service (client credentials) has none.';
 
 /** What stands between a caller and a tool; `ok` when nothing does. */
 export type AccessDecision =
@@ -63,7 +85,7 @@ export function decideAccess(access: Access, caller: Caller): AccessDecision {
   if (access.role !== undefined && caller.role !== access.role) {
     return {
       kind: 'forbidden',
-      reason: `This tool needs the ${access.role} role; you are signed in as a ${caller.role}.`,
+      reason: `This tool needs the ${access.role} role; you are signed in as a ${caller.role}${caller.kind === 'service' ? ' service' : ''}.`,
     };
   }
   const missing = missingScopes(caller.scopes, access.scopes);

@@ -66,6 +66,9 @@ export function toolServicesFrom(parts: ToolServiceParts): ToolServices {
       const issued = await as.issueAccessToken({ accountId, scopes });
       return { accessToken: issued.accessToken, expiresIn: issued.expiresIn, scope: issued.scope };
     },
-    tokenUserId: async (token) => (await parts.resource.authenticate(token))?.userId,
+    tokenUserId: async (token) => {
+      const caller = await parts.resource.authenticate(token);
+      return caller?.kind === 'user' ? caller.userId : undefined;
+    },
   });
 }

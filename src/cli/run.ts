@@ -16,6 +16,7 @@ import { RedisUnreachableError } from '../storage/redis/connection.ts';
 import { sqliteFileFor } from '../storage/sqlite/index.ts';
 import { dbCopy, dbMigrate, dbStatus } from './commands/db.ts';
 import {
+  clientsAdd,
   clientsList,
   clientsRemove,
   grantsList,
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   usersRemove,
   usersPasswd,
   usersRole,
+  clientsAdd,
   clientsList,
   clientsRemove,
   grantsList,

@@ -34,6 +34,8 @@ export interface Config {
   readonly refreshReuseGraceSeconds: number;
   readonly clientIdleTtlSeconds: number;
   readonly registrationsPerHour: number;
+  /** Device flow: the polling interval devices are told, and held to (slow_down). */
+  readonly devicePollIntervalSeconds: number;
   /** Development only: CIMD hosts exempt from the private-address rule (loopback ones over http). */
   readonly cimdAllowHosts: readonly string[];
   /** Bearer token that unlocks /metrics; /metrics does not exist without it. */

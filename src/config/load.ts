@@ -72,6 +72,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refreshReuseGraceSeconds: raw.SEKISHO_REFRESH_REUSE_GRACE_SECONDS,
     clientIdleTtlSeconds: raw.SEKISHO_CLIENT_IDLE_TTL_SECONDS,
     registrationsPerHour: raw.SEKISHO_REGISTRATIONS_PER_HOUR,
+    devicePollIntervalSeconds: raw.SEKISHO_DEVICE_POLL_INTERVAL_SECONDS,
     cimdAllowHosts: Object.freeze((raw.SEKISHO_CIMD_ALLOW_HOSTS ?? []).map((h) => h.toLowerCase())),
   });
 }

@@ -159,6 +159,11 @@ export const envSchema = z.object({
     .max(100_000)
     .default(30)
     .describe('Dynamic client registrations accepted per client IP per hour (more → 429).'),
+  SEKISHO_DEVICE_POLL_INTERVAL_SECONDS: seconds(1, 60)
+    .default(5)
+    .describe(
+      'Device flow (RFC 8628): seconds a device must wait between token polls; polling sooner gets slow_down.',
+    ),
   SEKISHO_CIMD_ALLOW_HOSTS: list
     .optional()
     .describe(

@@ -58,7 +58,7 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
     });
     const visible = registry.visibleTo(caller);
     for (const tool of visible) registerTool(server, tool, caller, config, services);
-    if (caller.kind === 'user') {
+    if (caller.kind !== 'anonymous') {
       for (const name of new Set(deps.calledTools?.(ctx))) {
         const hidden = registry.get(name);
         if (hidden && !visible.includes(hidden)) registerTool(server, hidden, caller, config, services);

@@ -18,11 +18,16 @@
  * refused with `invalid_grant` and the grant is left alone, so a client retrying a request whose
  * response it lost is not logged out by its own retry — but no second token pair is ever minted.
  */
-import { createHash } from 'node:crypto';
 import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
+import { hashTokenId, SIDECAR } from '../storage/sidecar.ts';
 import type { OidcModel, OidcPayload, Storage } from '../storage/types.ts';
 import { hashClientSecret, isHashedClientSecret } from './client-secret.ts';
 import { revokeGrantRows } from './grant-rows.ts';
+
+export { hashTokenId, SIDECAR };
+
+/** Prefix of an id that is already the stored digest (a DeviceCode found by its user code). */
+const DIGEST_ID = 'digest:';
 
 /** Models whose id is a bearer secret. Client, Grant and ReplayDetection ids are not. */
 const SECRET_IDS: ReadonlySet<OidcModel> = new Set<OidcModel>([
@@ -40,9 +45,6 @@ const SECRET_IDS: ReadonlySet<OidcModel> = new Set<OidcModel>([
   'Interaction',
 ]);
 
-/** Our own fields kept beside oidc-provider's payload (oidc-provider never sees them). */
-export const SIDECAR = 'sekisho';
-
 export interface GrantSidecar {
   /** The user ticked "remember my decision" for this client. */
   readonly remember?: boolean;
@@ -54,10 +56,6 @@ export interface AdapterOptions {
   readonly clientIdleTtlSeconds: number;
   readonly refreshReuseGraceSeconds: number;
   readonly now?: () => number;
-}
-
-export function hashTokenId(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('base64url');
 }
 
 export function createAdapterFactory(options: AdapterOptions): (name: string) => Adapter {
@@ -76,7 +74,14 @@ class StorageAdapter implements Adapter {
   }
 
   #key(id: string): string {
-    return SECRET_IDS.has(this.#model) ? hashTokenId(id) : id;
+    if (!SECRET_IDS.has(this.#model)) return id;
+    // A device code found by its user code carries its digest as id (see findByUserCode). Only
+    // server-side steps hold such ids; a client presenting one at the token endpoint is refused.
+    if (id.startsWith(DIGEST_ID)) {
+      if (Provider.ctx?.oidc?.route === 'token') throw new errors.InvalidGrant('device code not found');
+      return id.slice(DIGEST_ID.length);
+    }
+    return hashTokenId(id);
   }
 
   #nowSeconds(): number {
@@ -97,6 +102,7 @@ class StorageAdapter implements Adapter {
       }
       ttl ??= this.#options.clientIdleTtlSeconds;
     }
+    if (this.#model === 'DeviceCode') stored[SIDECAR] = { digest: this.#key(id) };
     if (this.#model === 'Grant') {
       const previous = await this.#storage.find('Grant', id);
       if (previous?.[SIDECAR] !== undefined) stored[SIDECAR] = previous[SIDECAR];
@@ -119,9 +125,18 @@ class StorageAdapter implements Adapter {
     return payload as AdapterPayload | undefined;
   }
 
+  /**
+   * The device-flow page finds a DeviceCode by its user code, then saves it (approved, denied, in
+   * flight). Only the device code's digest is stored, so the row's id is handed out as a digest id
+   * that `#key` maps back to the same row.
+   */
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
     const payload = await this.#storage.findByUserCode(this.#model, userCode);
-    return payload as AdapterPayload | undefined;
+    if (!payload) return undefined;
+    const { [SIDECAR]: sidecar, ...rest } = payload;
+    const digest = (sidecar as { digest?: unknown } | undefined)?.digest;
+    if (typeof digest === 'string') rest.jti = `${DIGEST_ID}${digest}`;
+    return rest as AdapterPayload;
   }
 
   async consume(id: string): Promise<void> {

@@ -12,6 +12,10 @@
  *    a `web` client for which oidc-provider would demand the exact port). Everything else matches
  *    exactly.
  *  - Client secrets are compared against the stored digest (`client-secret.ts`).
+ *  - Grants that act without a user at the consent page — client credentials (a service identity
+ *    with a role) and the JWT bearer grant (enterprise ID-JAG) — are for operator-registered clients
+ *    only (`sekisho clients add`): a dynamic registration or a metadata document naming them is
+ *    refused, so no client can give itself a role.
  */
 import type { ClientMetadata, Provider } from 'oidc-provider';
 import { errors } from 'oidc-provider';
@@ -36,6 +40,10 @@ export const BUILT_IN_CLIENTS: readonly ClientMetadata[] = Object.freeze([
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/** Grant types only an operator may give a client. */
+export const OPERATOR_ONLY_GRANTS: readonly string[] = ['client_credentials', JWT_BEARER_GRANT];
+
 interface RouteContext {
   oidc?: { route?: string; body?: unknown };
 }
@@ -59,6 +67,15 @@ export const clientMetadataPolicy = {
       }
     }
     const oidc = (ctx as RouteContext | undefined)?.oidc;
+    const selfRegistered =
+      oidc?.route === 'registration' || URL.parse(String(metadata.client_id ?? ''))?.protocol === 'https:';
+    const grants = Array.isArray(metadata.grant_types) ? metadata.grant_types : [];
+    const reserved = grants.filter((g) => OPERATOR_ONLY_GRANTS.includes(g as string));
+    if (selfRegistered && reserved.length > 0) {
+      throw new errors.InvalidClientMetadata(
+        `grant_types ${reserved.join(', ')} are for clients an operator registers (sekisho clients add)`,
+      );
+    }
     if (oidc?.route !== 'registration') return;
     if (uris.length > MAX_REDIRECT_URIS) {
       throw new errors.InvalidClientMetadata(

@@ -8,6 +8,7 @@
  *   /.well-known/openid-configuration          oidc-provider's discovery document
  *   /.well-known/oauth-authorization-server    the same document (RFC 8414; MCP clients look here first)
  *   /oauth/…                                    protocol endpoints (routes.ts)
+ *   /device                                     device flow: enter the code, confirm (RFC 8628)
  *   /interaction/:uid                           login and consent
  *   /account                                    the user's authorized apps
  *   /static/sekisho.css                         the pages' stylesheet
@@ -23,12 +24,12 @@ import type { Identity } from '../identity/users.ts';
 import type { Logger } from '../observability/logger.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import { secondsUntilWindowEnds } from '../storage/rate-window.ts';
-import type { Storage } from '../storage/types.ts';
+import type { ReplayCache, Storage } from '../storage/types.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { accountRoutes } from './account-routes.ts';
 import { MAX_METADATA_BYTES } from './clients.ts';
 import { createGrantService, type GrantFilter, type GrantInfo } from './grants.ts';
-import { clientIp, type PageDeps, sendError } from './interactions/context.ts';
+import { clientDisplayName, clientIp, type PageDeps, sendError } from './interactions/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createIssuer, type IssueAccessTokenInput, type IssuedAccessToken } from './issue.ts';
 import { effectiveOverlapSeconds, loadSigningKeys, type SigningKeys } from './keys.ts';
@@ -38,6 +39,7 @@ import { createProvider } from './provider.ts';
 import {
   ACCOUNT_PATH,
   AUTHORIZATION_SERVER_METADATA_PATH,
+  DEVICE_PATH,
   INTERACTION_PREFIX,
   OAUTH_PREFIX,
   OAUTH_ROUTES,
@@ -58,6 +60,8 @@ export interface AuthorizationServerDeps {
   readonly identity: Identity;
   readonly registry: Pick<ToolRegistry, 'scopes' | 'basicScopes'>;
   readonly logger: Logger;
+  /** One-time values (device polls, DPoP proof ids, ID-JAG ids); shared across instances when Redis is. */
+  readonly replay: ReplayCache;
 }
 
 export interface AuthorizationServer {
@@ -106,6 +110,8 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
       policy,
       grants,
       logger,
+      replay: deps.replay,
+      clientName: (clientId) => clientDisplayName(storage, clientId),
       jwks: keys.jwks,
       cookieKeys: secrets.cookieKeys,
     });
@@ -197,6 +203,8 @@ function providerPassThrough(provider: Provider): RequestHandler {
     const path = req.path;
     if (
       path.startsWith(OAUTH_PREFIX) ||
+      path === DEVICE_PATH ||
+      path.startsWith(`${DEVICE_PATH}/`) ||
       path === OPENID_CONFIGURATION_PATH ||
       path === AUTHORIZATION_SERVER_METADATA_PATH
     ) {

@@ -4,7 +4,9 @@
  *
  *  - issuer = the configured base URL exactly (clients compare it character by character);
  *  - authorization code only (`responseTypes: ['code']`), PKCE S256 for every client, RFC 9207 `iss`
- *    on every authorization response (oidc-provider always adds it), no PAR/DPoP/logout endpoints;
+ *    on every authorization response (oidc-provider always adds it), no PAR/logout endpoints;
+ *  - grants for agents and machines: the device flow (`device-flow.ts`), client credentials for
+ *    operator-registered services (`client-credentials.ts`);
  *  - one resource (RFC 8707): the MCP endpoint. Tokens for it are RFC 9068 JWTs signed ES256 with
  *    `aud` = the MCP URL and `gid` = the grant id, so the resource server can check revocation;
  *  - refresh tokens for every client registered with the refresh_token grant, rotated on every use
@@ -24,11 +26,24 @@ import { mcpResourceUrl } from '../config/config.ts';
 import type { Identity } from '../identity/users.ts';
 import type { Logger } from '../observability/logger.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
-import type { Storage } from '../storage/types.ts';
+import type { ReplayCache, Storage } from '../storage/types.ts';
+import { pickLanguage } from '../ui/i18n.ts';
 import { errorPage } from '../ui/pages/error.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { createCimdPolicy } from './cimd.ts';
-import { BUILT_IN_CLIENTS, clientMetadataPolicy, extendClientModel } from './clients.ts';
+import { isClientCredentialsRequest, serviceResourceScope } from './client-credentials.ts';
+import {
+  BUILT_IN_CLIENTS,
+  clientMetadataPolicy,
+  extendClientModel,
+  OPERATOR_ONLY_GRANTS,
+} from './clients.ts';
+import {
+  DEVICE_CODE_TTL_SECONDS,
+  deviceFlowFeature,
+  deviceFlowMiddleware,
+  enforceDevicePollInterval,
+} from './device-flow.ts';
 import type { GrantService } from './grants.ts';
 import { langOf, switchHref } from './interactions/context.ts';
 import { setPageHeaders } from './page-http.ts';
@@ -43,6 +58,10 @@ export interface ProviderDeps {
   readonly policy: ScopePolicy;
   readonly grants: GrantService;
   readonly logger: Logger;
+  /** One-time values: device polls, DPoP proofs, ID-JAG assertion ids. */
+  readonly replay: ReplayCache;
+  /** Display name of a client on the pages. */
+  readonly clientName: (clientId: string) => Promise<string>;
   /** Private signing JWKs, the active key first (`keys.ts`). */
   readonly jwks: { readonly keys: readonly Record<string, unknown>[] };
   /** Cookie signing keys, newest first (`secrets.ts`). */
@@ -159,7 +178,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       // scope set when the request names no MCP scope (the conformance suite sends no scope).
       async scope(ctx) {
         const params = ctx.oidc.params;
-        if (ctx.oidc.route !== 'authorization' || !params) return;
+        const route = ctx.oidc.route;
+        if ((route !== 'authorization' && route !== 'device_authorization') || !params) return;
         params.scope = policy.withDefaults(params.scope as string | undefined);
       },
     },
@@ -179,7 +199,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       Session: SESSION_TTL_SECONDS,
       Interaction: INTERACTION_TTL_SECONDS,
       ClientCredentials: config.accessTokenTtlSeconds,
-      DeviceCode: 600,
+      DeviceCode: DEVICE_CODE_TTL_SECONDS,
       BackchannelAuthenticationRequest: 600,
       // Idle lifetime, restarted by every rotation, never beyond the grant's absolute expiry.
       RefreshToken(ctx) {
@@ -190,6 +210,14 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     features: {
       devInteractions: { enabled: false },
+      deviceFlow: deviceFlowFeature({
+        storage,
+        identity,
+        policy,
+        replay: deps.replay,
+        clientName: deps.clientName,
+      }),
+      clientCredentials: { enabled: true },
       dPoP: { enabled: false },
       pushedAuthorizationRequests: { enabled: false },
       rpInitiatedLogout: { enabled: false },
@@ -207,14 +235,21 @@ export function createProvider(deps: ProviderDeps): Provider {
       userinfo: { enabled: true },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async (_ctx, _client, oneOf) =>
-          oneOf ? (oneOf.includes(resource) ? resource : oneOf) : resource,
+        defaultResource: async (ctx, _client, oneOf) => {
+          // A service token must name its audience (ext-auth client credentials; RFC 8707).
+          if (isClientCredentialsRequest(ctx)) {
+            throw new errors.InvalidTarget(`the resource parameter is required; use ${resource}`);
+          }
+          return oneOf ? (oneOf.includes(resource) ? resource : oneOf) : resource;
+        },
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, indicator) => {
+        getResourceServerInfo: async (ctx, indicator) => {
           if (indicator !== resource) {
             throw new errors.InvalidTarget(`unknown resource; this server protects ${resource} only`);
           }
-          return mcpResourceServerInfo(config, policy);
+          const info = mcpResourceServerInfo(config, policy);
+          if (!isClientCredentialsRequest(ctx)) return info;
+          return { ...info, scope: await serviceResourceScope(ctx, storage, policy) };
         },
       },
       clientIdMetadataDocument: {
@@ -271,6 +306,14 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.baseUrl, configuration);
   extendClientModel(provider);
+  enforceDevicePollInterval(provider, deps.replay, config.devicePollIntervalSeconds);
+  provider.use(
+    deviceFlowMiddleware({
+      limits: storage,
+      intervalSeconds: config.devicePollIntervalSeconds,
+      sessionCookie: provider.cookieName('session'),
+    }),
+  );
 
   provider.use(async (ctx, next) => {
     // Behind a TLS-terminating proxy Node sees http; the public URL is https, so cookies must be
@@ -287,9 +330,12 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const grantId = ctx.oidc.entities.Grant?.jti;
     const clientId = ctx.oidc.client?.clientId;
+    // Only self-registered clients expire when idle; operator-registered ones have no TTL to slide.
+    const operator = OPERATOR_ONLY_GRANTS.some((g) => ctx.oidc.client?.grantTypeAllowed(g));
+    const idleTtl = operator ? undefined : config.clientIdleTtlSeconds;
     void Promise.all([
       grantId ? uses.record('Grant', grantId) : undefined,
-      clientId ? uses.record('Client', clientId, config.clientIdleTtlSeconds) : undefined,
+      clientId ? uses.record('Client', clientId, idleTtl) : undefined,
     ]).catch((err: unknown) => logger.warn({ err }, 'could not record grant use'));
   });
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => {

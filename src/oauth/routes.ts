@@ -14,10 +14,11 @@ export const OAUTH_ROUTES = Object.freeze({
   jwks: '/oauth/jwks',
   userinfo: '/oauth/me',
   end_session: '/oauth/session/end',
+  device_authorization: '/oauth/device/auth',
+  // Where users type the code their device shows (RFC 8628 `verification_uri`): short, to be typed.
+  code_verification: '/device',
   // oidc-provider requires these names even though the features behind them are off.
   backchannel_authentication: '/oauth/backchannel',
-  code_verification: '/oauth/device',
-  device_authorization: '/oauth/device/auth',
   pushed_authorization_request: '/oauth/par',
   challenge: '/oauth/challenge',
   credential: '/oauth/credential',
@@ -30,6 +31,9 @@ export const OAUTH_PREFIX = '/oauth/';
 export const OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration';
 /** RFC 8414 — the same document, where MCP clients look first. */
 export const AUTHORIZATION_SERVER_METADATA_PATH = '/.well-known/oauth-authorization-server';
+
+/** The device flow's verification page (served by oidc-provider, rendered by us). */
+export const DEVICE_PATH = OAUTH_ROUTES.code_verification;
 
 /** Login and consent pages (oidc-provider `interactions.url`). */
 export const INTERACTION_PREFIX = '/interaction';
@@ -47,6 +51,8 @@ export interface OAuthEndpoints {
   readonly introspection: string;
   readonly userinfo: string;
   readonly jwks: string;
+  readonly deviceAuthorization: string;
+  readonly deviceVerification: string;
   readonly authorizationServerMetadata: string;
   readonly openidConfiguration: string;
   readonly account: string;
@@ -63,6 +69,8 @@ export function oauthEndpoints(issuer: string): OAuthEndpoints {
     introspection: `${issuer}${OAUTH_ROUTES.introspection}`,
     userinfo: `${issuer}${OAUTH_ROUTES.userinfo}`,
     jwks: `${issuer}${OAUTH_ROUTES.jwks}`,
+    deviceAuthorization: `${issuer}${OAUTH_ROUTES.device_authorization}`,
+    deviceVerification: `${issuer}${OAUTH_ROUTES.code_verification}`,
     authorizationServerMetadata: `${issuer}${AUTHORIZATION_SERVER_METADATA_PATH}`,
     openidConfiguration: `${issuer}${OPENID_CONFIGURATION_PATH}`,
     account: `${issuer}${ACCOUNT_PATH}`,

@@ -5,13 +5,19 @@
  * cryptographically valid: the grant (revoked from the account page, the CLI or admin_panel → refused
  * on the very next request, on every instance, since all instances read the same storage) and the
  * user (deleted → refused; role changed → the new role applies at once). Both are primary-key reads.
+ *
+ * A service token (client credentials: no grant, `sub` = `client_id`) is checked the same way against
+ * what can change under it: the machine client (removed with `sekisho clients remove` → refused; its
+ * role read now) and the token's own row (revoked at the revocation endpoint → refused).
  */
 import type { AuthInfo } from '@modelcontextprotocol/server';
-import type { Caller } from '../access/policy.ts';
+import type { Caller, SignedInCaller } from '../access/policy.ts';
+import { clientSidecar, hashTokenId } from '../storage/sidecar.ts';
 import type { OidcStore, UserStore } from '../storage/types.ts';
 import { TokenRejectedError, type VerifiedAccessToken } from './verify-token.ts';
 
 export type UserCaller = Extract<Caller, { kind: 'user' }>;
+export type ServiceCaller = Extract<Caller, { kind: 'service' }>;
 
 export interface CallerLookups {
   readonly grants: Pick<OidcStore, 'find'>;
@@ -19,9 +25,46 @@ export interface CallerLookups {
   readonly now?: () => number;
 }
 
-export async function resolveCaller(token: VerifiedAccessToken, deps: CallerLookups): Promise<UserCaller> {
+export async function resolveCaller(
+  token: VerifiedAccessToken,
+  deps: CallerLookups,
+): Promise<SignedInCaller> {
+  if (token.grantId === undefined) return resolveService(token, deps);
+  return resolveUser(token, token.grantId, deps);
+}
+
+async function resolveService(token: VerifiedAccessToken, deps: CallerLookups): Promise<ServiceCaller> {
+  const [client, issued] = await Promise.all([
+    deps.grants.find('Client', token.clientId),
+    deps.grants.find('ClientCredentials', hashTokenId(token.tokenId)),
+  ]);
+  const role = clientSidecar(client)?.serviceRole;
+  if (!client || role === undefined) {
+    throw new TokenRejectedError('The client behind this token is no longer registered as a service.');
+  }
+  if (!issued || issued.clientId !== token.clientId) {
+    throw new TokenRejectedError('This access token was revoked.');
+  }
+  const name =
+    typeof client.client_name === 'string' && client.client_name ? client.client_name : token.clientId;
+  return Object.freeze({
+    kind: 'service',
+    clientId: token.clientId,
+    name,
+    role,
+    grantId: undefined,
+    scopes: new Set(token.scopes),
+    expiresAt: token.expiresAt,
+  });
+}
+
+async function resolveUser(
+  token: VerifiedAccessToken,
+  grantId: string,
+  deps: CallerLookups,
+): Promise<UserCaller> {
   const [grant, user] = await Promise.all([
-    deps.grants.find('Grant', token.grantId),
+    deps.grants.find('Grant', grantId),
     deps.users.findUserById(token.subject),
   ]);
   const nowSeconds = Math.floor((deps.now ?? Date.now)() / 1000);
@@ -43,7 +86,7 @@ export async function resolveCaller(token: VerifiedAccessToken, deps: CallerLook
     email: user.email,
     role: user.role,
     clientId: token.clientId,
-    grantId: token.grantId,
+    grantId,
     scopes: new Set(token.scopes),
     expiresAt: token.expiresAt,
   });
@@ -51,7 +94,7 @@ export async function resolveCaller(token: VerifiedAccessToken, deps: CallerLook
 
 /** Extra data the gate hands to the MCP server factory through `req.auth`. */
 interface GateExtra {
-  readonly caller: UserCaller;
+  readonly caller: SignedInCaller;
   /** Names of the tools this request calls (so a tool hidden from this user can answer clearly). */
   readonly toolCalls: readonly string[];
 }
@@ -59,7 +102,7 @@ interface GateExtra {
 export function toAuthInfo(
   token: string,
   verified: VerifiedAccessToken,
-  caller: UserCaller,
+  caller: SignedInCaller,
   toolCalls: readonly string[],
   resource: { url: string; metadataUrl: string },
 ): AuthInfo {
@@ -76,9 +119,9 @@ export function toAuthInfo(
 }
 
 /** The caller the gate attached, or undefined for an anonymous request. */
-export function callerFromAuthInfo(authInfo: AuthInfo | undefined): UserCaller | undefined {
+export function callerFromAuthInfo(authInfo: AuthInfo | undefined): SignedInCaller | undefined {
   const caller = (authInfo?.extra as Partial<GateExtra> | undefined)?.caller;
-  return caller?.kind === 'user' ? caller : undefined;
+  return caller?.kind === 'user' || caller?.kind === 'service' ? caller : undefined;
 }
 
 export function toolCallsFromAuthInfo(authInfo: AuthInfo | undefined): readonly string[] {

@@ -5,17 +5,11 @@
  */
 import type { McpRequestContext } from '@modelcontextprotocol/server';
 import type { RequestHandler } from 'express';
-import { ANONYMOUS, type Caller } from '../access/policy.ts';
+import { ANONYMOUS, type Caller, type SignedInCaller } from '../access/policy.ts';
 import { type Config, mcpResourceUrl } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
-import {
-  type CallerLookups,
-  callerFromAuthInfo,
-  resolveCaller,
-  toolCallsFromAuthInfo,
-  type UserCaller,
-} from './caller.ts';
+import { type CallerLookups, callerFromAuthInfo, resolveCaller, toolCallsFromAuthInfo } from './caller.ts';
 import { createMcpGate } from './gate.ts';
 import { protectedResourceMetadataRoutes, resourceMetadataUrl } from './metadata.ts';
 import {
@@ -45,7 +39,7 @@ export interface ResourceServer {
   readonly callerOf: (ctx: McpRequestContext) => Caller;
   readonly calledTools: (ctx: McpRequestContext) => readonly string[];
   /** The same checks the gate makes, for a token handed over some other way; undefined if refused. */
-  authenticate(accessToken: string): Promise<UserCaller | undefined>;
+  authenticate(accessToken: string): Promise<SignedInCaller | undefined>;
 }
 
 export function createResourceServer(deps: ResourceServerDeps): ResourceServer {

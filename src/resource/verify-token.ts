@@ -9,7 +9,10 @@
  *    secret — the classic RS/HS confusion) and every other algorithm are refused before any key is used;
  *  - header `typ` = `at+jwt` (RFC 9068 §2.1, §4: reject other JWTs such as ID tokens);
  *  - `iss` = our issuer exactly; `aud` contains the canonical MCP URL (RFC 8707, MCP: MUST);
- *  - `exp` / `nbf` with a small clock skew; `sub`, `client_id`, `scope`, `gid` present.
+ *  - `exp` / `nbf` with a small clock skew; `sub`, `client_id`, `scope`, `jti` present; `gid` (the
+ *    grant) on every user token — a token without one is a service token (client credentials), whose
+ *    `sub` must then be its own `client_id` (RFC 9068 §2.2);
+ *  - `cnf.jkt` (RFC 9449 §6.1) is passed on: such a token is DPoP-bound and the gate demands its proof.
  *
  * Verdicts are cached by token digest until the token expires (token-cache.ts); revocation is not
  * this module's business — the gate checks the grant on every request.
@@ -31,7 +34,11 @@ export interface VerifiedAccessToken {
   readonly subject: string;
   readonly clientId: string;
   readonly scopes: readonly string[];
-  readonly grantId: string;
+  /** The user's grant; undefined for a service token (client credentials), which has no user. */
+  readonly grantId: string | undefined;
+  readonly tokenId: string;
+  /** JWK SHA-256 thumbprint the token is bound to (DPoP), if any. */
+  readonly jkt: string | undefined;
   /** Seconds since the epoch. */
   readonly expiresAt: number;
   readonly issuedAt: number | undefined;
@@ -67,7 +74,7 @@ export interface TokenVerifier {
 }
 
 export const ACCESS_TOKEN_ALGORITHMS = ['ES256'] as const;
-const REQUIRED_CLAIMS = ['sub', 'client_id', 'scope', 'gid', 'exp', 'iss', 'aud'];
+const REQUIRED_CLAIMS = ['sub', 'client_id', 'jti', 'exp', 'iss', 'aud'];
 /** RFC 6750 §2.1 b64token — anything else in the header is malformed before we even parse it. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const MAX_TOKEN_LENGTH = 8192;
@@ -147,18 +154,26 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
 }
 
 function toVerified(payload: JWTPayload): VerifiedAccessToken {
-  const { sub, client_id: clientId, scope, gid, exp, iat } = payload;
+  const { sub, client_id: clientId, scope, gid, exp, iat, jti, cnf } = payload;
   if (typeof sub !== 'string' || sub === '') throw new TokenRejectedError('The access token has no subject.');
   if (typeof clientId !== 'string' || clientId === '')
     throw new TokenRejectedError('The access token has no client_id.');
   if (typeof scope !== 'string') throw new TokenRejectedError('The access token has no scope.');
-  if (typeof gid !== 'string' || gid === '') throw new TokenRejectedError('The access token has no grant.');
+  if (gid !== undefined && (typeof gid !== 'string' || gid === ''))
+    throw new TokenRejectedError('The access token has an invalid grant.');
+  if (gid === undefined && sub !== clientId) throw new TokenRejectedError('The access token has no grant.');
+  if (typeof jti !== 'string' || jti === '') throw new TokenRejectedError('The access token has no id.');
   if (typeof exp !== 'number') throw new TokenRejectedError('The access token has no expiry.');
+  const jkt = (cnf as { jkt?: unknown } | undefined)?.jkt;
+  if (cnf !== undefined && (typeof jkt !== 'string' || jkt === ''))
+    throw new TokenRejectedError('The access token has a confirmation this server does not support.');
   return Object.freeze({
     subject: sub,
     clientId,
     scopes: Object.freeze(scope.split(' ').filter(Boolean)),
     grantId: gid,
+    tokenId: jti,
+    jkt: jkt as string | undefined,
     expiresAt: exp,
     issuedAt: typeof iat === 'number' ? iat : undefined,
   });

@@ -101,6 +101,7 @@ const en = {
     'The app supplied this name and its other details itself; Sekisho has not verified them.',
   website: 'Website',
   redirectsTo: 'Returns to',
+  returnsToDevice: 'the device that showed you the code',
   localhostWarning:
     'This app receives the answer on your own computer (localhost). Continue only if you started it yourself just now.',
   willAllow: 'It will be able to',
@@ -122,6 +123,24 @@ const en = {
   revoked: (name: string) => `Access for ${name} was revoked.`,
   timeZoneNote: 'Times are in UTC.',
   scopeDescription: (scope: string) => scopeInfo(scope)?.description.en ?? OIDC_WORDS.en[scope] ?? scope,
+  deviceTitle: 'Connect a device',
+  deviceLead: 'Enter the code shown on your device or in your terminal.',
+  deviceCodeLabel: 'Code',
+  deviceCodeHint: 'Letters only; dashes and spaces do not matter.',
+  deviceContinue: 'Continue',
+  deviceProblem: (p: DeviceProblemCode) => DEVICE_PROBLEMS.en[p],
+  deviceDenied: 'You denied the request. The device gets no access.',
+  deviceConfirmTitle: 'Is this your device?',
+  deviceConfirmLead: 'asks to use your Sekisho account from a device.',
+  deviceMatchWarning:
+    'Continue only if your device shows this same code and you started this yourself. If someone else gave you the code, deny.',
+  deviceSignInNext: 'you sign in next',
+  deviceFrom: 'Requested from',
+  deviceAgent: 'Device software',
+  deviceWants: 'It will be able to:',
+  deviceDoneTitle: 'Device connected',
+  deviceDoneText: 'can now use your account. Go back to your device; it continues by itself.',
+  deviceDoneClose: 'You can close this window.',
 };
 
 export type Messages = typeof en;
@@ -152,6 +171,7 @@ const ja: Messages = {
   unverifiedDetails: 'アプリ名などの情報はアプリ自身が登録したもので、Sekisho は確認していません。',
   website: 'ウェブサイト',
   redirectsTo: '戻り先',
+  returnsToDevice: 'コードを表示したデバイス',
   localhostWarning:
     'このアプリは、あなたのコンピューター上（localhost）で応答を受け取ります。たった今ご自身で起動したアプリである場合にだけ、続けてください。',
   willAllow: '許可される操作',
@@ -174,11 +194,50 @@ const ja: Messages = {
   revoked: (name: string) => `${name} のアクセスを取り消しました。`,
   timeZoneNote: '日時は協定世界時（UTC）で表示しています。',
   scopeDescription: (scope: string) => scopeInfo(scope)?.description.ja ?? OIDC_WORDS.ja[scope] ?? scope,
+  deviceTitle: 'デバイスを接続',
+  deviceLead: 'デバイスまたはターミナルに表示されているコードを入力してください。',
+  deviceCodeLabel: 'コード',
+  deviceCodeHint: '英字のみです。ハイフンや空白は無視されます。',
+  deviceContinue: '次へ',
+  deviceProblem: (p: DeviceProblemCode) => DEVICE_PROBLEMS.ja[p],
+  deviceDenied: 'リクエストを拒否しました。デバイスにはアクセスが与えられません。',
+  deviceConfirmTitle: 'あなたのデバイスですか?',
+  deviceConfirmLead: 'がデバイスからあなたの Sekisho アカウントを使う許可を求めています。',
+  deviceMatchWarning:
+    'デバイスに同じコードが表示されていて、あなた自身が始めた場合だけ続けてください。他人からコードを渡された場合は拒否してください。',
+  deviceSignInNext: 'このあとサインインします',
+  deviceFrom: 'リクエスト元',
+  deviceAgent: 'デバイスのソフトウェア',
+  deviceWants: '許可される操作:',
+  deviceDoneTitle: 'デバイスを接続しました',
+  deviceDoneText:
+    'があなたのアカウントを使えるようになりました。デバイスに戻ってください。自動的に続行します。',
+  deviceDoneClose: 'このウィンドウは閉じてかまいません。',
 };
 
 const ROLE_NAMES: Record<Lang, Record<Role, string>> = {
   en: { admin: 'Administrator', user: 'User' },
   ja: { admin: '管理者', user: 'ユーザー' },
+};
+
+type DeviceProblemCode = 'wrong_code' | 'expired' | 'used' | 'throttled' | 'failed';
+
+/** What went wrong with a code typed on the device page. */
+const DEVICE_PROBLEMS: Record<Lang, Record<DeviceProblemCode, string>> = {
+  en: {
+    wrong_code: 'That code is not valid. Check it against your device and try again.',
+    expired: 'That code has expired. Start again on your device to get a new one.',
+    used: 'That code was already used. Start again on your device to get a new one.',
+    throttled: 'Too many wrong codes from your network. Wait about 15 minutes and try again.',
+    failed: 'The request could not be processed. Start again on your device.',
+  },
+  ja: {
+    wrong_code: 'コードが正しくありません。デバイスの表示を確認してもう一度入力してください。',
+    expired: 'コードの有効期限が切れました。デバイスでやり直して新しいコードを取得してください。',
+    used: 'このコードは既に使われています。デバイスでやり直して新しいコードを取得してください。',
+    throttled: '誤ったコードの入力が多すぎます。約 15 分待ってからもう一度お試しください。',
+    failed: 'リクエストを処理できませんでした。デバイスでやり直してください。',
+  },
 };
 
 /** Plain words for the OpenID scopes (the MCP ones live in the scope catalogue). */

@@ -89,6 +89,8 @@ button.danger { background: transparent; color: var(--danger); border-color: var
 .scopes li:first-child { border-top: 0; }
 .scopes.withheld li { color: var(--muted); }
 code { font: .85em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--code-bg); padding: .1em .35em; border-radius: 4px; overflow-wrap: anywhere; }
+input.user-code { font: 1.4rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; letter-spacing: .15em; text-align: center; text-transform: uppercase; }
+.user-code-shown { text-align: center; font-size: 1.6rem; letter-spacing: .15em; margin: 1rem 0; }
 .scope-name { display: block; width: fit-content; margin-top: .25rem; }
 .facts {
   list-style: none; padding: 0; margin: 1rem 0; font-size: .95rem;

@@ -1,9 +1,73 @@
-/** `sekisho clients list|remove`, `grants list|revoke`, `keys list|rotate`. */
+/** `sekisho clients add|list|remove`, `grants list|revoke`, `keys list|rotate`. */
+import { readFileSync } from 'node:fs';
+import { requireRole } from '../../identity/validation.ts';
 import { effectiveOverlapSeconds, rotateSigningKeys } from '../../oauth/keys.ts';
+import {
+  addOperatorClient,
+  type OperatorAuthMethod,
+  OperatorClientError,
+} from '../../oauth/operator-clients.ts';
 import type { Command } from '../context.ts';
-import { CliError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 import { listClients, listGrants, removeClient, revokeGrant } from '../grants.ts';
 import { printJson, printTable, when } from '../output.ts';
+
+export const clientsAdd: Command = {
+  name: 'clients add',
+  usage:
+    'clients add <name> (--machine --role admin|user | --id-jag) [--auth client_secret_basic|private_key_jwt] [--jwks <file> | --jwks-uri <https url>]',
+  summary:
+    'Register a confidential client: a machine (client credentials, acting as a service with a role) and/or an enterprise app (ID-JAG)',
+  args: ['name'],
+  options: {
+    machine: { type: 'boolean' },
+    role: { type: 'string' },
+    'id-jag': { type: 'boolean' },
+    auth: { type: 'string' },
+    jwks: { type: 'string' },
+    'jwks-uri': { type: 'string' },
+  },
+  mayCreateDatabase: true,
+  async run(ctx) {
+    const o = ctx.options;
+    if (o.machine === true && typeof o.role !== 'string')
+      throw new UsageError('--machine needs --role admin|user');
+    if (o.machine !== true && o.role !== undefined) throw new UsageError('--role goes with --machine');
+    const auth = (typeof o.auth === 'string' ? o.auth : 'client_secret_basic') as OperatorAuthMethod;
+    if (auth !== 'client_secret_basic' && auth !== 'private_key_jwt') {
+      throw new UsageError('--auth must be client_secret_basic or private_key_jwt');
+    }
+    let jwks: { keys: Record<string, unknown>[] } | undefined;
+    if (typeof o.jwks === 'string') {
+      try {
+        jwks = JSON.parse(readFileSync(o.jwks, 'utf8'));
+      } catch (error) {
+        throw new CliError(`cannot read the JWKS file: ${(error as Error).message}`);
+      }
+      if (!Array.isArray(jwks?.keys)) throw new CliError('the JWKS file must be {"keys": [...]}');
+    }
+    try {
+      const client = await addOperatorClient(ctx.storage, {
+        name: ctx.positionals[0]!,
+        serviceRole: o.machine === true ? requireRole(String(o.role)) : undefined,
+        idJag: o['id-jag'] === true,
+        auth,
+        jwks,
+        jwksUri: typeof o['jwks-uri'] === 'string' ? o['jwks-uri'] : undefined,
+      });
+      if (ctx.options.json) return printJson(ctx.io, client);
+      ctx.io.out(`client_id      ${client.clientId}`);
+      if (client.clientSecret) {
+        ctx.io.out(`client_secret  ${client.clientSecret}`);
+        ctx.io.out('The secret is shown only now; Sekisho keeps only its digest.');
+      }
+      ctx.io.out(`grant_types    ${client.grantTypes.join(' ')}`);
+    } catch (error) {
+      if (error instanceof OperatorClientError) throw new UsageError(error.message);
+      throw error;
+    }
+  },
+};
 
 export const clientsList: Command = {
   name: 'clients list',

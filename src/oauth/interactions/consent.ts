@@ -32,8 +32,9 @@ export async function showConsent(
     return;
   }
   const decision = deps.policy.decide(interaction.params.scope as string | undefined, user.role);
+  // A device-flow request has no redirect URI: the answer goes to the device that showed the code.
   const redirectUri = String(interaction.params.redirect_uri ?? '');
-  const redirect = URL.parse(redirectUri);
+  const redirect = redirectUri ? URL.parse(redirectUri) : null;
   const base = `${INTERACTION_PREFIX}/${interaction.uid}`;
   const client = await deps.provider.Client.find(String(interaction.params.client_id)).catch(() => undefined);
   const branding = clientBranding({
@@ -53,7 +54,7 @@ export async function showConsent(
     selfAsserted: true,
     websiteHost: branding.websiteHost,
     logoUrl: branding.logoUrl,
-    redirectHost: redirect ? redirect.host || redirect.protocol : redirectUri,
+    redirectHost: redirectUri ? (redirect ? redirect.host || redirect.protocol : redirectUri) : undefined,
     localhostOnly: redirect !== null && LOOPBACK.has(redirect.hostname),
     user: { name: user.name, username: user.username },
     scopes: [...decision.granted, ...decision.oidc.filter((s) => s !== 'openid')],

@@ -23,7 +23,7 @@ export const adminPanel = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: false },
   access: signedIn([SCOPES.admin.name], 'admin'),
   async run({ action, target }, { caller, services }) {
-    if (caller.kind !== 'user') return toolError('Sign in first.');
+    if (caller.kind === 'anonymous') return toolError('Sign in first.');
     let body: string;
     let data: Record<string, unknown>;
     if (action === 'list_tokens') {
@@ -53,7 +53,7 @@ export const adminPanel = defineTool({
       data = { ...stats };
     }
     return textResult(
-      `⚡ Admin Panel - ${action}:\n\n${body}\n\nExecuted by: ${caller.name}\nTimestamp: ${new Date().toISOString()}`,
+      `⚡ Admin Panel - ${action}:\n\n${body}\n\nExecuted by: ${caller.name}${caller.kind === 'service' ? ' (service)' : ''}\nTimestamp: ${new Date().toISOString()}`,
       { action, ...data },
     );
   },

@@ -2,11 +2,12 @@ import { z } from 'zod';
 import { PUBLIC } from '../../access/policy.ts';
 import { defineTool, textResult } from '../define-tool.ts';
 
-/** Reports who the server thinks you are — never the token itself. */
+/** Reports who the server thinks you are — a user, a service, or nobody — never the token itself. */
 export const authStatus = defineTool({
   name: 'auth_status',
   title: 'Authentication status',
-  description: 'Shows who you are signed in as, through which client, with which scopes, until when.',
+  description:
+    'Shows who you are signed in as (a user, or a service using client credentials), through which client, with which scopes, until when.',
   input: z.object({}),
   annotations: { readOnlyHint: true, openWorldHint: false },
   access: PUBLIC,
@@ -19,11 +20,15 @@ export const authStatus = defineTool({
     }
     const scopes = [...caller.scopes].sort();
     const expires = new Date(caller.expiresAt * 1000).toISOString();
+    const who =
+      caller.kind === 'service'
+        ? `Current Identity: service ${caller.name} (client credentials, no user)`
+        : `Current User: ${caller.name} (${caller.username})`;
     return textResult(
       [
         '🔐 Authentication Status:',
         '',
-        `Current User: ${caller.name} (${caller.username})`,
+        who,
         'Authenticated: ✅ Yes',
         `Role: ${caller.role}`,
         `Client: ${caller.clientId}`,
@@ -32,7 +37,8 @@ export const authStatus = defineTool({
       ].join('\n'),
       {
         authenticated: true,
-        user: caller.username,
+        kind: caller.kind,
+        ...(caller.kind === 'service' ? { service: caller.name } : { user: caller.username }),
         role: caller.role,
         clientId: caller.clientId,
         scopes,

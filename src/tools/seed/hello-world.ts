@@ -11,13 +11,13 @@ export const helloWorld = defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   access: PUBLIC,
   run({ name }, { caller }) {
-    const who = name ?? (caller.kind === 'user' ? caller.name : 'World');
-    const status = caller.kind === 'user' ? '🔐 Authenticated' : '🔓 Anonymous';
+    const who = name ?? (caller.kind !== 'anonymous' ? caller.name : 'World');
+    const status = caller.kind !== 'anonymous' ? '🔐 Authenticated' : '🔓 Anonymous';
     return textResult(
       `Hello, ${who}! (${status})\n\nServer: Sekisho\nTimestamp: ${new Date().toISOString()}`,
       {
         greeting: `Hello, ${who}!`,
-        authenticated: caller.kind === 'user',
+        authenticated: caller.kind !== 'anonymous',
       },
     );
   },

@@ -14,7 +14,7 @@ export const oauthInfo = defineTool({
   run(_args, { services, caller }) {
     const endpoints = services.endpoints();
     const scopes = ALL_SCOPES.map((s) => `• ${s.name} — ${s.description.en}`).join('\n');
-    const granted = caller.kind === 'user' ? [...caller.scopes].sort().join(' ') : '';
+    const granted = caller.kind !== 'anonymous' ? [...caller.scopes].sort().join(' ') : '';
     return textResult(
       [
         '🔐 OAuth Configuration:',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { signedIn } from '../../access/policy.ts';
+import { NO_USER_DATA, signedIn } from '../../access/policy.ts';
 import { SCOPES } from '../../access/scopes.ts';
 import { defineTool, textResult, toolError } from '../define-tool.ts';
 
@@ -21,6 +21,7 @@ export const protectedData = defineTool({
   access: signedIn([SCOPES.data.name]),
   accessFor: ({ category }) => (category === 'admin' ? signedIn([SCOPES.admin.name], 'admin') : undefined),
   async run({ category }, { caller, services }) {
+    if (caller.kind === 'service') return toolError(NO_USER_DATA);
     if (caller.kind !== 'user') return toolError('Sign in first.');
     const n = digits(caller.userId);
     let body: string;

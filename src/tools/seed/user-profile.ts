@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { signedIn } from '../../access/policy.ts';
+import { NO_USER_DATA, signedIn } from '../../access/policy.ts';
 import { SCOPES } from '../../access/scopes.ts';
 import { defineTool, textResult, toolError } from '../define-tool.ts';
 
@@ -11,6 +11,7 @@ export const userProfile = defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   access: signedIn([SCOPES.tools.name]),
   async run(_args, { caller, services }) {
+    if (caller.kind === 'service') return toolError(NO_USER_DATA);
     if (caller.kind !== 'user') return toolError('Sign in first.');
     const user = await services.findUser(caller.userId);
     if (!user) return toolError('Your account no longer exists.');

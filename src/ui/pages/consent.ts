@@ -21,8 +21,8 @@ export interface ConsentView extends PageLanguage {
   readonly websiteHost?: string;
   /** The app's `logo_uri`, already vetted (`oauth/client-branding.ts`); the CSP allows its origin. */
   readonly logoUrl?: string;
-  /** Host (or scheme) the authorization response goes to. */
-  readonly redirectHost: string;
+  /** Host (or scheme) the authorization response goes to; undefined for the device flow. */
+  readonly redirectHost: string | undefined;
   readonly localhostOnly: boolean;
   readonly user: { readonly name: string; readonly username: string };
   readonly scopes: readonly string[];
@@ -45,7 +45,7 @@ ${view.selfAsserted ? html`<p class="muted">${hasDetails ? t.unverifiedDetails :
 <li><span class="label">${t.signedInAs}</span> <span><strong>${view.user.name}</strong> <span class="muted">${t.aside(view.user.username)}</span>
 <form method="post" action="${view.switchAccountAction}" class="not-you"><input type="hidden" name="csrf" value="${view.csrf}"><button type="submit" class="link">${t.notYou}</button></form></span></li>
 ${view.websiteHost ? html`<li><span class="label">${t.website}</span> <code>${view.websiteHost}</code></li>` : ''}
-<li><span class="label">${t.redirectsTo}</span> <code>${view.redirectHost}</code></li>
+<li><span class="label">${t.redirectsTo}</span> ${view.redirectHost === undefined ? t.returnsToDevice : html`<code>${view.redirectHost}</code>`}</li>
 </ul>
 ${view.localhostOnly && view.selfAsserted ? html`<div class="notice warn">${t.localhostWarning}</div>` : ''}
 <h2>${t.willAllow}</h2>
