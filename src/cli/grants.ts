@@ -94,9 +94,6 @@ export async function removeClient(storage: Storage, clientId: string): Promise<
   for (const rat of await storage.list('RegistrationAccessToken', { clientId })) {
     await storage.destroy('RegistrationAccessToken', rat.id);
   }
-  for (const token of await storage.list('ClientCredentials', { clientId })) {
-    await storage.destroy('ClientCredentials', token.id);
-  }
   await storage.destroy('Client', clientId);
   return grants.length;
 }

@@ -7,12 +7,13 @@
  * user (deleted → refused; role changed → the new role applies at once). Both are primary-key reads.
  *
  * A service token (client credentials: no grant, `sub` = `client_id`) is checked the same way against
- * what can change under it: the machine client (removed with `sekisho clients remove` → refused; its
- * role read now) and the token's own row (revoked at the revocation endpoint → refused).
+ * what can change under it: the machine client (removed with `sekisho clients remove` → refused at
+ * once; its role is read now, so a changed registration applies at once too). Like every JWT access
+ * token, it is not stored, so it cannot be revoked one by one: it lives one access-token TTL.
  */
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Caller, SignedInCaller } from '../access/policy.ts';
-import { clientSidecar, hashTokenId } from '../storage/sidecar.ts';
+import { clientSidecar } from '../storage/sidecar.ts';
 import type { OidcStore, UserStore } from '../storage/types.ts';
 import { TokenRejectedError, type VerifiedAccessToken } from './verify-token.ts';
 
@@ -34,16 +35,10 @@ export async function resolveCaller(
 }
 
 async function resolveService(token: VerifiedAccessToken, deps: CallerLookups): Promise<ServiceCaller> {
-  const [client, issued] = await Promise.all([
-    deps.grants.find('Client', token.clientId),
-    deps.grants.find('ClientCredentials', hashTokenId(token.tokenId)),
-  ]);
+  const client = await deps.grants.find('Client', token.clientId);
   const role = clientSidecar(client)?.serviceRole;
   if (!client || role === undefined) {
     throw new TokenRejectedError('The client behind this token is no longer registered as a service.');
-  }
-  if (!issued || issued.clientId !== token.clientId) {
-    throw new TokenRejectedError('This access token was revoked.');
   }
   const name =
     typeof client.client_name === 'string' && client.client_name ? client.client_name : token.clientId;
