@@ -99,6 +99,7 @@ export async function startSekisho(
     grants: storage,
     users: storage,
     logger,
+    replay,
   });
   const fixture = config.profile === 'conformance' ? createConformanceFixture() : undefined;
   const factoryDeps: ServerFactoryDeps = {

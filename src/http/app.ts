@@ -51,6 +51,10 @@ export function createApp(parts: AppParts): Express {
   const mcpJson = express.json({
     limit: config.maxBodyBytes,
     type: ['application/json', 'application/*+json'],
+    // The bytes as received, for a DPoP proof's content_digest (resource/dpop.ts): a reference, no copy.
+    verify: (req, _res, buf) => {
+      (req as typeof req & { rawBody?: Buffer }).rawBody = buf;
+    },
   });
   app.all('/mcp', originGuard(config), mcpCors(), mcpJson, ...(parts.mcpGate ?? []), mcp.handle);
 

@@ -17,12 +17,11 @@ import { errors } from 'oidc-provider';
 import type { Role } from '../access/scopes.ts';
 import { clientSidecar } from '../storage/sidecar.ts';
 import type { OidcStore } from '../storage/types.ts';
+import { CLIENT_CREDENTIALS_GRANT } from './grant-types.ts';
 import type { ScopePolicy } from './scope-policy.ts';
 
-export const CLIENT_CREDENTIALS = 'client_credentials';
-
 export function isClientCredentialsRequest(ctx: KoaContextWithOIDC | undefined): boolean {
-  return ctx?.oidc?.route === 'token' && ctx.oidc.params?.grant_type === CLIENT_CREDENTIALS;
+  return ctx?.oidc?.route === 'token' && ctx.oidc.params?.grant_type === CLIENT_CREDENTIALS_GRANT;
 }
 
 /** The role a machine client's service identity has, from its registration; undefined for others. */

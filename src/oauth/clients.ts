@@ -20,6 +20,7 @@
 import type { ClientMetadata, Provider } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { clientSecretMatches } from './client-secret.ts';
+import { OPERATOR_ONLY_GRANTS } from './grant-types.ts';
 
 export const MAX_REDIRECT_URIS = 10;
 export const MAX_METADATA_BYTES = 16 * 1024;
@@ -39,10 +40,6 @@ export const BUILT_IN_CLIENTS: readonly ClientMetadata[] = Object.freeze([
 ]);
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-/** Grant types only an operator may give a client. */
-export const OPERATOR_ONLY_GRANTS: readonly string[] = ['client_credentials', JWT_BEARER_GRANT];
 
 interface RouteContext {
   oidc?: { route?: string; body?: unknown };

@@ -31,6 +31,7 @@ import {
   deviceDonePage,
 } from '../ui/pages/device.ts';
 import { forbiddenPage } from '../ui/pages/error.ts';
+import { DEVICE_CODE_GRANT } from './grant-types.ts';
 import { langOf, switchHref } from './interactions/context.ts';
 import { setPageHeaders } from './page-http.ts';
 import { OAUTH_ROUTES } from './routes.ts';
@@ -228,8 +229,6 @@ interface DeviceCodeLike {
   error?: string;
   isExpired?: boolean;
 }
-
-export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -12,7 +12,7 @@ import type { Role } from '../access/scopes.ts';
 import { type ClientSidecar, SIDECAR } from '../storage/sidecar.ts';
 import type { OidcStore } from '../storage/types.ts';
 import { hashClientSecret } from './client-secret.ts';
-import { JWT_BEARER_GRANT } from './clients.ts';
+import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_GRANT } from './grant-types.ts';
 
 export type OperatorAuthMethod = 'client_secret_basic' | 'private_key_jwt';
 
@@ -48,7 +48,7 @@ export async function addOperatorClient(
   const name = input.name.trim();
   if (name === '' || name.length > 100) throw new OperatorClientError('the name must be 1–100 characters');
   const grantTypes = [
-    ...(input.serviceRole ? ['client_credentials'] : []),
+    ...(input.serviceRole ? [CLIENT_CREDENTIALS_GRANT] : []),
     ...(input.idJag ? [JWT_BEARER_GRANT] : []),
   ];
   if (grantTypes.length === 0) {

@@ -6,7 +6,8 @@
  *  - authorization code only (`responseTypes: ['code']`), PKCE S256 for every client, RFC 9207 `iss`
  *    on every authorization response (oidc-provider always adds it), no PAR/logout endpoints;
  *  - grants for agents and machines: the device flow (`device-flow.ts`), client credentials for
- *    operator-registered services (`client-credentials.ts`);
+ *    operator-registered services (`client-credentials.ts`); DPoP-bound tokens (RFC 9449) for
+ *    clients that send a proof;
  *  - one resource (RFC 8707): the MCP endpoint. Tokens for it are RFC 9068 JWTs signed ES256 with
  *    `aud` = the MCP URL and `gid` = the grant id, so the resource server can check revocation;
  *  - refresh tokens for every client registered with the refresh_token grant, rotated on every use
@@ -20,6 +21,7 @@ import Provider, {
   interactionPolicy,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
+import { DPOP_ALGORITHMS } from '../access/dpop.ts';
 import type { Role } from '../access/scopes.ts';
 import type { Config } from '../config/config.ts';
 import { mcpResourceUrl } from '../config/config.ts';
@@ -32,18 +34,14 @@ import { errorPage } from '../ui/pages/error.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { createCimdPolicy } from './cimd.ts';
 import { isClientCredentialsRequest, serviceResourceScope } from './client-credentials.ts';
-import {
-  BUILT_IN_CLIENTS,
-  clientMetadataPolicy,
-  extendClientModel,
-  OPERATOR_ONLY_GRANTS,
-} from './clients.ts';
+import { BUILT_IN_CLIENTS, clientMetadataPolicy, extendClientModel } from './clients.ts';
 import {
   DEVICE_CODE_TTL_SECONDS,
   deviceFlowFeature,
   deviceFlowMiddleware,
   enforceDevicePollInterval,
 } from './device-flow.ts';
+import { OPERATOR_ONLY_GRANTS } from './grant-types.ts';
 import type { GrantService } from './grants.ts';
 import { langOf, switchHref } from './interactions/context.ts';
 import { setPageHeaders } from './page-http.ts';
@@ -168,6 +166,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     enabledJWA: {
       idTokenSigningAlgValues: ['ES256'],
       clientAuthSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'],
+      dPoPSigningAlgValues: [...DPOP_ALGORITHMS],
     },
     extraClientMetadata: clientMetadataPolicy,
     // Our access tokens are for /mcp only, so userinfo cannot serve OpenID clients: put the claims
@@ -218,7 +217,10 @@ export function createProvider(deps: ProviderDeps): Provider {
         clientName: deps.clientName,
       }),
       clientCredentials: { enabled: true },
-      dPoP: { enabled: false },
+      // RFC 9449: a token request with a DPoP proof gets a token bound to its key (`cnf.jkt`, token
+      // type DPoP; refresh tokens of public clients too); without one, a Bearer token as before.
+      // No server nonces (see resource/dpop.ts for the same choice at /mcp).
+      dPoP: { enabled: true, requireNonce: () => false },
       pushedAuthorizationRequests: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: false },

@@ -9,12 +9,22 @@
  *                               (MCP authorization "Scope challenge handling", SEP-835/SEP-2350);
  *  - token in the query etc. → 400 `error="invalid_request"` (RFC 6750 §3.1).
  *
+ * A request that used DPoP (RFC 9449 §7.1) — or presented a DPoP-bound token as Bearer — is answered
+ * with the `DPoP` scheme instead, listing the accepted proof algorithms (`algs`); a bad proof is
+ * `invalid_dpop_proof`. Everyone else keeps seeing the plain Bearer challenge, so existing clients'
+ * header parsing is untouched.
+ *
  * `resource_metadata` (RFC 9728 §5.1) always points at the path-suffixed PRM document so clients find
  * the authorization server without guessing.
  */
 import type { Response } from 'express';
 
-export type BearerError = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+export type BearerError = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
+
+export interface DpopScheme {
+  readonly scheme: 'DPoP';
+  readonly algs: readonly string[];
+}
 
 export interface Challenge {
   readonly status: 400 | 401 | 403;
@@ -23,6 +33,8 @@ export interface Challenge {
   /** Safe, human-readable reason; never contains the token. */
   readonly description?: string;
   readonly scopes: readonly string[];
+  /** Answer with the DPoP scheme (the request used DPoP or its token is DPoP-bound). */
+  readonly dpop?: DpopScheme;
 }
 
 export function noCredentials(scopes: readonly string[], description?: string): Challenge {
@@ -37,6 +49,10 @@ export function insufficientScope(scopes: readonly string[], description: string
   return { status: 403, error: 'insufficient_scope', description, scopes };
 }
 
+export function invalidDpopProof(description: string, scopes: readonly string[]): Challenge {
+  return { status: 401, error: 'invalid_dpop_proof', description, scopes };
+}
+
 export function invalidRequest(description: string, scopes: readonly string[]): Challenge {
   return { status: 400, error: 'invalid_request', description, scopes };
 }
@@ -48,7 +64,9 @@ export function wwwAuthenticate(challenge: Challenge, resourceMetadataUrl: strin
   if (challenge.error && challenge.description) params.push(['error_description', challenge.description]);
   if (challenge.scopes.length > 0) params.push(['scope', challenge.scopes.join(' ')]);
   params.push(['resource_metadata', resourceMetadataUrl]);
-  return `Bearer ${params.map(([k, v]) => `${k}="${quotable(v)}"`).join(', ')}`;
+  if (challenge.dpop) params.push(['algs', challenge.dpop.algs.join(' ')]);
+  const scheme = challenge.dpop ? 'DPoP' : 'Bearer';
+  return `${scheme} ${params.map(([k, v]) => `${k}="${quotable(v)}"`).join(', ')}`;
 }
 
 /** Sends the challenge: the header plus an OAuth-style JSON body (the same shape the SDK's gate uses). */

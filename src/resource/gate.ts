@@ -7,6 +7,8 @@
  *      Authorization header; RFC 6750 §2.3 is not supported, MCP forbids it).
  *   2. A Bearer token → verified (verify-token.ts), its grant and user looked up (caller.ts); any
  *      failure → 401 invalid_token. No token → 401 (no error code), unless anonymous access is on.
+ *      A DPoP-bound token (`cnf.jkt`) only as `Authorization: DPoP` with a valid proof (dpop.ts);
+ *      presented as Bearer, or with a bad proof → 401 with a DPoP challenge.
  *   3. The request's tools/calls are judged against the tools' Access declarations
  *      (tool-calls.ts): anonymous call of a signed-in tool → 401 naming its scopes, so the client
  *      starts OAuth there; a token lacking scopes → 403 insufficient_scope (step-up).
@@ -18,9 +20,19 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ANONYMOUS, type Caller } from '../access/policy.ts';
 import { type Config, mcpResourceUrl } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { ReplayCache } from '../storage/types.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { type CallerLookups, resolveCaller, toAuthInfo } from './caller.ts';
-import { type Challenge, invalidRequest, invalidToken, noCredentials, sendChallenge } from './challenge.ts';
+import {
+  type Challenge,
+  type DpopScheme,
+  invalidDpopProof,
+  invalidRequest,
+  invalidToken,
+  noCredentials,
+  sendChallenge,
+} from './challenge.ts';
+import { DPOP_ALGORITHMS, DpopProofError, verifyDpopProof } from './dpop.ts';
 import { resourceMetadataUrl } from './metadata.ts';
 import { challengeForCalls, toolCallsIn } from './tool-calls.ts';
 import { TokenRejectedError, type TokenVerifier } from './verify-token.ts';
@@ -30,15 +42,25 @@ export interface McpGateDeps extends CallerLookups {
   readonly registry: ToolRegistry;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
+  /** Remembers DPoP proof ids (each proof is accepted once). */
+  readonly replay: ReplayCache;
 }
 
-type AuthedRequest = Request & { auth?: AuthInfo };
+/** `rawBody`: the bytes the JSON parser read (http/app.ts, the fast lane), for DPoP `content_digest`. */
+type AuthedRequest = Request & { auth?: AuthInfo; rawBody?: Buffer };
+
+const DPOP: DpopScheme = { scheme: 'DPoP', algs: DPOP_ALGORITHMS };
 
 export function createMcpGate(deps: McpGateDeps): RequestHandler {
   const { config, registry, verifier, logger } = deps;
   const resource = { url: mcpResourceUrl(config), metadataUrl: resourceMetadataUrl(config) };
   const basic = registry.basicScopes;
   const refuse = (res: Response, challenge: Challenge) => sendChallenge(res, challenge, resource.metadataUrl);
+  /**
+   * Proofs this request already passed. The fast lane runs this gate and may then hand the request
+   * to Express, which runs it again: the same proof on the same request is not a replay.
+   */
+  const accepted = new WeakMap<object, string>();
 
   return async (req: AuthedRequest, res: Response, next: NextFunction) => {
     try {
@@ -52,18 +74,57 @@ export function createMcpGate(deps: McpGateDeps): RequestHandler {
       const calls = toolCallsIn(req.body);
       const header = req.headers.authorization;
       let caller: Caller = ANONYMOUS;
+      let usedDpop = false;
       if (header === undefined) {
         if (!config.anonymous) return refuse(res, noCredentials(basic));
       } else {
-        const token = bearerToken(header);
-        if (token === undefined) {
+        const presented = credentials(header);
+        if (presented === undefined) {
           return refuse(
             res,
             invalidToken('Send an OAuth access token as "Authorization: Bearer <token>".', basic),
           );
         }
+        const { token, scheme } = presented;
+        const dpop = scheme === 'dpop' ? DPOP : undefined;
         try {
           const verified = await verifier.verify(token);
+          if (verified.jkt !== undefined && scheme !== 'dpop') {
+            return refuse(res, {
+              ...invalidToken(
+                'This access token is DPoP-bound: send it as "Authorization: DPoP" with a proof.',
+                basic,
+              ),
+              dpop: DPOP,
+            });
+          }
+          if (scheme === 'dpop') {
+            const proof = req.headers.dpop;
+            if (verified.jkt === undefined) {
+              return refuse(res, {
+                ...invalidToken('This access token is not DPoP-bound; send it as Bearer.', basic),
+                dpop,
+              });
+            }
+            if (typeof proof !== 'string' || proof === '') {
+              return refuse(res, {
+                ...invalidDpopProof('Send exactly one DPoP proof in the DPoP header.', basic),
+                dpop,
+              });
+            }
+            if (accepted.get(req) !== proof) {
+              await verifyDpopProof({
+                proof,
+                method: req.method,
+                url: resource.url,
+                accessToken: token,
+                jkt: verified.jkt,
+                body: req.rawBody,
+                replay: deps.replay,
+              });
+              accepted.set(req, proof);
+            }
+          }
           const user = await resolveCaller(verified, deps);
           caller = user;
           req.auth = toAuthInfo(
@@ -74,13 +135,19 @@ export function createMcpGate(deps: McpGateDeps): RequestHandler {
             resource,
           );
         } catch (error) {
+          if (error instanceof DpopProofError) {
+            logger.debug({ reason: error.message }, 'DPoP proof rejected');
+            return refuse(res, { ...invalidDpopProof(error.message, basic), dpop });
+          }
           if (!(error instanceof TokenRejectedError)) throw error;
           verifier.forget(token);
           logger.debug({ reason: error.message }, 'bearer token rejected');
-          return refuse(res, invalidToken(error.message, basic));
+          return refuse(res, { ...invalidToken(error.message, basic), ...(dpop ? { dpop } : {}) });
         }
+        usedDpop = dpop !== undefined;
       }
-      const challenge = challengeForCalls(calls, caller, registry);
+      const found = challengeForCalls(calls, caller, registry);
+      const challenge = found && usedDpop ? { ...found, dpop: DPOP } : found;
       if (challenge) {
         if (challenge.status === 403) {
           // Step-up is an elevation event worth an audit line (MCP security best practices).
@@ -102,6 +169,13 @@ export function createMcpGate(deps: McpGateDeps): RequestHandler {
 export function bearerToken(header: string): string | undefined {
   const match = /^Bearer +([^\s]+) *$/i.exec(header);
   return match?.[1];
+}
+
+/** `Bearer <token>` (RFC 6750) or `DPoP <token>` (RFC 9449 §7.1). */
+function credentials(header: string): { token: string; scheme: 'bearer' | 'dpop' } | undefined {
+  const match = /^(Bearer|DPoP) +([^\s]+) *$/i.exec(header);
+  if (!match) return undefined;
+  return { token: match[2]!, scheme: match[1]!.toLowerCase() === 'dpop' ? 'dpop' : 'bearer' };
 }
 
 function queryCarriesToken(originalUrl: string): boolean {

@@ -11,8 +11,10 @@
  * Served at the path-suffixed location (`/.well-known/oauth-protected-resource/mcp`, probed first) and
  * at the root form, with CORS so browser-based clients can read it.
  */
+
 import { type RequestHandler, type Response, Router } from 'express';
 import { type Config, mcpResourceUrl } from '../config/config.ts';
+import { DPOP_ALGORITHMS } from './dpop.ts';
 
 export const PRM_ROOT_PATH = '/.well-known/oauth-protected-resource';
 
@@ -21,6 +23,9 @@ export interface ProtectedResourceMetadata {
   readonly authorization_servers: readonly string[];
   readonly scopes_supported: readonly string[];
   readonly bearer_methods_supported: readonly string[];
+  /** RFC 9728 §2: DPoP proofs this resource accepts; bound tokens are optional (Bearer still works). */
+  readonly dpop_signing_alg_values_supported: readonly string[];
+  readonly dpop_bound_access_tokens_required: boolean;
   readonly resource_name: string;
   readonly resource_documentation?: string;
 }
@@ -34,6 +39,8 @@ export function protectedResourceMetadata(
     authorization_servers: Object.freeze([config.baseUrl]),
     scopes_supported: Object.freeze(basicScopes.filter((s) => s !== 'offline_access')),
     bearer_methods_supported: Object.freeze(['header']),
+    dpop_signing_alg_values_supported: Object.freeze([...DPOP_ALGORITHMS]),
+    dpop_bound_access_tokens_required: false,
     resource_name: 'Sekisho MCP server',
   });
 }

@@ -8,6 +8,7 @@ import type { RequestHandler } from 'express';
 import { ANONYMOUS, type Caller, type SignedInCaller } from '../access/policy.ts';
 import { type Config, mcpResourceUrl } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { ReplayCache } from '../storage/types.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { type CallerLookups, callerFromAuthInfo, resolveCaller, toolCallsFromAuthInfo } from './caller.ts';
 import { createMcpGate } from './gate.ts';
@@ -25,6 +26,8 @@ export interface ResourceServerDeps extends CallerLookups {
   /** The authorization server's public signing keys (JWKS), re-read on an unknown `kid`. */
   readonly keys: KeySource;
   readonly logger: Logger;
+  /** Remembers DPoP proof ids (shared across instances when the cache is). */
+  readonly replay: ReplayCache;
   /** Override verifier tuning (tests). */
   readonly verifier?: TokenVerifier;
 }
@@ -60,7 +63,10 @@ export function createResourceServer(deps: ResourceServerDeps): ResourceServer {
     calledTools: (ctx) => toolCallsFromAuthInfo(ctx.authInfo),
     async authenticate(accessToken) {
       try {
-        return await resolveCaller(await verifier.verify(accessToken), deps);
+        const verified = await verifier.verify(accessToken);
+        // A DPoP-bound token is only good with a proof, which a token handed over this way lacks.
+        if (verified.jkt !== undefined) return undefined;
+        return await resolveCaller(verified, deps);
       } catch (error) {
         if (error instanceof TokenRejectedError) return undefined;
         throw error;

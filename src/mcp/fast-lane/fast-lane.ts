@@ -58,7 +58,8 @@ export interface FastLane {
   readonly stats: FastLaneStats;
 }
 
-type Req = IncomingMessage & { body?: unknown; originalUrl?: string; auth?: AuthInfo };
+/** `rawBody` as http/app.ts's JSON parser sets it: the gate checks DPoP `content_digest` against it. */
+type Req = IncomingMessage & { body?: unknown; originalUrl?: string; auth?: AuthInfo; rawBody?: Buffer };
 
 /** errors.ts's answer to a body that is not JSON on /mcp (body-parser's `entity.parse.failed`). */
 const PARSE_ERROR: Reply = {
@@ -166,7 +167,9 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
         req.on('data', (chunk: Buffer) => chunks.push(chunk));
         req.once('error', () => res.destroy());
         req.once('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const raw = Buffer.concat(chunks);
+          req.rawBody = raw;
+          const text = raw.toString('utf8');
           serve(req, res, text, fallback, startedAt).catch((error: unknown) => {
             opts.onError(error);
             if (!res.headersSent) {
