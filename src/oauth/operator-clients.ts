@@ -1,8 +1,7 @@
 /**
  * Clients an operator registers (`sekisho clients add`), as opposed to clients that register
  * themselves (DCR, metadata documents). Only these may use the grants that act without a consent
- * page: client credentials (a machine acting as itself, with a role) and the JWT bearer grant
- * (enterprise ID-JAG). They are confidential — `client_secret_basic` with a 256-bit secret shown
+ * page: today client credentials (a machine acting as itself, with a role). They are confidential — `client_secret_basic` with a 256-bit secret shown
  * once and stored as a digest, or `private_key_jwt` with a JWKS or a `jwks_uri` — and never expire
  * for being idle. The row is written the way oidc-provider's adapter would write it; oidc-provider
  * validates it again whenever it loads the client.
@@ -12,16 +11,14 @@ import type { Role } from '../access/scopes.ts';
 import { type ClientSidecar, SIDECAR } from '../storage/sidecar.ts';
 import type { OidcStore } from '../storage/types.ts';
 import { hashClientSecret } from './client-secret.ts';
-import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_GRANT } from './grant-types.ts';
+import { CLIENT_CREDENTIALS_GRANT } from './grant-types.ts';
 
 export type OperatorAuthMethod = 'client_secret_basic' | 'private_key_jwt';
 
 export interface OperatorClientInput {
   readonly name: string;
   /** A machine client (client credentials) acting with this role. */
-  readonly serviceRole?: Role;
-  /** May present enterprise ID-JAG assertions (JWT bearer grant). */
-  readonly idJag?: boolean;
+  readonly serviceRole: Role;
   readonly auth: OperatorAuthMethod;
   readonly jwks?: { readonly keys: readonly Record<string, unknown>[] };
   readonly jwksUri?: string;
@@ -47,13 +44,7 @@ export async function addOperatorClient(
 ): Promise<OperatorClient> {
   const name = input.name.trim();
   if (name === '' || name.length > 100) throw new OperatorClientError('the name must be 1–100 characters');
-  const grantTypes = [
-    ...(input.serviceRole ? [CLIENT_CREDENTIALS_GRANT] : []),
-    ...(input.idJag ? [JWT_BEARER_GRANT] : []),
-  ];
-  if (grantTypes.length === 0) {
-    throw new OperatorClientError('say what the client is for: --machine --role <role>, and/or --id-jag');
-  }
+  const grantTypes = [CLIENT_CREDENTIALS_GRANT];
   const keys: Record<string, unknown> = {};
   if (input.auth === 'private_key_jwt') {
     if ((input.jwks === undefined) === (input.jwksUri === undefined)) {
@@ -71,9 +62,7 @@ export async function addOperatorClient(
   const clientId = `svc_${randomBytes(12).toString('base64url')}`;
   const clientSecret =
     input.auth === 'client_secret_basic' ? randomBytes(32).toString('base64url') : undefined;
-  const sidecar: ClientSidecar = input.serviceRole
-    ? { operator: true, serviceRole: input.serviceRole }
-    : { operator: true };
+  const sidecar: ClientSidecar = { operator: true, serviceRole: input.serviceRole };
   await storage.upsert(
     'Client',
     clientId,

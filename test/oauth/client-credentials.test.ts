@@ -96,6 +96,7 @@ describe('client credentials: metadata and registration', () => {
       [['--machine'], /--machine needs --role/],
       [['--machine', '--role', 'root'], /role must be/],
       [[], /say what the client is for/],
+      [['--role', 'user'], /say what the client is for/],
       [['--machine', '--role', 'user', '--auth', 'private_key_jwt'], /exactly one of --jwks/],
       [
         ['--machine', '--role', 'user', '--auth', 'private_key_jwt', '--jwks-uri', 'http://x.example/j'],

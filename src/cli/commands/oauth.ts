@@ -15,14 +15,12 @@ import { printJson, printTable, when } from '../output.ts';
 export const clientsAdd: Command = {
   name: 'clients add',
   usage:
-    'clients add <name> (--machine --role admin|user | --id-jag) [--auth client_secret_basic|private_key_jwt] [--jwks <file> | --jwks-uri <https url>]',
-  summary:
-    'Register a confidential client: a machine (client credentials, acting as a service with a role) and/or an enterprise app (ID-JAG)',
+    'clients add <name> --machine --role admin|user [--auth client_secret_basic|private_key_jwt] [--jwks <file> | --jwks-uri <https url>]',
+  summary: 'Register a machine client (client credentials: it acts as a service with the given role)',
   args: ['name'],
   options: {
     machine: { type: 'boolean' },
     role: { type: 'string' },
-    'id-jag': { type: 'boolean' },
     auth: { type: 'string' },
     jwks: { type: 'string' },
     'jwks-uri': { type: 'string' },
@@ -49,8 +47,7 @@ export const clientsAdd: Command = {
     try {
       const client = await addOperatorClient(ctx.storage, {
         name: ctx.positionals[0]!,
-        serviceRole: o.machine === true ? requireRole(String(o.role)) : undefined,
-        idJag: o['id-jag'] === true,
+        serviceRole: requireRole(String(o.role)),
         auth,
         jwks,
         jwksUri: typeof o['jwks-uri'] === 'string' ? o['jwks-uri'] : undefined,
