@@ -83,7 +83,7 @@ describe('device flow: a user approves, the device gets an audience-bound token'
     assert.match(consent.html, /the device that showed you the code/);
     assert.match(consent.html, /Demo User|demo/);
     // The demo user's role may not hold mcp:admin: it is shown as withheld, not granted.
-    assert.match(consent.html, /Not available to your account/);
+    assert.match(consent.html, /your account does not allow these/);
     assert.equal(last.status, 200);
     assert.match(last.html, /Device connected/);
 

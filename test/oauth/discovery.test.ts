@@ -42,7 +42,12 @@ describe('authorization server metadata', () => {
     assert.equal(m.userinfo_endpoint, `${base}/oauth/me`);
     assert.deepEqual(m.response_types_supported, ['code']);
     assert.deepEqual(m.code_challenge_methods_supported, ['S256']);
-    assert.deepEqual(m.grant_types_supported, ['authorization_code', 'refresh_token']);
+    assert.deepEqual(m.grant_types_supported, [
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      'urn:ietf:params:oauth:grant-type:device_code',
+    ]);
     assert.equal(m.authorization_response_iss_parameter_supported, true);
     assert.equal(m.client_id_metadata_document_supported, true);
     assert.ok(m.token_endpoint_auth_methods_supported.includes('none'));

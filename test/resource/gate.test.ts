@@ -64,6 +64,8 @@ describe('protected resource metadata (RFC 9728)', () => {
         authorization_servers: [f.srv.url],
         scopes_supported: ['mcp:tools', 'mcp:data'],
         bearer_methods_supported: ['header'],
+        dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'PS256', 'RS256'],
+        dpop_bound_access_tokens_required: false,
         resource_name: 'Sekisho MCP server',
       });
       const pre = await fetch(`${f.srv.url}${path}`, { method: 'OPTIONS' });

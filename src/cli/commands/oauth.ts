@@ -28,9 +28,8 @@ export const clientsAdd: Command = {
   mayCreateDatabase: true,
   async run(ctx) {
     const o = ctx.options;
-    if (o.machine === true && typeof o.role !== 'string')
-      throw new UsageError('--machine needs --role admin|user');
-    if (o.machine !== true && o.role !== undefined) throw new UsageError('--role goes with --machine');
+    if (o.machine !== true) throw new UsageError('say what the client is for: --machine --role admin|user');
+    if (typeof o.role !== 'string') throw new UsageError('--machine needs --role admin|user');
     const auth = (typeof o.auth === 'string' ? o.auth : 'client_secret_basic') as OperatorAuthMethod;
     if (auth !== 'client_secret_basic' && auth !== 'private_key_jwt') {
       throw new UsageError('--auth must be client_secret_basic or private_key_jwt');
