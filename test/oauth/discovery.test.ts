@@ -58,7 +58,7 @@ describe('authorization server metadata', () => {
     }
     // Not advertised: features we do not offer.
     assert.equal(m.pushed_authorization_request_endpoint, undefined);
-    assert.equal(m.dpop_signing_alg_values_supported, undefined);
+    assert.deepEqual(m.dpop_signing_alg_values_supported, ['ES256', 'EdDSA', 'PS256', 'RS256']);
     assert.equal(m.end_session_endpoint, undefined);
     assert.equal(m.device_authorization_endpoint, undefined);
   });
