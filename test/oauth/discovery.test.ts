@@ -60,7 +60,7 @@ describe('authorization server metadata', () => {
     assert.equal(m.pushed_authorization_request_endpoint, undefined);
     assert.deepEqual(m.dpop_signing_alg_values_supported, ['ES256', 'EdDSA', 'PS256', 'RS256']);
     assert.equal(m.end_session_endpoint, undefined);
-    assert.equal(m.device_authorization_endpoint, undefined);
+    assert.equal(m.device_authorization_endpoint, `${srv.url}/oauth/device/auth`);
   });
 
   it('publishes an ES256 public key set without private parts', async () => {
