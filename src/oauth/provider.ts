@@ -29,7 +29,6 @@ import type { Identity } from '../identity/users.ts';
 import type { Logger } from '../observability/logger.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import type { ReplayCache, Storage } from '../storage/types.ts';
-import { pickLanguage } from '../ui/i18n.ts';
 import { errorPage } from '../ui/pages/error.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { createCimdPolicy } from './cimd.ts';

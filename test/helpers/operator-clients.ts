@@ -19,7 +19,14 @@ export async function sekishoCli(srv: TestServer, args: readonly string[]): Prom
   let stderr = '';
   const code = await runCli([...args, '--data-dir', srv.dataDir], {
     env: { SEKISHO_LOG_LEVEL: 'silent' },
-    io: { out: (t) => void (stdout += `${t}\n`), err: (t) => void (stderr += `${t}\n`) },
+    io: {
+      out: (t) => {
+        stdout += `${t}\n`;
+      },
+      err: (t) => {
+        stderr += `${t}\n`;
+      },
+    },
   });
   return { code, stdout, stderr };
 }

@@ -153,7 +153,7 @@ describe('client credentials: tokens and the service identity', () => {
 
     // A tool about "your" data says why it has nothing for a service.
     const profile = await callTool(res.body.access_token, 'user_profile');
-    assert.equal((profile.body?.result as { isError?: boolean }).isError, true);
+    assert.equal((profile.body?.result as { isError?: boolean } | undefined)?.isError, true);
     assert.match(JSON.stringify(profile.body?.result), /a service \(client credentials\) has none/);
   });
 
