@@ -12,7 +12,8 @@ import type { Config } from './config/config.ts';
 import { withBoundPort } from './config/load.ts';
 import { createApp } from './http/app.ts';
 import { seedDemoUsers } from './identity/demo.ts';
-import { createIdentity, type Identity } from './identity/users.ts';
+import { createHashPool } from './identity/hash-pool.ts';
+import { createIdentity, type Identity, type LoginThrottle } from './identity/users.ts';
 import { createMcpEndpoint } from './mcp/endpoint.ts';
 import { createMcpFastLane } from './mcp/fast-lane/index.ts';
 import { createConformanceFixture } from './mcp/fixtures/conformance.ts';
@@ -20,6 +21,7 @@ import { createServerFactory, type ServerFactoryDeps } from './mcp/server-factor
 import { type AuthorizationServer, createAuthorizationServer } from './oauth/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { withRequestContext } from './observability/request-context.ts';
 import { keySourceFromStore } from './resource/keys.ts';
 import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
 import { openStorage } from './storage/open.ts';
@@ -46,6 +48,17 @@ export interface Sekisho {
   close(): Promise<void>;
 }
 
+function loginThrottle(config: Config): LoginThrottle {
+  const { login } = config;
+  return {
+    perAccountIp: login.attemptsPerAccountIp,
+    perIp: login.failuresPerIp,
+    windowSeconds: login.windowSeconds,
+    delayAfter: login.delayAfterFailures,
+    maxDelayMs: login.maxDelayMs,
+  };
+}
+
 export async function startSekisho(
   initial: Config,
   opts: { logger?: Logger; storage?: Storage; shared?: SharedStateHandle } = {},
@@ -62,7 +75,9 @@ export async function startSekisho(
     throw error;
   }
   const storage = composeStorage(durable, { rateLimits: shared.rateLimits, bus: shared.bus, logger });
-  const identity = createIdentity({ storage, logger });
+  // One bounded hashing pool per server: sign-in bursts queue here, not on the event loop's cores.
+  const hashPool = createHashPool(initial.passwordHash);
+  const identity = createIdentity({ storage, logger, hashPool, throttle: loginThrottle(initial) });
   // Demo mode only: the seed's three public test accounts. Outside it, operators add users (CLI).
   const demoUsers = initial.demo ? await seedDemoUsers(identity) : [];
   const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 60_000, headersTimeout: 20_000 });
@@ -71,6 +86,7 @@ export async function startSekisho(
   } catch (error) {
     await shared.close();
     await storage.close();
+    await hashPool.close();
     throw error;
   }
   const config = withBoundPort(initial, (server.address() as AddressInfo).port);
@@ -142,7 +158,7 @@ export async function startSekisho(
   await resource.verifier.reloadKeys();
   await authorizationServer.reloadKeys();
   server.off('request', answerStarting);
-  server.on('request', fastLane ? fastLane.listener(app) : app);
+  server.on('request', withRequestContext(fastLane ? fastLane.listener(app) : app));
   const stopSweeping = startSweeper(storage, config.sweepIntervalSeconds, logger);
 
   let closing: Promise<void> | undefined;
@@ -155,6 +171,7 @@ export async function startSekisho(
       stopFollowing();
       await shared.close();
       await storage.close();
+      await hashPool.close();
     })();
     return closing;
   };

@@ -13,7 +13,7 @@
 
 import { scopesForRole } from '../access/scopes.ts';
 import type { User } from '../identity/users.ts';
-import type { GrantSummary, QuickLoginResult, ToolServices, UserSummary } from '../tools/services.ts';
+import type { GrantSummary, QuickLoginOutcome, ToolServices, UserSummary } from '../tools/services.ts';
 
 export interface IssuedToken {
   readonly accessToken: string;
@@ -31,7 +31,11 @@ export interface ToolServicesDeps {
       username: string,
       password: string,
       ip: string,
-    ): Promise<{ ok: true; user: User } | { ok: false; reason: string }>;
+    ): Promise<
+      | { ok: true; user: User }
+      | { ok: false; reason: 'invalid' }
+      | { ok: false; reason: 'throttled' | 'busy'; retryAfterSeconds: number }
+    >;
     findById(id: string): Promise<User | undefined>;
     listUsers(): Promise<User[]>;
   };
@@ -44,13 +48,13 @@ export interface ToolServicesDeps {
     accountId: string;
     scopes: readonly string[];
   }) => Promise<IssuedToken>;
+  /** The address of the client making the current request (throttling key for quick_login). */
+  readonly clientIp: () => string;
   /** The user id behind a valid, unrevoked access token for /mcp (the resource server's check). */
   readonly tokenUserId: (accessToken: string) => Promise<string | undefined>;
 }
 
 export const MIN_GRANT_PREFIX = 4;
-/** Throttling key for quick_login attempts (the tool call carries no client IP). */
-const QUICK_LOGIN_ORIGIN = 'mcp-tool:quick_login';
 
 export function createToolServices(deps: ToolServicesDeps): ToolServices {
   const demoNames = new Set(deps.demoUsers.map((u) => u.username));
@@ -64,15 +68,17 @@ export function createToolServices(deps: ToolServicesDeps): ToolServices {
       return user && summary(user);
     },
 
-    async quickLogin(username, password): Promise<QuickLoginResult | undefined> {
-      if (!deps.demo || !demoNames.has(username.trim().toLowerCase())) return undefined;
-      const result = await deps.identity.authenticate(username, password, QUICK_LOGIN_ORIGIN);
-      if (!result.ok) return undefined;
+    async quickLogin(username, password): Promise<QuickLoginOutcome> {
+      if (!deps.demo || !demoNames.has(username.trim().toLowerCase()))
+        return { ok: false, reason: 'invalid' };
+      // Throttled per client address, like the sign-in pages (never under one key for everyone).
+      const result = await deps.identity.authenticate(username, password, deps.clientIp());
+      if (!result.ok) return result;
       const issued = await deps.issueAccessToken({
         accountId: result.user.id,
         scopes: scopesForRole(result.user.role),
       });
-      return { ...issued, user: summary(result.user) };
+      return { ok: true, ...issued, user: summary(result.user) };
     },
 
     async tokenUser(accessToken) {

@@ -5,6 +5,7 @@
  */
 import type { Identity, User } from '../identity/users.ts';
 import type { AuthorizationServer } from '../oauth/index.ts';
+import { currentClientIp } from '../observability/request-context.ts';
 import type { ResourceServer } from '../resource/resource-server.ts';
 import type { Storage } from '../storage/types.ts';
 import type { GrantSummary, ToolServices } from '../tools/services.ts';
@@ -66,6 +67,7 @@ export function toolServicesFrom(parts: ToolServiceParts): ToolServices {
       const issued = await as.issueAccessToken({ accountId, scopes });
       return { accessToken: issued.accessToken, expiresIn: issued.expiresIn, scope: issued.scope };
     },
+    clientIp: () => currentClientIp() ?? 'unknown',
     tokenUserId: async (token) => {
       const caller = await parts.resource.authenticate(token);
       return caller?.kind === 'user' ? caller.userId : undefined;

@@ -36,6 +36,16 @@ export interface Config {
   readonly registrationsPerHour: number;
   /** Device flow: the polling interval devices are told, and held to (slow_down). */
   readonly devicePollIntervalSeconds: number;
+  /** Sign-in throttling (identity/users.ts explains each limit). */
+  readonly login: {
+    readonly attemptsPerAccountIp: number;
+    readonly failuresPerIp: number;
+    readonly windowSeconds: number;
+    readonly delayAfterFailures: number;
+    readonly maxDelayMs: number;
+  };
+  /** The password-hashing pool (identity/hash-pool.ts); concurrency 0 = half the cores. */
+  readonly passwordHash: { readonly concurrency: number; readonly queue: number };
   /** Development only: CIMD hosts exempt from the private-address rule (loopback ones over http). */
   readonly cimdAllowHosts: readonly string[];
   /** Bearer token that unlocks /metrics; /metrics does not exist without it. */

@@ -73,6 +73,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clientIdleTtlSeconds: raw.SEKISHO_CLIENT_IDLE_TTL_SECONDS,
     registrationsPerHour: raw.SEKISHO_REGISTRATIONS_PER_HOUR,
     devicePollIntervalSeconds: raw.SEKISHO_DEVICE_POLL_INTERVAL_SECONDS,
+    login: Object.freeze({
+      attemptsPerAccountIp: raw.SEKISHO_LOGIN_ATTEMPTS_PER_ACCOUNT_IP,
+      failuresPerIp: raw.SEKISHO_LOGIN_FAILURES_PER_IP,
+      windowSeconds: raw.SEKISHO_LOGIN_WINDOW_SECONDS,
+      delayAfterFailures: raw.SEKISHO_LOGIN_DELAY_AFTER_FAILURES,
+      maxDelayMs: raw.SEKISHO_LOGIN_MAX_DELAY_MS,
+    }),
+    passwordHash: Object.freeze({
+      concurrency: raw.SEKISHO_PASSWORD_HASH_CONCURRENCY,
+      queue: raw.SEKISHO_PASSWORD_HASH_QUEUE,
+    }),
     cimdAllowHosts: Object.freeze((raw.SEKISHO_CIMD_ALLOW_HOSTS ?? []).map((h) => h.toLowerCase())),
   });
 }

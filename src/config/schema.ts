@@ -31,6 +31,14 @@ const seconds = (min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
+/** A whole number within [min, max]. */
+const count = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
   error: 'must be one of fatal, error, warn, info, debug, trace, silent',
 });
@@ -163,6 +171,35 @@ export const envSchema = z.object({
     .default(5)
     .describe(
       'Device flow (RFC 8628): seconds a device must wait between token polls; polling sooner gets slow_down.',
+    ),
+  SEKISHO_LOGIN_ATTEMPTS_PER_ACCOUNT_IP: count(1, 1_000)
+    .default(5)
+    .describe(
+      'Sign-in attempts per (username, client IP) per login window (more → 429); a successful sign-in clears it. Never locks the account for other addresses.',
+    ),
+  SEKISHO_LOGIN_FAILURES_PER_IP: count(1, 100_000)
+    .default(20)
+    .describe('Failed sign-ins per client IP per login window, across usernames (more → 429).'),
+  SEKISHO_LOGIN_WINDOW_SECONDS: seconds(60, 86_400)
+    .default(900)
+    .describe('Length of the sign-in throttling window.'),
+  SEKISHO_LOGIN_DELAY_AFTER_FAILURES: count(1, 1_000)
+    .default(5)
+    .describe(
+      'Failures of one username (from any IP) in the window after which each further attempt waits: 250 ms, doubling, up to SEKISHO_LOGIN_MAX_DELAY_MS.',
+    ),
+  SEKISHO_LOGIN_MAX_DELAY_MS: count(0, 30_000)
+    .default(2_000)
+    .describe('Longest progressive sign-in delay in ms (0 turns delays off).'),
+  SEKISHO_PASSWORD_HASH_CONCURRENCY: count(0, 64)
+    .default(0)
+    .describe(
+      'Password hashes (scrypt, 32 MiB each) computed at once, each on its own worker thread; 0 = half the CPU cores, at least 1.',
+    ),
+  SEKISHO_PASSWORD_HASH_QUEUE: count(0, 10_000)
+    .default(8)
+    .describe(
+      'Sign-ins allowed to wait for a hashing slot; more at once are answered 503 with Retry-After, so an admitted sign-in waits at most about (queue / concurrency + 1) hash times.',
     ),
   SEKISHO_CIMD_ALLOW_HOSTS: list
     .optional()

@@ -4,11 +4,14 @@
  *   scrypt$<N>$<r>$<p>$<salt b64url>$<hash b64url>
  *
  * Parameters travel with each hash, so raising the cost later only needs `needsRehash` on login.
- * Verification is constant-time (timingSafeEqual) and runs the async scrypt on the libuv pool, so a
- * login never blocks the event loop. Passwords are NFKC-normalised first (NIST SP 800-63B §5.1.1.2),
+ * Verification is constant-time (timingSafeEqual). Every derivation runs through a `HashPool`
+ * (hash-pool.ts: dedicated worker threads, a concurrency cap and a bounded queue), so a login never
+ * blocks the event loop and a burst of logins cannot queue unbounded work; the server passes its
+ * configured pool, the CLI and tests use a process-wide default one. Passwords are NFKC-normalised first (NIST SP 800-63B §5.1.1.2),
  * so the same password typed on different keyboards/IMEs verifies.
  */
-import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHashPool, defaultHashConcurrency, type HashPool } from './hash-pool.ts';
 
 export interface ScryptParams {
   readonly N: number;
@@ -24,9 +27,20 @@ const KEY_BYTES = 32;
 /** Longest password accepted for hashing (bytes after normalisation): bounds the work per request. */
 export const MAX_PASSWORD_BYTES = 1024;
 
-export async function hashPassword(password: string, params: ScryptParams = DEFAULT_SCRYPT): Promise<string> {
+let defaultPool: HashPool | undefined;
+/** The process-wide pool for callers that were given none (the CLI, tests): no practical queue bound. */
+function sharedPool(): HashPool {
+  defaultPool ??= createHashPool({ concurrency: defaultHashConcurrency(), queue: 10_000 });
+  return defaultPool;
+}
+
+export async function hashPassword(
+  password: string,
+  params: ScryptParams = DEFAULT_SCRYPT,
+  pool: HashPool = sharedPool(),
+): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
-  const key = await derive(normalise(password), salt, params, KEY_BYTES);
+  const key = await pool.derive({ password: normalise(password), salt, ...params, length: KEY_BYTES });
   return ['scrypt', params.N, params.r, params.p, salt.toString('base64url'), key.toString('base64url')].join(
     '$',
   );
@@ -35,20 +49,35 @@ export async function hashPassword(password: string, params: ScryptParams = DEFA
 /**
  * True when `password` matches `stored`. A malformed or out-of-bounds stored hash verifies as false
  * (after doing comparable work), never throws: a corrupt row must not become a 500 or a bypass.
+ * Throws `HashBusyError` when the pool is full (nothing was checked).
  */
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+export async function verifyPassword(
+  password: string,
+  stored: string,
+  pool: HashPool = sharedPool(),
+): Promise<boolean> {
   const parsed = parse(stored);
-  if (!parsed) {
-    await verifyPassword(password, await dummyHash());
-    return false;
-  }
-  const actual = await derive(normalise(password), parsed.salt, parsed.params, parsed.hash.length);
-  return timingSafeEqual(actual, parsed.hash);
+  // A corrupt row costs the same work as a real one (against the dummy hash) and never matches.
+  const target = parsed ?? (parse(await dummyHash()) as Parsed);
+  const actual = await pool.derive({
+    password: normalise(password),
+    salt: target.salt,
+    ...target.params,
+    length: target.hash.length,
+  });
+  return parsed !== undefined && timingSafeEqual(actual, target.hash);
 }
 
-/** Spends the same time as a real verification, for callers whose user does not exist. */
-export async function verifyAgainstDummy(password: string): Promise<false> {
-  await verifyPassword(password, await dummyHash());
+/**
+ * Spends the same time, through the same pool, as a real verification (of a hash made with
+ * `params`), for users that do not exist.
+ */
+export async function verifyAgainstDummy(
+  password: string,
+  pool: HashPool = sharedPool(),
+  params: ScryptParams = DEFAULT_SCRYPT,
+): Promise<false> {
+  await verifyPassword(password, await dummyHash(params), pool);
   return false;
 }
 
@@ -65,27 +94,20 @@ export function passwordTooLong(password: string): boolean {
   return Buffer.byteLength(normalise(password)) > MAX_PASSWORD_BYTES;
 }
 
-let dummy: Promise<string> | undefined;
-function dummyHash(): Promise<string> {
-  dummy ??= hashPassword(randomBytes(18).toString('base64url'));
+const dummies = new Map<string, Promise<string>>();
+function dummyHash(params: ScryptParams = DEFAULT_SCRYPT): Promise<string> {
+  // Made once per process and cost through the shared pool (never refused).
+  const key = `${params.N}$${params.r}$${params.p}`;
+  let dummy = dummies.get(key);
+  if (!dummy) {
+    dummy = hashPassword(randomBytes(18).toString('base64url'), params);
+    dummies.set(key, dummy);
+  }
   return dummy;
 }
 
 function normalise(password: string): Buffer {
   return Buffer.from(password.normalize('NFKC'), 'utf8');
-}
-
-function derive(password: Buffer, salt: Buffer, params: ScryptParams, length: number): Promise<Buffer> {
-  const options: ScryptOptions = {
-    N: params.N,
-    r: params.r,
-    p: params.p,
-    // 128·N·r·p bytes are needed; node's default cap (32 MiB) is exactly that for our defaults.
-    maxmem: 256 * params.N * params.r * params.p,
-  };
-  return new Promise((resolve, reject) => {
-    scrypt(password, salt, length, options, (err, key) => (err ? reject(err) : resolve(key)));
-  });
 }
 
 interface Parsed {

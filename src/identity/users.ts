@@ -3,22 +3,38 @@
  * `accountId` of a user is its `id` (stable, random), never the username, so renaming policies or
  * reusing a username can never inherit someone else's grants.
  *
- * Throttling (OWASP Authentication Cheat Sheet): per username, every attempt is counted atomically
- * *before* the password is checked, so a burst of parallel guesses cannot exceed the limit; a
- * successful login resets it. Per IP, failures are counted (so one office behind NAT signing in is
- * not throttled). Both counters apply to unknown usernames too, and an unknown username costs the
- * same scrypt work as a known one, so neither the answer nor its timing reveals who has an account.
+ * Throttling, as large identity providers do it (OWASP Authentication Cheat Sheet; NIST SP 800-63B
+ * §5.2.2), with no lock a stranger can put on someone else's account:
+ *  - per (username, IP): every attempt is counted atomically *before* the password is checked, so a
+ *    burst of parallel guesses cannot exceed the limit; a success clears the pair. A stranger who
+ *    exhausts it blocks only their own address for that username — the owner, from anywhere else,
+ *    still signs in.
+ *  - per IP: password checks that failed (plus those in flight) are limited, across usernames. The
+ *    count is taken atomically before the check, and a success gives its own count back, so an office
+ *    behind one NAT address signing in all morning is never throttled, while 60 parallel wrong guesses
+ *    from one address are cut at exactly the limit.
+ *  - per username, from any IP: failures add a progressive delay (250 ms doubling, capped) before the
+ *    check — it slows a distributed guesser down without ever refusing the right password.
+ * Both counters and the delay apply to unknown usernames too, and an unknown username costs the same
+ * scrypt work through the same bounded pool (hash-pool.ts) as a known one, so neither the answer nor
+ * its timing reveals who has an account.
+ *
+ * Lifecycle: a new password, a lowered role or a removed account ends that user's sign-in sessions
+ * (oidc-provider `Session` rows) and revokes their grants with every token issued under them
+ * (`endSignIns`), so nothing granted under the old credentials or role keeps working.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from '../access/scopes.ts';
 import type { Logger } from '../observability/logger.ts';
 import { DuplicateError } from '../storage/errors.ts';
 import { secondsUntilWindowEnds } from '../storage/rate-window.ts';
 import type { Storage, UserRecord } from '../storage/types.ts';
+import { HashBusyError, type HashPool } from './hash-pool.ts';
 import {
   hashPassword,
   needsRehash,
   passwordTooLong,
+  type ScryptParams,
   verifyAgainstDummy,
   verifyPassword,
 } from './password.ts';
@@ -38,17 +54,36 @@ export type User = Omit<UserRecord, 'passwordHash'>;
 export type AuthResult =
   | { readonly ok: true; readonly user: User }
   | { readonly ok: false; readonly reason: 'invalid' }
-  | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterSeconds: number };
+  /** Too many attempts from this address (for this username, or overall): wait for the window. */
+  | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterSeconds: number }
+  /** Password checking is at capacity (nothing was checked or counted against anyone): retry soon. */
+  | { readonly ok: false; readonly reason: 'busy'; readonly retryAfterSeconds: number };
 
 export interface LoginThrottle {
-  /** Attempts per username per window. */
-  readonly perUsername: number;
-  /** Failed attempts per client IP per window. */
+  /** Attempts per (username, client IP) per window; a successful sign-in clears it. */
+  readonly perAccountIp: number;
+  /** Failed password checks per client IP per window, across usernames. */
   readonly perIp: number;
   readonly windowSeconds: number;
+  /** Failures of one username (from any IP) in the window before each attempt is delayed. */
+  readonly delayAfter: number;
+  /** Longest progressive delay, ms (250 ms doubling per further failure up to this). */
+  readonly maxDelayMs: number;
 }
 
-export const DEFAULT_THROTTLE: LoginThrottle = { perUsername: 5, perIp: 20, windowSeconds: 15 * 60 };
+export const DEFAULT_THROTTLE: LoginThrottle = {
+  perAccountIp: 5,
+  perIp: 20,
+  windowSeconds: 15 * 60,
+  delayAfter: 5,
+  maxDelayMs: 2_000,
+};
+
+/** The delay before checking a password for a username with `failures` recent failures. */
+export function progressiveDelayMs(failures: number, limits: LoginThrottle): number {
+  if (failures < limits.delayAfter) return 0;
+  return Math.min(limits.maxDelayMs, 250 * 2 ** Math.min(failures - limits.delayAfter, 16));
+}
 
 export interface NewUser {
   readonly username: string;
@@ -65,9 +100,16 @@ export interface Identity {
   listUsers(): Promise<User[]>;
   findById(id: string): Promise<User | undefined>;
   findByUsername(username: string): Promise<User | undefined>;
+  /**
+   * A short value that changes whenever the user's password or role changes (undefined: no such
+   * user). Pages bind their own sign-in cookies to it, so those die with the old credentials too.
+   */
+  credentialStamp(id: string): Promise<string | undefined>;
   /** Deletes the user and revokes everything issued to them (grants, their tokens, sessions). */
   removeUser(username: string): Promise<User>;
+  /** Sets a new password; ends the user's sessions and revokes their grants. */
   setPassword(username: string, password: string): Promise<User>;
+  /** Changes the role; lowering it ends the user's sessions and revokes their grants. */
   setRole(username: string, role: Role): Promise<User>;
 }
 
@@ -77,6 +119,12 @@ export interface IdentityOptions {
   /** ms since the epoch; must be the same clock the storage uses for windows. */
   readonly now?: () => number;
   readonly throttle?: LoginThrottle;
+  /** Where passwords are hashed (the server's configured pool; default: the process-wide one). */
+  readonly hashPool?: HashPool;
+  /** scrypt cost for new hashes (default DEFAULT_SCRYPT); tests pass a cheap one. */
+  readonly scrypt?: ScryptParams;
+  /** For tests: how the progressive delay waits. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export function newUserId(): string {
@@ -84,15 +132,29 @@ export function newUserId(): string {
 }
 
 export function createIdentity(options: IdentityOptions): Identity {
-  const { storage, logger } = options;
+  const { storage, logger, hashPool } = options;
   const now = options.now ?? Date.now;
   const limits = options.throttle ?? DEFAULT_THROTTLE;
-  const userKey = (u: string) => `login:user:${u}`;
-  const ipKey = (ip: string) => `login:ip:${ip}`;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const window = limits.windowSeconds;
   const throttled = (): AuthResult => ({
     ok: false,
     reason: 'throttled',
-    retryAfterSeconds: secondsUntilWindowEnds(limits.windowSeconds, now()),
+    retryAfterSeconds: secondsUntilWindowEnds(window, now()),
+  });
+  const hash = (password: string) => hashPassword(password, options.scrypt, hashPool);
+
+  /**
+   * A window counter that can give an attempt back: `take` adds one atomically and returns the count
+   * minus what was given back (one `hit` each, so no backend needs more than an atomic increment).
+   */
+  const counter = (key: string) => ({
+    take: async () => (await storage.hit(key, window)) - (await storage.peek(`${key}:back`, window)),
+    giveBack: async () => void (await storage.hit(`${key}:back`, window)),
+    clear: async () => {
+      await storage.reset(key);
+      await storage.reset(`${key}:back`);
+    },
   });
 
   async function requireUser(username: string): Promise<UserRecord> {
@@ -101,31 +163,64 @@ export function createIdentity(options: IdentityOptions): Identity {
     return record;
   }
 
+  /** Ends every browser session of the user and revokes every grant (and its tokens). */
+  async function endSignIns(userId: string): Promise<void> {
+    for (const session of await storage.list('Session', { accountId: userId })) {
+      await storage.destroy('Session', session.id);
+    }
+    for (const grant of await storage.list('Grant', { accountId: userId })) {
+      await storage.revokeByGrantId(grant.id);
+      await storage.destroy('Grant', grant.id);
+    }
+  }
+
   return {
     async authenticate(rawUsername, password, ip) {
       // Unparseable usernames still count (under their raw lower-cased form, bounded) and cost a hash.
-      const username = normaliseUsername(rawUsername) ?? rawUsername.trim().toLowerCase().slice(0, 128);
-      if ((await storage.peek(ipKey(ip), limits.windowSeconds)) >= limits.perIp) {
+      const valid = normaliseUsername(rawUsername);
+      const username = valid ?? rawUsername.trim().toLowerCase().slice(0, 128);
+      const byIp = counter(`login:ip:${ip}`);
+      const byPair = counter(`login:pair:${ip}:${username}`);
+      const failuresOf = `login:failures:${username}`;
+
+      if ((await byIp.take()) > limits.perIp) {
         logger?.info({ ip }, 'login throttled (ip)');
         return throttled();
       }
-      if ((await storage.hit(userKey(username), limits.windowSeconds)) > limits.perUsername) {
-        logger?.info({ ip }, 'login throttled (username)');
+      if ((await byPair.take()) > limits.perAccountIp) {
+        await byIp.giveBack(); // no password was checked
+        logger?.info({ ip }, 'login throttled (username from this ip)');
         return throttled();
       }
-      const record = normaliseUsername(rawUsername) ? await storage.findUserByUsername(username) : undefined;
-      const ok =
-        record && !passwordTooLong(password)
-          ? await verifyPassword(password, record.passwordHash)
-          : await verifyAgainstDummy(password.slice(0, 1024));
+      const delay = progressiveDelayMs(await storage.peek(failuresOf, window), limits);
+      if (delay > 0) await sleep(delay);
+
+      let ok: boolean;
+      const record = valid ? await storage.findUserByUsername(username) : undefined;
+      try {
+        ok =
+          record && !passwordTooLong(password)
+            ? await verifyPassword(password, record.passwordHash, hashPool)
+            : await verifyAgainstDummy(password.slice(0, 1024), hashPool, options.scrypt);
+      } catch (error) {
+        if (!(error instanceof HashBusyError)) throw error;
+        // Nothing was checked: the attempt counts against no one.
+        await Promise.all([byIp.giveBack(), byPair.giveBack()]);
+        logger?.warn({ ip }, 'login refused: password hashing at capacity');
+        return { ok: false, reason: 'busy', retryAfterSeconds: error.retryAfterSeconds };
+      }
       if (!ok || !record) {
-        await storage.hit(ipKey(ip), limits.windowSeconds);
+        await storage.hit(failuresOf, window);
         logger?.info({ ip }, 'login failed');
         return { ok: false, reason: 'invalid' };
       }
-      await storage.reset(userKey(username));
-      if (needsRehash(record.passwordHash)) {
-        await storage.updateUser(record.id, { passwordHash: await hashPassword(password) });
+      await Promise.all([byIp.giveBack(), byPair.clear()]);
+      if (needsRehash(record.passwordHash, options.scrypt)) {
+        try {
+          await storage.updateUser(record.id, { passwordHash: await hash(password) });
+        } catch (error) {
+          if (!(error instanceof HashBusyError)) throw error; // rehashed on a later sign-in
+        }
       }
       logger?.info({ userId: record.id }, 'login succeeded');
       return { ok: true, user: toUser(record) };
@@ -140,7 +235,7 @@ export function createIdentity(options: IdentityOptions): Identity {
         name: requireName(input.name ?? username),
         email: requireEmail(input.email ?? ''),
         role: requireRole(input.role ?? 'user'),
-        passwordHash: await hashPassword(input.password),
+        passwordHash: await hash(input.password),
         createdAt: now(),
       };
       try {
@@ -168,17 +263,20 @@ export function createIdentity(options: IdentityOptions): Identity {
       return record && toUser(record);
     },
 
+    async credentialStamp(id) {
+      const record = await storage.findUserById(id);
+      if (!record) return undefined;
+      return createHash('sha256')
+        .update(`${record.role}\n${record.passwordHash}`)
+        .digest('base64url')
+        .slice(0, 16);
+    },
+
     async removeUser(username) {
       const record = await requireUser(username);
       await storage.deleteUser(record.id);
-      // A deleted account must not keep working through tokens it was issued.
-      for (const grant of await storage.list('Grant', { accountId: record.id })) {
-        await storage.revokeByGrantId(grant.id);
-        await storage.destroy('Grant', grant.id);
-      }
-      for (const session of await storage.list('Session', { accountId: record.id })) {
-        await storage.destroy('Session', session.id);
-      }
+      // A deleted account must not keep working through sessions or tokens it was issued.
+      await endSignIns(record.id);
       logger?.info({ userId: record.id }, 'user removed');
       return toUser(record);
     },
@@ -186,20 +284,26 @@ export function createIdentity(options: IdentityOptions): Identity {
     async setPassword(username, password) {
       const record = await requireUser(username);
       requirePassword(password);
-      await storage.updateUser(record.id, { passwordHash: await hashPassword(password) });
-      await storage.reset(userKey(record.username));
-      logger?.info({ userId: record.id }, 'password changed');
+      await storage.updateUser(record.id, { passwordHash: await hash(password) });
+      // Whoever held the old password may hold a session or a refresh token: both end here.
+      await endSignIns(record.id);
+      logger?.info({ userId: record.id }, 'password changed; sessions ended, grants revoked');
       return toUser(record);
     },
 
     async setRole(username, role) {
       const record = await requireUser(username);
-      await storage.updateUser(record.id, { role: requireRole(role) });
-      logger?.info({ userId: record.id, role }, 'role changed');
-      return { ...toUser(record), role };
+      const next = requireRole(role);
+      await storage.updateUser(record.id, { role: next });
+      // Grants were consented under the old role; a lower one must not keep its wider scopes.
+      if (ROLE_RANK[next] < ROLE_RANK[record.role]) await endSignIns(record.id);
+      logger?.info({ userId: record.id, role: next }, 'role changed');
+      return { ...toUser(record), role: next };
     },
   };
 }
+
+const ROLE_RANK: Readonly<Record<Role, number>> = { user: 0, admin: 1 };
 
 function toUser(record: UserRecord): User {
   const { passwordHash: _omit, ...user } = record;

@@ -22,7 +22,14 @@ export function registerSeedAuthMethods(server: McpServer, services: ToolService
     { params: quickLoginParams },
     async ({ username, password }) => {
       const result = await services.quickLogin(username, password);
-      if (!result) {
+      if (!result.ok && result.reason !== 'invalid') {
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidRequest,
+          result.reason === 'busy' ? 'Sign-in is busy; retry shortly' : 'Too many sign-in attempts',
+          { retry_after_seconds: result.retryAfterSeconds },
+        );
+      }
+      if (!result.ok) {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Invalid credentials', {
           available_users: services.demoUsers().map((u) => u.username),
           hint: 'Call the available_users tool for the demo accounts.',

@@ -18,6 +18,8 @@ import {
   clientIp,
   clientRedirectUris,
   langOf,
+  loginProblem,
+  loginStatus,
   type PageDeps,
   switchHref,
 } from './interactions/context.ts';
@@ -65,8 +67,7 @@ export function accountRoutes(deps: PageDeps): Router {
     const lang = langOf(req);
     const nonce = randomBytes(16).toString('base64url');
     setCookie(res, nonceCookie, nonce, 15 * 60);
-    const status = !problem ? 200 : problem.kind === 'throttled' ? 429 : 401;
-    if (problem?.kind === 'throttled') res.setHeader('Retry-After', String(problem.retryAfterSeconds));
+    const status = loginStatus(res, problem);
     const document = loginPage({
       lang,
       switchHref: switchHref(req, lang),
@@ -126,13 +127,7 @@ export function accountRoutes(deps: PageDeps): Router {
     const username = typeof body.username === 'string' ? body.username.slice(0, 128) : '';
     const password = typeof body.password === 'string' ? body.password : '';
     const result = await identity.authenticate(username, password, clientIp(req));
-    if (!result.ok) {
-      const problem: LoginProblem =
-        result.reason === 'throttled'
-          ? { kind: 'throttled', retryAfterSeconds: result.retryAfterSeconds }
-          : { kind: 'invalid' };
-      return showSignIn(req, res, problem, username);
-    }
+    if (!result.ok) return showSignIn(req, res, loginProblem(result), username);
     const exp = Math.floor(Date.now() / 1000) + ACCOUNT_SESSION_SECONDS;
     setCookie(res, accountCookie, secrets.sign(`${result.user.id}|${exp}`), ACCOUNT_SESSION_SECONDS);
     setCookie(res, nonceCookie, '', 0);

@@ -26,11 +26,18 @@ export interface GrantSummary {
 }
 
 export interface QuickLoginResult {
+  readonly ok: true;
   readonly accessToken: string;
   readonly expiresIn: number;
   readonly scope: string;
   readonly user: UserSummary;
 }
+
+/** A refused quick login: wrong credentials, too many attempts from this address, or hashing at capacity. */
+export type QuickLoginOutcome =
+  | QuickLoginResult
+  | { readonly ok: false; readonly reason: 'invalid' }
+  | { readonly ok: false; readonly reason: 'throttled' | 'busy'; readonly retryAfterSeconds: number };
 
 export interface ToolServices {
   /** This server's public OAuth and MCP endpoints by name (issuer, token, …, resource), for oauth_info. */
@@ -40,7 +47,7 @@ export interface ToolServices {
   /** Look up a user by id (for profile tools). */
   findUser(userId: string): Promise<UserSummary | undefined>;
   /** Verify a demo user's password and mint a real audience-bound access token (demo mode only). */
-  quickLogin(username: string, password: string): Promise<QuickLoginResult | undefined>;
+  quickLogin(username: string, password: string): Promise<QuickLoginOutcome>;
   /**
    * The user a still-valid access token belongs to (the seed's `auth/token_login`, demo mode only);
    * undefined for an invalid, expired or revoked token.

@@ -88,6 +88,8 @@ const en = {
   invalidCredentials: 'The username or password is incorrect.',
   throttled: (minutes: number) =>
     `Too many sign-in attempts. Please wait about ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`,
+  busy: (seconds: number) =>
+    `Many people are signing in right now. Please try again in ${seconds} second${seconds === 1 ? '' : 's'}.`,
   demoTitle: 'Demo accounts',
   demoNote: 'Demo mode only. These passwords are public — never enable demo mode in production.',
   role: 'Role',
@@ -158,6 +160,8 @@ const ja: Messages = {
   invalidCredentials: 'ユーザー名またはパスワードが正しくありません。',
   throttled: (minutes: number) =>
     `サインインの試行回数が上限に達しました。${minutes} 分ほど待ってから、もう一度お試しください。`,
+  busy: (seconds: number) =>
+    `ただいまサインインが混み合っています。${seconds} 秒ほどしてからもう一度お試しください。`,
   demoTitle: 'デモ用アカウント',
   demoNote:
     'デモモード専用のアカウントです。パスワードは公開されているため、本番環境ではデモモードを有効にしないでください。',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { DEMO_USERS, seedDemoUsers } from '../../src/identity/demo.ts';
+import { createHashPool } from '../../src/identity/hash-pool.ts';
 import { createIdentity, type Identity } from '../../src/identity/users.ts';
 import { IdentityError } from '../../src/identity/validation.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
@@ -8,6 +9,8 @@ import type { Storage } from '../../src/storage/types.ts';
 
 const T0 = Date.UTC(2030, 0, 1); // aligned to the 15-minute window
 const IP = '203.0.113.7';
+/** Cheap scrypt for speed; the production cost is tested in password.test.ts. */
+const FAST = { N: 2 ** 10, r: 8, p: 1 };
 
 const code = (c: string) => (e: unknown) => e instanceof IdentityError && e.code === c;
 
@@ -18,7 +21,7 @@ describe('identity', () => {
   beforeEach(() => {
     t = T0;
     storage = openSqliteStorage({ path: ':memory:', now: () => t });
-    id = createIdentity({ storage, now: () => t });
+    id = createIdentity({ storage, scrypt: FAST, now: () => t });
   });
 
   it('adds a user with a normalised username, stable id and no hash exposed', async () => {
@@ -79,46 +82,86 @@ describe('identity', () => {
     assert.deepEqual(await id.authenticate('not valid!', 'wrong', IP), { ok: false, reason: 'invalid' });
   });
 
-  it('throttles a username after 5 attempts in 15 minutes, for known and unknown names alike', async () => {
+  it('a stranger hammering a username blocks only their own address: the owner signs in from another', async () => {
     await id.addUser({ username: 'carol', password: 'carol-password' });
-    for (const [n, name] of ['carol', 'nobody'].entries()) {
-      for (let i = 0; i < 5; i++) {
-        assert.equal((await id.authenticate(name, `wrong-${i}`, `198.51.100.${i}`)).ok, false);
-      }
-      t += 60_000;
-      const result = await id.authenticate(name, 'carol-password', '198.51.100.99');
-      assert.deepEqual(result, { ok: false, reason: 'throttled', retryAfterSeconds: (14 - n) * 60 });
+    const stranger = '198.51.100.66';
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual(await id.authenticate('carol', `wrong-${i}`, stranger), {
+        ok: false,
+        reason: 'invalid',
+      });
     }
+    t += 60_000;
+    // Even the right password is refused from the address that used up the pair's attempts …
+    assert.deepEqual(await id.authenticate('carol', 'carol-password', stranger), {
+      ok: false,
+      reason: 'throttled',
+      retryAfterSeconds: 14 * 60,
+    });
+    // … but the owner, from a fresh address, signs in while the stranger keeps hammering.
+    const hammering = Array.from({ length: 20 }, (_, i) => id.authenticate('carol', `guess-${i}`, stranger));
+    assert.equal((await id.authenticate('carol', 'carol-password', '192.0.2.10')).ok, true);
+    assert.ok((await Promise.all(hammering)).every((r) => !r.ok && r.reason === 'throttled'));
+    // Unknown usernames are throttled the same way (no existence oracle).
+    for (let i = 0; i < 5; i++) await id.authenticate('nobody', 'x', stranger);
+    assert.equal((await id.authenticate('nobody', 'x', stranger)).ok || 'throttled', 'throttled');
     t = T0 + 15 * 60_000; // next window
-    assert.equal((await id.authenticate('carol', 'carol-password', IP)).ok, true);
+    assert.equal((await id.authenticate('carol', 'carol-password', stranger)).ok, true);
   });
 
-  it('a success resets the username counter; parallel guesses cannot exceed the limit', async () => {
+  it('failures of a username from anywhere add a progressive, capped delay — never a refusal', async () => {
+    const delays: number[] = [];
+    id = createIdentity({ storage, scrypt: FAST, now: () => t, sleep: async (ms) => void delays.push(ms) });
     await id.addUser({ username: 'dave', password: 'dave-password' });
-    for (let i = 0; i < 4; i++) await id.authenticate('dave', 'wrong', IP);
-    assert.equal((await id.authenticate('dave', 'dave-password', IP)).ok, true);
-    for (let i = 0; i < 4; i++) assert.equal((await id.authenticate('dave', 'wrong', '192.0.2.1')).ok, false);
+    for (let i = 0; i < 10; i++) await id.authenticate('dave', 'wrong', `192.0.2.${i}`);
+    assert.deepEqual(delays, [250, 500, 1000, 2000, 2000]);
+    assert.equal((await id.authenticate('dave', 'dave-password', '192.0.2.99')).ok, true);
+    assert.equal(delays.at(-1), 2000, 'the right password waits too, then succeeds');
+  });
+
+  it('60 concurrent wrong attempts from one address are cut at exactly the per-IP limit (20)', async () => {
     const burst = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => id.authenticate('dave', `guess-${i}`, `192.0.2.${i + 10}`)),
+      Array.from({ length: 60 }, (_, i) => id.authenticate(`user${i}`, 'wrong', IP)),
     );
     const reasons = burst.map((r) => (r.ok ? 'ok' : r.reason));
-    assert.equal(reasons.filter((r) => r === 'invalid').length, 1, 'only one guess left after 4 failures');
-    assert.equal(reasons.filter((r) => r === 'throttled').length, 9);
-  });
-
-  it('throttles an IP after 20 failures across usernames', async () => {
+    assert.equal(reasons.filter((r) => r === 'invalid').length, 20);
+    assert.equal(reasons.filter((r) => r === 'throttled').length, 40);
     await id.addUser({ username: 'erin', password: 'erin-password' });
-    for (let i = 0; i < 20; i++) {
-      assert.deepEqual(await id.authenticate(`user${i}`, 'wrong', IP), { ok: false, reason: 'invalid' });
-    }
     const blocked = await id.authenticate('erin', 'erin-password', IP);
-    assert.equal(blocked.ok, false);
     assert.equal(!blocked.ok && blocked.reason, 'throttled');
     assert.equal(
       (await id.authenticate('erin', 'erin-password', '192.0.2.200')).ok,
       true,
       'other IPs unaffected',
     );
+  });
+
+  it('successful sign-ins from one address (an office behind NAT) never use up its limit', async () => {
+    await id.addUser({ username: 'gina', password: 'gina-password' });
+    for (let i = 0; i < 30; i++) {
+      assert.equal((await id.authenticate('gina', 'gina-password', IP)).ok, true, `sign-in ${i}`);
+    }
+    for (let i = 0; i < 4; i++) await id.authenticate('gina', 'wrong', IP);
+    assert.equal((await id.authenticate('gina', 'gina-password', IP)).ok, true);
+  });
+
+  it('a full hashing pool answers busy with Retry-After, and the refused attempts count against no one', async () => {
+    const pool = createHashPool({ concurrency: 1, queue: 1 });
+    try {
+      id = createIdentity({ storage, scrypt: FAST, now: () => t, hashPool: pool });
+      await id.addUser({ username: 'hank', password: 'hank-password' });
+      const burst = await Promise.all(Array.from({ length: 8 }, () => id.authenticate('hank', 'wrong', IP)));
+      const busy = burst.filter((r) => !r.ok && r.reason === 'busy');
+      assert.equal(burst.filter((r) => !r.ok && r.reason === 'invalid').length, 2, 'one running, one queued');
+      assert.equal(busy.length, 3);
+      assert.ok(busy.every((r) => !r.ok && r.reason === 'busy' && r.retryAfterSeconds >= 1));
+      // Only the two checked attempts count: 3 more wrong ones still fit under the pair limit of 5.
+      for (let i = 0; i < 3; i++)
+        assert.equal((await id.authenticate('hank', 'wrong', IP)).ok || 'invalid', 'invalid');
+      assert.equal((await id.authenticate('hank', 'hank-password', '192.0.2.3')).ok, true);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('changes password and role; removal revokes the user’s grants and sessions', async () => {
@@ -140,6 +183,38 @@ describe('identity', () => {
     assert.equal(await storage.find('RefreshToken', 'rt-frank'), undefined);
     assert.equal(await storage.find('Session', 's-frank'), undefined);
     assert.ok(await storage.find('Grant', 'g-other'));
+  });
+
+  it('a new password or a lowered role ends the user’s sessions and revokes their grants; raising does not', async () => {
+    const ivy = await id.addUser({ username: 'ivy', password: 'first-password', role: 'admin' });
+    const issue = async () => {
+      await storage.upsert('Grant', 'g-ivy', { accountId: ivy.id, clientId: 'c' }, 600);
+      await storage.upsert('RefreshToken', 'rt-ivy', { accountId: ivy.id, grantId: 'g-ivy' }, 600);
+      await storage.upsert('Session', 's-ivy', { accountId: ivy.id }, 600);
+    };
+    const alive = async () =>
+      [
+        await storage.find('Grant', 'g-ivy'),
+        await storage.find('RefreshToken', 'rt-ivy'),
+        await storage.find('Session', 's-ivy'),
+      ].map(Boolean);
+    await storage.upsert('Session', 's-other', { accountId: 'usr_other' }, 600);
+
+    await issue();
+    const stamp = await id.credentialStamp(ivy.id);
+    await id.setPassword('ivy', 'second-password');
+    assert.deepEqual(await alive(), [false, false, false], 'passwd');
+    assert.notEqual(await id.credentialStamp(ivy.id), stamp);
+
+    await issue();
+    await id.setRole('ivy', 'user');
+    assert.deepEqual(await alive(), [false, false, false], 'admin → user');
+
+    await issue();
+    await id.setRole('ivy', 'admin');
+    assert.deepEqual(await alive(), [true, true, true], 'user → admin keeps what was granted');
+    assert.ok(await storage.find('Session', 's-other'), 'other users untouched');
+    assert.equal(await id.credentialStamp('usr_nobody'), undefined);
   });
 
   it('seeds the three demo users idempotently, keeping operator changes', async () => {

@@ -45,6 +45,7 @@ function grant(grantId: string): GrantSummary {
 function services(over: Partial<ToolServicesDeps> = {}) {
   const revoked: string[] = [];
   const issued: { accountId: string; scopes: readonly string[] }[] = [];
+  const attemptsFrom: string[] = [];
   let grants = [grant('abcd1111'), grant('abcd2222'), grant('ffff0000')];
   const deps: ToolServicesDeps = {
     demo: true,
@@ -53,7 +54,8 @@ function services(over: Partial<ToolServicesDeps> = {}) {
       { ...demo, password: 'demo123' },
     ],
     identity: {
-      async authenticate(username, password) {
+      async authenticate(username, password, ip) {
+        attemptsFrom.push(ip);
         const user = [admin, demo, alice].find((u) => u.username === username);
         return user && password === `${username}123` ? { ok: true, user } : { ok: false, reason: 'invalid' };
       },
@@ -68,6 +70,7 @@ function services(over: Partial<ToolServicesDeps> = {}) {
       },
     },
     countClients: async () => 2,
+    clientIp: () => '192.0.2.7',
     endpoints: { issuer: 'http://localhost:1' },
     tokenUserId: async (token) => (token === 'valid-demo-token' ? 'u-demo' : undefined),
     async issueAccessToken(input) {
@@ -76,30 +79,58 @@ function services(over: Partial<ToolServicesDeps> = {}) {
     },
     ...over,
   };
-  return { s: createToolServices(deps), revoked, issued };
+  return { s: createToolServices(deps), revoked, issued, attemptsFrom };
 }
 
 describe('tool services', () => {
   it('quick_login mints a token with every scope the role may hold, for demo accounts only', async () => {
     const { s, issued } = services();
     const result = await s.quickLogin('admin', 'admin123');
-    assert.equal(result?.scope, 'mcp:tools mcp:data mcp:admin');
-    assert.deepEqual(result?.user, {
+    assert.ok(result.ok);
+    assert.equal(result.scope, 'mcp:tools mcp:data mcp:admin');
+    assert.deepEqual(result.user, {
       id: 'u-admin',
       username: 'admin',
       name: 'Admin User',
       email: 'a@x',
       role: 'admin',
     });
-    assert.equal((await s.quickLogin('demo', 'demo123'))?.scope, 'mcp:tools mcp:data');
-    assert.equal(await s.quickLogin('demo', 'wrong'), undefined);
-    assert.equal(await s.quickLogin('alice', 'alice123'), undefined, 'not a demo account');
+    const demoLogin = await s.quickLogin('demo', 'demo123');
+    assert.equal(demoLogin.ok && demoLogin.scope, 'mcp:tools mcp:data');
+    assert.deepEqual(await s.quickLogin('demo', 'wrong'), { ok: false, reason: 'invalid' });
+    assert.deepEqual(
+      await s.quickLogin('alice', 'alice123'),
+      { ok: false, reason: 'invalid' },
+      'not a demo account',
+    );
     assert.equal(issued.length, 2);
+  });
+
+  it('quick_login is throttled per client address, never under one key for every caller', async () => {
+    const { s, attemptsFrom } = services();
+    await s.quickLogin('demo', 'wrong');
+    await s.quickLogin('admin', 'admin123');
+    assert.deepEqual(attemptsFrom, ['192.0.2.7', '192.0.2.7']);
+  });
+
+  it('quick_login passes a throttled or busy answer on with its Retry-After', async () => {
+    const { s } = services({
+      identity: {
+        authenticate: async () => ({ ok: false, reason: 'busy', retryAfterSeconds: 2 }),
+        findById: async () => undefined,
+        listUsers: async () => [],
+      },
+    });
+    assert.deepEqual(await s.quickLogin('demo', 'demo123'), {
+      ok: false,
+      reason: 'busy',
+      retryAfterSeconds: 2,
+    });
   });
 
   it('quick_login and demoUsers are off outside demo mode', async () => {
     const { s } = services({ demo: false });
-    assert.equal(await s.quickLogin('admin', 'admin123'), undefined);
+    assert.deepEqual(await s.quickLogin('admin', 'admin123'), { ok: false, reason: 'invalid' });
     assert.deepEqual(s.demoUsers(), []);
   });
 

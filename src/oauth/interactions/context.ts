@@ -7,13 +7,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/config.ts';
-import type { Identity } from '../../identity/users.ts';
+import type { AuthResult, Identity } from '../../identity/users.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Storage } from '../../storage/types.ts';
 import { type Lang, otherLanguage, resolveLanguage } from '../../ui/i18n.ts';
 import { languageHref } from '../../ui/layout.ts';
 import { errorPage, forbiddenPage } from '../../ui/pages/error.ts';
-import type { DemoAccount } from '../../ui/pages/login.ts';
+import type { DemoAccount, LoginProblem } from '../../ui/pages/login.ts';
 import { BUILT_IN_CLIENTS } from '../clients.ts';
 import type { GrantService } from '../grants.ts';
 import { chosenLanguage } from '../page-cookies.ts';
@@ -68,6 +68,21 @@ function formPageOf(path: string): string | undefined {
 /** The TCP peer. We do not trust X-Forwarded-For (trust proxy is off), so no client can choose it. */
 export function clientIp(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
+}
+
+/** The sign-in page's problem for a refused sign-in. */
+export function loginProblem(result: Exclude<AuthResult, { ok: true }>): LoginProblem {
+  return result.reason === 'invalid'
+    ? { kind: 'invalid' }
+    : { kind: result.reason, retryAfterSeconds: result.retryAfterSeconds };
+}
+
+/** HTTP status of a sign-in page showing `problem` (401, 429, 503), with Retry-After set when due. */
+export function loginStatus(res: ServerResponse, problem: LoginProblem | undefined): number {
+  if (!problem) return 200;
+  if (problem.kind === 'invalid') return 401;
+  res.setHeader('Retry-After', String(problem.retryAfterSeconds));
+  return problem.kind === 'throttled' ? 429 : 503;
 }
 
 export function sendError(

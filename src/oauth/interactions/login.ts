@@ -8,7 +8,15 @@ import type { Interaction } from 'oidc-provider';
 import { type LoginProblem, loginPage } from '../../ui/pages/login.ts';
 import { formTargetSource, sendPage } from '../page-http.ts';
 import { INTERACTION_PREFIX } from '../routes.ts';
-import { checkCsrf, clientIp, langOf, type PageDeps, switchHref } from './context.ts';
+import {
+  checkCsrf,
+  clientIp,
+  langOf,
+  loginProblem,
+  loginStatus,
+  type PageDeps,
+  switchHref,
+} from './context.ts';
 
 export const LOGIN_CSRF = 'interaction-login';
 
@@ -22,10 +30,7 @@ export function showLogin(
 ): void {
   const lang = langOf(req, interaction.params.ui_locales);
   const base = `${INTERACTION_PREFIX}/${interaction.uid}`;
-  const status = !failure ? 200 : failure.problem.kind === 'throttled' ? 429 : 401;
-  if (failure?.problem.kind === 'throttled') {
-    res.setHeader('Retry-After', String(failure.problem.retryAfterSeconds));
-  }
+  const status = loginStatus(res, failure?.problem);
   const document = loginPage({
     lang,
     switchHref: switchHref(req, lang),
@@ -54,11 +59,7 @@ export async function submitLogin(
   const password = typeof body.password === 'string' ? body.password : '';
   const result = await deps.identity.authenticate(username, password, clientIp(req));
   if (!result.ok) {
-    const problem: LoginProblem =
-      result.reason === 'throttled'
-        ? { kind: 'throttled', retryAfterSeconds: result.retryAfterSeconds }
-        : { kind: 'invalid' };
-    showLogin(deps, req, res, interaction, clientName, { problem, username });
+    showLogin(deps, req, res, interaction, clientName, { problem: loginProblem(result), username });
     return;
   }
   await deps.provider.interactionFinished(

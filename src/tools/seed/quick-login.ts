@@ -21,7 +21,14 @@ export const quickLogin = defineTool({
   demoOnly: true,
   async run({ username, password }, { services, config }) {
     const result = await services.quickLogin(username, password);
-    if (!result) {
+    if (!result.ok && result.reason !== 'invalid') {
+      const why =
+        result.reason === 'busy'
+          ? 'Too many sign-ins are being checked right now.'
+          : 'Too many sign-in attempts from your address.';
+      return toolError(`⏳ ${why} Try again in ${result.retryAfterSeconds} s.`);
+    }
+    if (!result.ok) {
       return toolError(
         `❌ Login failed for user: ${username}\n\nCall available_users to see the demo accounts.`,
       );

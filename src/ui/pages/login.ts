@@ -14,7 +14,8 @@ export interface DemoAccount {
 
 export type LoginProblem =
   | { readonly kind: 'invalid' }
-  | { readonly kind: 'throttled'; readonly retryAfterSeconds: number };
+  /** Too many attempts from this address (429), or password checking at capacity (503). */
+  | { readonly kind: 'throttled' | 'busy'; readonly retryAfterSeconds: number };
 
 export interface LoginView extends PageLanguage {
   readonly action: string;
@@ -32,11 +33,13 @@ export interface LoginView extends PageLanguage {
 
 export function loginPage(view: LoginView): string {
   const t = MESSAGES[view.lang];
-  const problem = view.problem
-    ? view.problem.kind === 'throttled'
-      ? t.throttled(Math.max(1, Math.ceil(view.problem.retryAfterSeconds / 60)))
-      : t.invalidCredentials
-    : undefined;
+  const p = view.problem;
+  const problem =
+    p?.kind === 'throttled'
+      ? t.throttled(Math.max(1, Math.ceil(p.retryAfterSeconds / 60)))
+      : p?.kind === 'busy'
+        ? t.busy(p.retryAfterSeconds)
+        : p && t.invalidCredentials;
   // After a failed attempt the username is kept, so the cursor waits in the password field.
   const focusPassword = view.problem !== undefined && Boolean(view.username);
   const body = html`
