@@ -3,7 +3,10 @@
  * report and writes docs/benchmarks.md (generated block), docs/benchmarks.svg and the raw JSON in
  * bench/results/. Flags: --rounds N --duration S --warmup S --connections N --only a,b,c
  * --tokens N (distinct tokens per authenticated scenario) --memory-tokens N --cold-start N
- * --profile (CPU profile of the Sekisho child over the measured rounds, to bench/results/) --no-docs.
+ * --profile (CPU profile of the Sekisho child over the measured rounds, to bench/results/) --no-docs
+ * --storm N (login-storm scenario: N concurrent sign-ins; 0 skips it).
+ * `--soak=10m` (any duration: 90s, 3m…) runs the soak instead (bench/soak.ts): RSS per minute under
+ * steady authenticated traffic (`--soak-rps`, default 200/s) and a sign-in every 5 s.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +28,9 @@ const { values } = parseArgs({
     'cold-start': { type: 'string', default: '5' },
     login: { type: 'string', default: '3' },
     profile: { type: 'boolean', default: false },
+    soak: { type: 'string' },
+    'soak-rps': { type: 'string', default: '200' },
+    storm: { type: 'string', default: '50' },
     'no-docs': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -33,7 +39,9 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(
     'npm run bench -- [--rounds 3] [--duration 5] [--warmup 2] [--connections 32] [--only a,b,c]\n' +
-      '                 [--tokens 1000] [--memory-tokens 10000 | 0] [--cold-start 5 | 0] [--login 3 | 0] [--profile] [--no-docs]',
+      '                 [--tokens 1000] [--memory-tokens 10000 | 0] [--cold-start 5 | 0] [--login 3 | 0] [--storm 50 | 0]\n' +
+      '                 [--profile] [--no-docs]\n' +
+      'npm run bench -- --soak=10m [--soak-rps 200]',
   );
   process.exit(0);
 }
@@ -49,6 +57,34 @@ const num = (name: string, v: string | undefined, min: number, max: number): num
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });
+
+if (values.soak !== undefined) {
+  const { parseDuration, renderSoak, runSoak } = await import('./soak.ts');
+  let durationMs: number;
+  try {
+    durationMs = parseDuration(values.soak);
+  } catch (error) {
+    console.error(`--soak: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  const env = Object.fromEntries(
+    ['MALLOC_ARENA_MAX', 'SEKISHO_PASSWORD_HASH_CONCURRENCY', 'SEKISHO_FAST_LANE']
+      .filter((k) => process.env[k] !== undefined)
+      .map((k) => [k, process.env[k] as string]),
+  );
+  const soak = await runSoak({
+    durationMs,
+    requestsPerSecond: num('soak-rps', values['soak-rps'], 1, 5000),
+    signInEverySeconds: 5,
+    env,
+    log: (line) => console.error(line),
+  });
+  console.log(`\n${renderSoak(soak)}\n`);
+  const file = `${resultsDir}soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, `${JSON.stringify(soak, null, 2)}\n`);
+  console.error(`wrote ${file}`);
+  process.exit(0);
+}
 const profilePath = `${resultsDir}sekisho-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
 const memoryTokens = num('memory-tokens', values['memory-tokens'], 0, 100_000);
 const opts: BenchOptions = {

@@ -6,7 +6,7 @@
  * The account cookie is SameSite=Strict, HttpOnly, signed, `__Host-` on https. Every form carries a
  * CSRF token bound to the signed-in session (or, on the sign-in form, to a random pre-session nonce).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type Response, Router } from 'express';
 import { type AuthorizedApp, accountPage } from '../ui/pages/account.ts';
@@ -29,6 +29,8 @@ import { ACCOUNT_PATH } from './routes.ts';
 
 const ACCOUNT_CSRF = 'account';
 const ACCOUNT_LOGIN_CSRF = 'account-login';
+/** How long after a revocation its notice may still be shown (the redirect that follows it). */
+const REVOKED_NOTICE_SECONDS = 60;
 /** How long the account page stays signed in. */
 const ACCOUNT_SESSION_SECONDS = 30 * 60;
 
@@ -51,8 +53,10 @@ export function accountRoutes(deps: PageDeps): Router {
   async function signedIn(req: IncomingMessage, res: ServerResponse): Promise<SignedIn | undefined> {
     const own = secrets.unsign(readCookie(req, accountCookie));
     if (own) {
-      const [accountId = '', exp = '0'] = own.split('|');
-      if (Number(exp) > Date.now() / 1000 && (await identity.findById(accountId))) {
+      // Bound to the credentials it was issued under: a new password or role ends it (and a removed
+      // user has no stamp at all).
+      const [accountId = '', exp = '0', stamp = ''] = own.split('|');
+      if (Number(exp) > Date.now() / 1000 && stamp === (await identity.credentialStamp(accountId))) {
         return { accountId, binding: `own:${own}` };
       }
     }
@@ -99,6 +103,14 @@ export function accountRoutes(deps: PageDeps): Router {
     return [...byClient.values()].sort((a, b) => recency(b) - recency(a));
   }
 
+  /** The client id of a revocation this signed-in user made within the last minute, else undefined. */
+  function revokedJustNow(value: unknown, binding: string): string | undefined {
+    const marker = typeof value === 'string' && value.length <= 2048 ? secrets.unsign(value) : undefined;
+    const [, exp = '0', bound, clientId] = /^revoked\|(\d+)\|([\w-]+)\|(.+)$/s.exec(marker ?? '') ?? [];
+    if (!clientId || Number(exp) < Date.now() / 1000 || bound !== digest(binding)) return undefined;
+    return clientId;
+  }
+
   const router = Router();
 
   router.get('/', async (req, res) => {
@@ -106,7 +118,7 @@ export function accountRoutes(deps: PageDeps): Router {
     if (!who) return showSignIn(req, res);
     const user = (await identity.findById(who.accountId))!;
     const lang = langOf(req);
-    const revoked = typeof req.query.revoked === 'string' ? req.query.revoked.slice(0, 512) : undefined;
+    const revoked = revokedJustNow(req.query.revoked, who.binding);
     const document = accountPage({
       lang,
       switchHref: switchHref(req, lang),
@@ -129,7 +141,8 @@ export function accountRoutes(deps: PageDeps): Router {
     const result = await identity.authenticate(username, password, clientIp(req));
     if (!result.ok) return showSignIn(req, res, loginProblem(result), username);
     const exp = Math.floor(Date.now() / 1000) + ACCOUNT_SESSION_SECONDS;
-    setCookie(res, accountCookie, secrets.sign(`${result.user.id}|${exp}`), ACCOUNT_SESSION_SECONDS);
+    const stamp = await identity.credentialStamp(result.user.id);
+    setCookie(res, accountCookie, secrets.sign(`${result.user.id}|${exp}|${stamp}`), ACCOUNT_SESSION_SECONDS);
     setCookie(res, nonceCookie, '', 0);
     res.redirect(303, ACCOUNT_PATH);
   });
@@ -144,7 +157,11 @@ export function accountRoutes(deps: PageDeps): Router {
       await grants.revokeGrant(g.grantId);
     }
     deps.logger.info({ accountId: who.accountId, clientId }, 'grant revoked from the account page');
-    res.redirect(303, `${ACCOUNT_PATH}?revoked=${encodeURIComponent(clientId)}`);
+    // The notice is a flash: a signed marker, bound to this sign-in, that expires within a minute. A
+    // link with any other `revoked` value shows nothing.
+    const exp = Math.floor(Date.now() / 1000) + REVOKED_NOTICE_SECONDS;
+    const marker = secrets.sign(`revoked|${exp}|${digest(who.binding)}|${clientId}`);
+    res.redirect(303, `${ACCOUNT_PATH}?revoked=${encodeURIComponent(marker)}`);
   });
 
   router.post('/logout', form, async (req, res) => {
@@ -157,4 +174,9 @@ export function accountRoutes(deps: PageDeps): Router {
   });
 
   return router;
+}
+
+/** A short, URL-safe digest: the revocation notice names the sign-in it belongs to without exposing it. */
+function digest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url').slice(0, 22);
 }

@@ -17,6 +17,10 @@
  * to oidc-provider, which revokes the whole grant (RFC 9700 §4.14.2). Within the window it is
  * refused with `invalid_grant` and the grant is left alone, so a client retrying a request whose
  * response it lost is not logged out by its own retry — but no second token pair is ever minted.
+ *
+ * A token request naming a `resource` other than ours is refused with `invalid_target` here, before
+ * the code or refresh token is consumed: oidc-provider checks the resource only after consuming, so a
+ * client's corrected retry would otherwise look like a replay and cost the user the grant.
  */
 import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import { hashTokenId, SIDECAR } from '../storage/sidecar.ts';
@@ -55,6 +59,8 @@ export interface AdapterOptions {
   /** Dynamically registered clients expire after this much idle time (slid forward on use). */
   readonly clientIdleTtlSeconds: number;
   readonly refreshReuseGraceSeconds: number;
+  /** The one RFC 8707 resource this server issues tokens for (the MCP endpoint). */
+  readonly resource: string;
   readonly now?: () => number;
 }
 
@@ -140,6 +146,7 @@ class StorageAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
+    if (this.#model === 'AuthorizationCode' || this.#model === 'RefreshToken') this.#refuseForeignResource();
     const key = this.#key(id);
     if (await this.#storage.consume(this.#model, key)) return;
     if (this.#model === 'AuthorizationCode') {
@@ -156,6 +163,17 @@ class StorageAdapter implements Adapter {
 
   async revokeByGrantId(grantId: string): Promise<void> {
     await this.#storage.revokeByGrantId(grantId);
+  }
+
+  /** At the token endpoint: any `resource` but ours is `invalid_target`, before anything is consumed. */
+  #refuseForeignResource(): void {
+    const ctx = Provider.ctx;
+    if (ctx?.oidc?.route !== 'token') return;
+    const requested: unknown = ctx.oidc.params?.resource;
+    const list = requested === undefined ? [] : Array.isArray(requested) ? requested : [requested];
+    if (list.some((r) => r !== this.#options.resource)) {
+      throw new errors.InvalidTarget(`unknown resource; this server protects ${this.#options.resource} only`);
+    }
   }
 
   /**

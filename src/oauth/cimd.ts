@@ -28,8 +28,11 @@ for (const [net, prefix] of [
   ['172.16.0.0', 12], // RFC 1918
   ['192.0.0.0', 24], // IETF protocol assignments
   ['192.0.2.0', 24], // TEST-NET-1
-  ['192.88.99.0', 24], // 6to4 relay anycast
+  ['192.31.196.0', 24], // AS112-v4 (RFC 7535): reverse-DNS sink, no documents live there
+  ['192.52.193.0', 24], // AMT relay anycast (RFC 7450)
+  ['192.88.99.0', 24], // 6to4 relay anycast (deprecated, RFC 7526)
   ['192.168.0.0', 16], // RFC 1918
+  ['192.175.48.0', 24], // AS112 direct delegation (RFC 7534)
   ['198.18.0.0', 15], // benchmarking
   ['198.51.100.0', 24], // TEST-NET-2
   ['203.0.113.0', 24], // TEST-NET-3
@@ -39,16 +42,20 @@ for (const [net, prefix] of [
   SPECIAL_USE.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  ['::', 128], // unspecified
-  ['::1', 128], // loopback
-  ['64:ff9b::', 96], // NAT64
+  ['::', 96], // unspecified (::/128), loopback (::1/128), IPv4-compatible (deprecated, RFC 4291 §2.5.5.1)
+  ['64:ff9b::', 96], // NAT64 (would reach any IPv4 address, private ones included)
   ['64:ff9b:1::', 48], // local-use NAT64
-  ['100::', 64], // discard
-  ['2001::', 23], // IETF protocol assignments
+  ['100::', 64], // discard-only
+  ['100:0:0:1::', 64], // dummy prefix (RFC 9780)
+  ['2001::', 23], // IETF protocol assignments (Teredo, benchmarking, ORCHID, AMT, drone ids…)
   ['2001:db8::', 32], // documentation
   ['2002::', 16], // 6to4
+  ['2620:4f:8000::', 48], // AS112-v6
+  ['3fff::', 20], // documentation (RFC 9637)
+  ['5f00::', 16], // SRv6 SIDs (RFC 9602)
   ['fc00::', 7], // unique local
   ['fe80::', 10], // link-local
+  ['fec0::', 10], // site-local (deprecated, RFC 3879; still routed inside some networks)
   ['ff00::', 8], // multicast
 ] as const) {
   SPECIAL_USE.addSubnet(net, prefix, 'ipv6');
@@ -61,8 +68,15 @@ export function isSpecialUseAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return SPECIAL_USE.check(address, 'ipv4');
   if (family !== 6) return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return SPECIAL_USE.check(mapped[1]!, 'ipv4');
+  // IPv4-mapped (::ffff:0:0/96) in any spelling is judged as the IPv4 address it carries; the URL
+  // parser gives the canonical form (::ffff:127.0.0.1 → ::ffff:7f00:1).
+  const canonical = URL.parse(`http://[${address}]/`)?.hostname.slice(1, -1) ?? '';
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (mapped) {
+    const bits = (Number.parseInt(mapped[1]!, 16) << 16) | Number.parseInt(mapped[2]!, 16);
+    const v4 = [24, 16, 8, 0].map((shift) => (bits >>> shift) & 255).join('.');
+    return SPECIAL_USE.check(v4, 'ipv4');
+  }
   return SPECIAL_USE.check(address, 'ipv6');
 }
 

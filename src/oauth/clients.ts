@@ -19,6 +19,7 @@
  */
 import type { ClientMetadata, Provider } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { DISPLAY_NAME_MAX } from '../ui/display-text.ts';
 import { clientSecretMatches } from './client-secret.ts';
 import { OPERATOR_ONLY_GRANTS } from './grant-types.ts';
 
@@ -74,6 +75,14 @@ export const clientMetadataPolicy = {
       );
     }
     if (oidc?.route !== 'registration') return;
+    // Shown on the consent and account pages: refused when too long at registration (clients stored
+    // earlier and metadata documents are truncated for display instead, by ui/display-text.ts).
+    if (
+      typeof metadata.client_name === 'string' &&
+      Array.from(metadata.client_name).length > DISPLAY_NAME_MAX
+    ) {
+      throw new errors.InvalidClientMetadata(`client_name must not exceed ${DISPLAY_NAME_MAX} characters`);
+    }
     if (uris.length > MAX_REDIRECT_URIS) {
       throw new errors.InvalidClientMetadata(
         `redirect_uris must not list more than ${MAX_REDIRECT_URIS} URIs`,

@@ -133,6 +133,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       storage,
       clientIdleTtlSeconds: config.clientIdleTtlSeconds,
       refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+      resource,
     }),
     clients: BUILT_IN_CLIENTS.map((c) => ({ ...c })),
     jwks: { keys: deps.jwks.keys.map((k) => ({ ...k })) },

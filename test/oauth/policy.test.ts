@@ -55,11 +55,32 @@ describe('CIMD fetch policy', () => {
       'fd00::1',
       'ff02::1',
       '::ffff:127.0.0.1',
+      '::ffff:7f00:1', // the same, hex spelling
+      '::ffff:a00:1', // 10.0.0.1
+      // Added with issue 8 (RFC 6890 / IANA special-purpose registries):
+      '::7f00:1', // IPv4-compatible ::/96
+      '::a00:1',
+      'fec0::1', // site-local
+      '3fff::1', // documentation (RFC 9637)
+      '5f00::1', // SRv6 SIDs
+      '2620:4f:8000::1', // AS112-v6
+      '100:0:0:1::1', // dummy prefix
+      '2001:10::1', // ORCHID (inside 2001::/23)
+      '192.31.196.1', // AS112-v4
+      '192.175.48.1',
+      '192.52.193.1', // AMT
+      '255.255.255.255',
       'not-an-ip',
     ]) {
       assert.equal(isSpecialUseAddress(a), true, a);
     }
-    for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8']) {
+    for (const a of [
+      '93.184.216.34',
+      '8.8.8.8',
+      '2606:4700:4700::1111',
+      '::ffff:8.8.8.8',
+      '::ffff:808:808',
+    ]) {
       assert.equal(isSpecialUseAddress(a), false, a);
     }
   });

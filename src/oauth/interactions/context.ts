@@ -10,6 +10,7 @@ import type { Config } from '../../config/config.ts';
 import type { AuthResult, Identity } from '../../identity/users.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Storage } from '../../storage/types.ts';
+import { displayText } from '../../ui/display-text.ts';
 import { type Lang, otherLanguage, resolveLanguage } from '../../ui/i18n.ts';
 import { languageHref } from '../../ui/layout.ts';
 import { errorPage, forbiddenPage } from '../../ui/pages/error.ts';
@@ -111,14 +112,18 @@ export function checkCsrf(
   return false;
 }
 
-/** A display name for a client without fetching anything (CIMD clients show their host). */
+/**
+ * A display name for a client without fetching anything (CIMD clients show their host). Always
+ * through `displayText`: the name is chosen by whoever registered the client.
+ */
 export async function clientDisplayName(storage: Storage, clientId: string): Promise<string> {
   const builtIn = BUILT_IN_CLIENTS.find((c) => c.client_id === clientId);
-  if (builtIn?.client_name) return String(builtIn.client_name);
+  if (builtIn?.client_name) return displayText(String(builtIn.client_name));
   const stored = await storage.find('Client', clientId);
-  if (typeof stored?.client_name === 'string' && stored.client_name.trim()) return stored.client_name;
+  const name = typeof stored?.client_name === 'string' ? displayText(stored.client_name) : '';
+  if (name) return name;
   const url = URL.parse(clientId);
-  return url?.protocol === 'https:' ? url.host : clientId;
+  return displayText(url?.protocol === 'https:' ? url.host : clientId);
 }
 
 /** A client's registered redirect URIs, from what is stored (never fetched: the account page stays offline). */

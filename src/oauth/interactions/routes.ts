@@ -5,6 +5,7 @@
  */
 import express, { type Request, type Response, Router } from 'express';
 import type { Interaction } from 'oidc-provider';
+import { displayText } from '../../ui/display-text.ts';
 import { CONSENT_CSRF, showConsent, submitConsent } from './consent.ts';
 import { checkCsrf, clientDisplayName, type PageDeps, sendError } from './context.ts';
 import { LOGIN_CSRF, showLogin, submitLogin } from './login.ts';
@@ -36,7 +37,8 @@ export function interactionRoutes(deps: PageDeps): Router {
     const url = URL.parse(clientId);
     if (url?.protocol !== 'https:') return clientDisplayName(deps.storage, clientId);
     const client = await deps.provider.Client.find(clientId).catch(() => undefined);
-    return client?.clientName ? `${client.clientName} (${url.host})` : url.host;
+    const name = client?.clientName ? displayText(client.clientName) : '';
+    return name ? `${name} (${url.host})` : url.host;
   }
 
   router.get('/:uid', async (req, res) => {

@@ -1,0 +1,75 @@
+/**
+ * A user signing in on the account page (`/account`) over plain HTTP: GET the form (CSRF nonce
+ * cookie + token), POST the credentials. That is a real password check through the server's hashing
+ * pool, the same one the OAuth login page uses. `from` binds the client socket to a loopback address
+ * (127.0.0.x), so many "users" can sign in from distinct client IPs on one machine.
+ */
+import { Agent, request } from 'node:http';
+
+export interface SignInOutcome {
+  /** 303 signed in, 401 wrong password, 429 throttled, 503 hashing at capacity. */
+  readonly status: number;
+  readonly retryAfterSeconds: number | undefined;
+  readonly ms: number;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+}
+
+function send(
+  url: URL,
+  opts: { method: string; from?: string; cookie?: string; body?: string },
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {};
+    if (opts.cookie) headers.cookie = opts.cookie;
+    if (opts.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const req = request(
+      url,
+      { method: opts.method, headers, agent: new Agent({ keepAlive: false }), localAddress: opts.from, timeout: 60_000 },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('sign-in request timed out')));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export async function signInOnAccountPage(
+  baseUrl: string,
+  creds: { username: string; password: string; from?: string },
+): Promise<SignInOutcome> {
+  const started = performance.now();
+  const page = await send(new URL('/account', baseUrl), { method: 'GET', from: creds.from });
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1];
+  const cookies = ([] as string[]).concat(page.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]);
+  if (page.status !== 200 || !csrf) throw new Error(`account page answered ${page.status} without a form`);
+  const body = new URLSearchParams({ csrf, username: creds.username, password: creds.password }).toString();
+  const answer = await send(new URL('/account/login', baseUrl), {
+    method: 'POST',
+    from: creds.from,
+    cookie: cookies.join('; '),
+    body,
+  });
+  const retry = Number(answer.headers['retry-after']);
+  return {
+    status: answer.status,
+    retryAfterSeconds: Number.isFinite(retry) && retry > 0 ? retry : undefined,
+    ms: performance.now() - started,
+  };
+}
+
+/** The i-th of many distinct loopback client addresses (127.0.1.1, 127.0.1.2, …). */
+export function loopbackAddress(i: number): string {
+  return `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+}
