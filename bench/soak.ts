@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- --soak=10m`: a long run against one Sekisho child — authenticated `tools/call` at
  * a steady rate (default 200/s) plus a real sign-in on the account page every 5 s — sampling the
- * child's memory every 10 s. Reports RSS per minute (median and last sample) and the growth from
+ * child's memory before each sign-in. Reports RSS per minute (median and last sample) and the growth from
  * minute 2 to the last minute, by medians and point to point: the memory-leak check of issue 8.
  */
 import { Agent, request } from 'node:http';
@@ -62,6 +62,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     child = await spawnServer({
       name: 'sekisho (soak)',
       script: scriptPath('servers/sekisho.ts'),
+      readyTimeoutMs: 120_000,
       ...(opts.env && { env: opts.env }),
     });
     const server = child;
@@ -95,45 +96,51 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         req.end(s.body);
       });
 
+    // A steady rate, not a closed loop: each 50 ms tick sends its share without waiting for earlier
+    // answers (at most 64 outstanding, so a stalled server is not buried).
+    let inFlight = 0;
     const traffic = (async () => {
       const tickMs = 50;
       const perTick = Math.max(1, Math.round((opts.requestsPerSecond * tickMs) / 1000));
+      const outstanding: Promise<void>[] = [];
       let n = 0;
+      let next = performance.now();
       while (elapsed() < opts.durationMs) {
-        const tickStart = performance.now();
-        const batch: Promise<void>[] = [];
-        for (let i = 0; i < perTick; i++) batch.push(send(tokens[n++ % tokens.length]!));
-        await Promise.all(batch);
-        await sleep(Math.max(0, tickMs - (performance.now() - tickStart)));
+        for (let i = 0; i < perTick && inFlight < 64; i++) {
+          inFlight++;
+          outstanding.push(send(tokens[n++ % tokens.length]!).finally(() => inFlight--));
+        }
+        if (outstanding.length > 10_000) await Promise.all(outstanding.splice(0));
+        next += tickMs;
+        await sleep(Math.max(0, next - performance.now()));
       }
+      await Promise.all(outstanding);
     })();
 
+    // Memory is sampled just before each sign-in, when no password hash is in flight: a sample taken
+    // while one runs would include its transient 32 MiB scrypt buffer and read as growth.
     const logins = (async () => {
       while (elapsed() < opts.durationMs) {
-        const outcome = await signInOnAccountPage(server.url, { username: 'demo', password: 'demo123' }).catch(
-          () => undefined,
-        );
+        const m = await server.call<MemoryReport>('rss');
+        samples.push({ ...m, atSeconds: elapsed() / 1000 });
+        if (samples.length % 12 === 0) {
+          opts.log(
+            `soak: ${Math.round(elapsed() / 1000)} s, RSS ${(m.rss / MiB).toFixed(1)} MiB, ${requests} requests`,
+          );
+        }
+        const outcome = await signInOnAccountPage(server.url, {
+          username: 'demo',
+          password: 'demo123',
+        }).catch(() => undefined);
         if (outcome?.status === 303) signIns++;
         else failedSignIns++;
         await sleep(opts.signInEverySeconds * 1000);
       }
     })();
 
-    const sampling = (async () => {
-      while (elapsed() < opts.durationMs) {
-        const m = await server.call<MemoryReport>('rss');
-        samples.push({ ...m, atSeconds: Math.round(elapsed() / 1000) });
-        if (samples.length % 6 === 0) {
-          opts.log(`soak: ${Math.round(elapsed() / 1000)} s, RSS ${(m.rss / MiB).toFixed(1)} MiB, ${requests} requests`);
-        }
-        await sleep(10_000);
-      }
-    })();
-
-    await Promise.all([traffic, logins, sampling]);
+    await Promise.all([traffic, logins]);
     agent.destroy();
-    samples.push({ ...(await server.call<MemoryReport>('rss')), atSeconds: Math.round(elapsed() / 1000) });
-    return summarise(samples, {
+    return summarise(samples, opts.durationMs, {
       durationSeconds: Math.round(elapsed() / 1000),
       requests,
       failedRequests,
@@ -148,12 +155,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 
 function summarise(
   samples: SoakSample[],
+  durationMs: number,
   totals: Omit<SoakReport, 'samples' | 'minutes' | 'growthByMediansPct' | 'growthPointToPointPct'>,
 ): SoakReport {
   const byMinute = new Map<number, SoakSample[]>();
   for (const s of samples) {
-    // Minute k holds the samples taken in ((k-1)·60, k·60] seconds; the start (t=0) joins minute 1.
-    const minute = Math.max(1, Math.ceil(s.atSeconds / 60));
+    // Minute k holds the samples taken in [(k-1)·60, k·60) seconds.
+    const minute = Math.min(Math.floor(s.atSeconds / 60) + 1, Math.ceil(durationMs / 60_000));
     byMinute.set(minute, [...(byMinute.get(minute) ?? []), s]);
   }
   const minutes: SoakMinute[] = [...byMinute.entries()]
@@ -168,6 +176,7 @@ function summarise(
   const second = minutes.find((m) => m.minute === 2);
   const last = minutes.at(-1);
   const growth = (from: number, to: number) => round(((to - from) / from) * 100);
+  // Point to point: the first sample of minute 2 against the last sample of the run.
   const atTwo = samples.find((s) => s.atSeconds >= 60);
   const enough = second && last && last.minute >= 3 && atTwo;
   return {

@@ -29,7 +29,13 @@ function send(
     if (opts.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     const req = request(
       url,
-      { method: opts.method, headers, agent: new Agent({ keepAlive: false }), localAddress: opts.from, timeout: 60_000 },
+      {
+        method: opts.method,
+        headers,
+        agent: new Agent({ keepAlive: false }),
+        localAddress: opts.from,
+        timeout: 60_000,
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');

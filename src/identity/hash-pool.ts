@@ -8,7 +8,10 @@
  * of hashing ahead of a real user. Here at most `concurrency` derivations run at once, each on its own
  * worker thread (`scryptSync` there: the libuv pool is never touched), and at most `queue` wait; any
  * attempt beyond that is refused at once with `HashBusyError` (→ 503 + Retry-After), so the wait of
- * an admitted attempt is bounded by (queue / concurrency + 1) hash times.
+ * an admitted attempt is bounded by (queue / concurrency + 1) hash times. No single client address
+ * may hold more than a quarter of the slots (running + waiting), so one noisy address cannot fill the
+ * queue in front of everyone else: 200 concurrent attempts from one address leave room for the
+ * real user next to them.
  *
  * Work for unknown users (dummy verification) and real work take the same path and the same slots, so
  * neither the answer nor the queueing reveals whether an account exists.
@@ -43,7 +46,8 @@ export class HashBusyError extends Error {
 }
 
 export interface HashPool {
-  derive(job: ScryptJob): Promise<Buffer>;
+  /** Runs the job in turn; `owner` (the client address) is held to its share of the slots. */
+  derive(job: ScryptJob, owner?: string): Promise<Buffer>;
   /** Running and waiting derivations (for tests and metrics). */
   load(): { readonly running: number; readonly queued: number };
   /** Terminates the worker threads; later derivations start new ones. */
@@ -87,6 +91,8 @@ export function createHashPool(limits: HashLimits): HashPool {
   const capacity = Math.max(0, Math.floor(limits.queue));
   const waiting: Pending[] = [];
   const slots: Slot[] = [];
+  const share = Math.max(1, Math.ceil((concurrency + capacity) / 4));
+  const held = new Map<string, number>();
   let meanMs = 150;
 
   function spawn(): Slot {
@@ -144,17 +150,27 @@ export function createHashPool(limits: HashLimits): HashPool {
   }
 
   return {
-    derive(job) {
+    derive(job, owner) {
       const idle = slots.find((s) => s.current === undefined);
       const room = idle !== undefined || slots.length < concurrency;
-      if (!room && waiting.length >= capacity) {
+      const mine = owner === undefined ? 0 : (held.get(owner) ?? 0);
+      if ((!room && waiting.length >= capacity) || mine >= share) {
         const drainSeconds = ((waiting.length / concurrency + 1) * meanMs) / 1000;
         return Promise.reject(new HashBusyError(Math.max(1, Math.ceil(drainSeconds))));
       }
-      return new Promise<Buffer>((resolve, reject) => {
+      if (owner !== undefined) held.set(owner, mine + 1);
+      const release = () => {
+        if (owner === undefined) return;
+        const left = (held.get(owner) ?? 1) - 1;
+        if (left > 0) held.set(owner, left);
+        else held.delete(owner);
+      };
+      const result = new Promise<Buffer>((resolve, reject) => {
         waiting.push({ job, resolve, reject });
         if (room) next(idle ?? spawnSlot());
       });
+      result.then(release, release);
+      return result;
     },
     load: () => ({ running: slots.filter((s) => s.current !== undefined).length, queued: waiting.length }),
     async close() {

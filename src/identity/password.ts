@@ -55,16 +55,15 @@ export async function verifyPassword(
   password: string,
   stored: string,
   pool: HashPool = sharedPool(),
+  owner?: string,
 ): Promise<boolean> {
   const parsed = parse(stored);
   // A corrupt row costs the same work as a real one (against the dummy hash) and never matches.
   const target = parsed ?? (parse(await dummyHash()) as Parsed);
-  const actual = await pool.derive({
-    password: normalise(password),
-    salt: target.salt,
-    ...target.params,
-    length: target.hash.length,
-  });
+  const actual = await pool.derive(
+    { password: normalise(password), salt: target.salt, ...target.params, length: target.hash.length },
+    owner,
+  );
   return parsed !== undefined && timingSafeEqual(actual, target.hash);
 }
 
@@ -76,8 +75,9 @@ export async function verifyAgainstDummy(
   password: string,
   pool: HashPool = sharedPool(),
   params: ScryptParams = DEFAULT_SCRYPT,
+  owner?: string,
 ): Promise<false> {
-  await verifyPassword(password, await dummyHash(params), pool);
+  await verifyPassword(password, await dummyHash(params), pool, owner);
   return false;
 }
 

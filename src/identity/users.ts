@@ -200,8 +200,8 @@ export function createIdentity(options: IdentityOptions): Identity {
       try {
         ok =
           record && !passwordTooLong(password)
-            ? await verifyPassword(password, record.passwordHash, hashPool)
-            : await verifyAgainstDummy(password.slice(0, 1024), hashPool, options.scrypt);
+            ? await verifyPassword(password, record.passwordHash, hashPool, ip)
+            : await verifyAgainstDummy(password.slice(0, 1024), hashPool, options.scrypt, ip);
       } catch (error) {
         if (!(error instanceof HashBusyError)) throw error;
         // Nothing was checked: the attempt counts against no one.

@@ -146,18 +146,22 @@ describe('identity', () => {
   });
 
   it('a full hashing pool answers busy with Retry-After, and the refused attempts count against no one', async () => {
-    const pool = createHashPool({ concurrency: 1, queue: 1 });
+    const pool = createHashPool({ concurrency: 1, queue: 3 }); // one address may hold one of the 4 slots
     try {
       id = createIdentity({ storage, scrypt: FAST, now: () => t, hashPool: pool });
       await id.addUser({ username: 'hank', password: 'hank-password' });
-      const burst = await Promise.all(Array.from({ length: 8 }, () => id.authenticate('hank', 'wrong', IP)));
+      const burst = await Promise.all(Array.from({ length: 5 }, () => id.authenticate('hank', 'wrong', IP)));
       const busy = burst.filter((r) => !r.ok && r.reason === 'busy');
-      assert.equal(burst.filter((r) => !r.ok && r.reason === 'invalid').length, 2, 'one running, one queued');
-      assert.equal(busy.length, 3);
+      assert.equal(burst.filter((r) => !r.ok && r.reason === 'invalid').length, 1, "this address's one slot");
+      assert.equal(busy.length, 4);
       assert.ok(busy.every((r) => !r.ok && r.reason === 'busy' && r.retryAfterSeconds >= 1));
-      // Only the two checked attempts count: 3 more wrong ones still fit under the pair limit of 5.
-      for (let i = 0; i < 3; i++)
-        assert.equal((await id.authenticate('hank', 'wrong', IP)).ok || 'invalid', 'invalid');
+      // Only the checked attempt counts: 4 more wrong ones fit under the pair limit of 5, then no more.
+      for (let i = 0; i < 4; i++) {
+        const r = await id.authenticate('hank', 'wrong', IP);
+        assert.equal(!r.ok && r.reason, 'invalid');
+      }
+      const sixth = await id.authenticate('hank', 'wrong', IP);
+      assert.equal(!sixth.ok && sixth.reason, 'throttled');
       assert.equal((await id.authenticate('hank', 'hank-password', '192.0.2.3')).ok, true);
     } finally {
       await pool.close();
