@@ -8,7 +8,7 @@ import { Agent, request } from 'node:http';
 import { type ServerChild, scriptPath, spawnServer } from './lib/child.ts';
 import type { MemoryReport } from './lib/ipc.ts';
 import { mcpRequest, withBearer } from './lib/mcp-requests.ts';
-import { signInOnAccountPage } from './lib/sign-in.ts';
+import { signInOnAccountPage } from '../test/helpers/account-sign-in.ts';
 import { median } from './lib/stats.ts';
 
 export interface SoakOptions {
