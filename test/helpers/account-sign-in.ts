@@ -51,20 +51,33 @@ function send(
   });
 }
 
-export async function signInOnAccountPage(
-  baseUrl: string,
-  creds: { username: string; password: string; from?: string },
-): Promise<SignInOutcome> {
-  const started = performance.now();
-  const page = await send(new URL('/account', baseUrl), { method: 'GET', from: creds.from });
+/** The account page's sign-in form as one browser holds it: its nonce cookie and CSRF token. */
+export interface SignInForm {
+  readonly cookie: string;
+  readonly csrf: string;
+  readonly from?: string;
+}
+
+export async function openSignInForm(baseUrl: string, from?: string): Promise<SignInForm> {
+  const page = await send(new URL('/account', baseUrl), { method: 'GET', from });
   const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1];
   const cookies = ([] as string[]).concat(page.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]);
   if (page.status !== 200 || !csrf) throw new Error(`account page answered ${page.status} without a form`);
-  const body = new URLSearchParams({ csrf, username: creds.username, password: creds.password }).toString();
+  return { cookie: cookies.join('; '), csrf, ...(from !== undefined && { from }) };
+}
+
+/** Posts credentials with a form already opened (a script replaying one form, as an attacker would). */
+export async function postSignIn(
+  baseUrl: string,
+  form: SignInForm,
+  creds: { username: string; password: string },
+): Promise<SignInOutcome> {
+  const started = performance.now();
+  const body = new URLSearchParams({ csrf: form.csrf, ...creds }).toString();
   const answer = await send(new URL('/account/login', baseUrl), {
     method: 'POST',
-    from: creds.from,
-    cookie: cookies.join('; '),
+    from: form.from,
+    cookie: form.cookie,
     body,
   });
   const retry = Number(answer.headers['retry-after']);
@@ -73,6 +86,17 @@ export async function signInOnAccountPage(
     retryAfterSeconds: Number.isFinite(retry) && retry > 0 ? retry : undefined,
     ms: performance.now() - started,
   };
+}
+
+/** A whole sign-in as a browser does it: open the form, post it. `ms` covers both requests. */
+export async function signInOnAccountPage(
+  baseUrl: string,
+  creds: { username: string; password: string; from?: string },
+): Promise<SignInOutcome> {
+  const started = performance.now();
+  const form = await openSignInForm(baseUrl, creds.from);
+  const outcome = await postSignIn(baseUrl, form, creds);
+  return { ...outcome, ms: performance.now() - started };
 }
 
 /** The i-th of many distinct loopback client addresses (127.0.1.1, 127.0.1.2, …). */

@@ -5,7 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { loopbackAddress, signInOnAccountPage } from '../helpers/account-sign-in.ts';
+import {
+  loopbackAddress,
+  openSignInForm,
+  postSignIn,
+  signInOnAccountPage,
+} from '../helpers/account-sign-in.ts';
 import { modernPost } from '../helpers/mcp-http.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -35,8 +40,12 @@ describe('sign-in throttling over HTTP', () => {
   });
 
   it('60 concurrent wrong attempts from one address are cut at exactly the per-IP limit of 20', async () => {
-    const from = loopbackAddress(3);
-    const burst = await Promise.all(Array.from({ length: 60 }, (_, i) => at(from, `made-up-${i}`, 'wrong')));
+    const form = await openSignInForm(srv.loopbackUrl, loopbackAddress(3));
+    const burst = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        postSignIn(srv.loopbackUrl, form, { username: `made-up-${i}`, password: 'wrong' }),
+      ),
+    );
     const count = (s: number) => burst.filter((r) => r.status === s).length;
     // 401 = checked and wrong; 503 = refused by the hashing queue before any check (counted against
     // no one). Together they are the attempts the per-IP limit let through: exactly 20.
@@ -47,8 +56,12 @@ describe('sign-in throttling over HTTP', () => {
   it('200 concurrent attempts from one address keep a real sign-in fast (bounded queue, per-address share)', async () => {
     const alone = await at(loopbackAddress(6), 'demo', 'demo123');
     assert.equal(alone.status, 303);
-    const attacker = loopbackAddress(4);
-    const storm = Promise.all(Array.from({ length: 200 }, (_, i) => at(attacker, `nobody-${i}`, 'wrong')));
+    const form = await openSignInForm(srv.loopbackUrl, loopbackAddress(4));
+    const storm = Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        postSignIn(srv.loopbackUrl, form, { username: `nobody-${i}`, password: 'wrong' }),
+      ),
+    );
     await new Promise((r) => setTimeout(r, 50));
     const legit = await at(loopbackAddress(5), 'demo', 'demo123');
     const outcomes = await storm;
