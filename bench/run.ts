@@ -4,9 +4,10 @@
  * bench/results/. Flags: --rounds N --duration S --warmup S --connections N --only a,b,c
  * --tokens N (distinct tokens per authenticated scenario) --memory-tokens N --cold-start N
  * --profile (CPU profile of the Sekisho child over the measured rounds, to bench/results/) --no-docs
- * --storm N (login-storm scenario: N concurrent sign-ins; 0 skips it).
  * `--soak=10m` (any duration: 90s, 3m…) runs the soak instead (bench/soak.ts): RSS per minute under
  * steady authenticated traffic (`--soak-rps`, default 200/s) and a sign-in every 5 s.
+ * `--storm=50` runs the login-storm scenario instead (bench/storm.ts): p99 of authenticated tools/call
+ * alone and during 50 concurrent sign-ins, in one run (`--storm-seconds`, default 10).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -30,7 +31,8 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     soak: { type: 'string' },
     'soak-rps': { type: 'string', default: '200' },
-    storm: { type: 'string', default: '50' },
+    storm: { type: 'string' },
+    'storm-seconds': { type: 'string', default: '10' },
     'no-docs': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -39,9 +41,10 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(
     'npm run bench -- [--rounds 3] [--duration 5] [--warmup 2] [--connections 32] [--only a,b,c]\n' +
-      '                 [--tokens 1000] [--memory-tokens 10000 | 0] [--cold-start 5 | 0] [--login 3 | 0] [--storm 50 | 0]\n' +
+      '                 [--tokens 1000] [--memory-tokens 10000 | 0] [--cold-start 5 | 0] [--login 3 | 0]\n' +
       '                 [--profile] [--no-docs]\n' +
-      'npm run bench -- --soak=10m [--soak-rps 200]',
+      'npm run bench -- --soak=10m [--soak-rps 200]\n' +
+      'npm run bench -- --storm=50 [--storm-seconds 10]',
   );
   process.exit(0);
 }
@@ -57,6 +60,20 @@ const num = (name: string, v: string | undefined, min: number, max: number): num
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });
+
+if (values.storm !== undefined) {
+  const { renderStorm, runStorm } = await import('./storm.ts');
+  const storm = await runStorm({
+    signers: num('storm', values.storm, 1, 500),
+    seconds: num('storm-seconds', values['storm-seconds'], 1, 300),
+    log: (line) => console.error(line),
+  });
+  console.log(`\n${renderStorm(storm)}\n`);
+  const file = `${resultsDir}storm-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, `${JSON.stringify(storm, null, 2)}\n`);
+  console.error(`wrote ${file}`);
+  process.exit(0);
+}
 
 if (values.soak !== undefined) {
   const { parseDuration, renderSoak, runSoak } = await import('./soak.ts');

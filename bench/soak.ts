@@ -5,10 +5,10 @@
  * minute 2 to the last minute, by medians and point to point: the memory-leak check of issue 8.
  */
 import { Agent, request } from 'node:http';
+import { signInOnAccountPage } from '../test/helpers/account-sign-in.ts';
 import { type ServerChild, scriptPath, spawnServer } from './lib/child.ts';
 import type { MemoryReport } from './lib/ipc.ts';
 import { mcpRequest, withBearer } from './lib/mcp-requests.ts';
-import { signInOnAccountPage } from '../test/helpers/account-sign-in.ts';
 import { median } from './lib/stats.ts';
 
 export interface SoakOptions {

@@ -137,6 +137,20 @@ export async function authCommands(sekisho: Sekisho): Promise<AuthCommands> {
         for (const code of supply.codes) tokens.push(await exchange(supply, code));
         return { clientId: supply.clientId, resource, tokens };
       },
+      /** `count` sign-in accounts `storm-<i>` (password `storm-password-<i>`) for the login-storm scenario. */
+      'storm-users': async (args) => {
+        const { count } = args as { count: number };
+        const users: { username: string; password: string }[] = [];
+        for (let i = 0; i < count; i++) {
+          const username = `storm-${i}`;
+          const password = `storm-password-${i}`;
+          if (!(await sekisho.identity.findByUsername(username))) {
+            await sekisho.identity.addUser({ username, password });
+          }
+          users.push({ username, password });
+        }
+        return users;
+      },
       /** scrypt as the login does it, `concurrency` at a time for `seconds`: logins/s. */
       'login-bench': async (args) => {
         const { seconds, concurrency } = args as { seconds: number; concurrency: number };
