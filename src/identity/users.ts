@@ -19,9 +19,9 @@
  * scrypt work through the same bounded pool (hash-pool.ts) as a known one, so neither the answer nor
  * its timing reveals who has an account.
  *
- * Lifecycle: a new password, a lowered role or a removed account ends that user's sign-in sessions
- * (oidc-provider `Session` rows) and revokes their grants with every token issued under them
- * (`endSignIns`), so nothing granted under the old credentials or role keeps working.
+ * Lifecycle: a new password or a removed account ends that user's sign-in sessions (oidc-provider
+ * `Session` rows) and revokes their grants with every token issued under them (`endSignIns`); a
+ * lowered role ends the sessions and clamps the grants to the new role (never wider than it).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from '../access/scopes.ts';
@@ -109,7 +109,7 @@ export interface Identity {
   removeUser(username: string): Promise<User>;
   /** Sets a new password; ends the user's sessions and revokes their grants. */
   setPassword(username: string, password: string): Promise<User>;
-  /** Changes the role; lowering it ends the user's sessions and revokes their grants. */
+  /** Changes the role; lowering it ends the user's sessions (grants are clamped to the new role). */
   setRole(username: string, role: Role): Promise<User>;
 }
 
@@ -163,11 +163,16 @@ export function createIdentity(options: IdentityOptions): Identity {
     return record;
   }
 
-  /** Ends every browser session of the user and revokes every grant (and its tokens). */
-  async function endSignIns(userId: string): Promise<void> {
+  /** Ends every browser session of the user (no more silent `prompt=none` sign-ins). */
+  async function endSessions(userId: string): Promise<void> {
     for (const session of await storage.list('Session', { accountId: userId })) {
       await storage.destroy('Session', session.id);
     }
+  }
+
+  /** Ends the user's sessions and revokes every grant with the tokens issued under it. */
+  async function endSignIns(userId: string): Promise<void> {
+    await endSessions(userId);
     for (const grant of await storage.list('Grant', { accountId: userId })) {
       await storage.revokeByGrantId(grant.id);
       await storage.destroy('Grant', grant.id);
@@ -295,8 +300,10 @@ export function createIdentity(options: IdentityOptions): Identity {
       const record = await requireUser(username);
       const next = requireRole(role);
       await storage.updateUser(record.id, { role: next });
-      // Grants were consented under the old role; a lower one must not keep its wider scopes.
-      if (ROLE_RANK[next] < ROLE_RANK[record.role]) await endSignIns(record.id);
+      // A lower role ends the browser sessions (signed in under the old role). Grants are clamped
+      // rather than revoked: the bearer gate applies the current role on every request, and the
+      // token endpoint narrows the grant to it at the next refresh (oauth/provider.ts findAccount).
+      if (ROLE_RANK[next] < ROLE_RANK[record.role]) await endSessions(record.id);
       logger?.info({ userId: record.id, role: next }, 'role changed');
       return { ...toUser(record), role: next };
     },

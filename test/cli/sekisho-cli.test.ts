@@ -81,7 +81,7 @@ describe('sekisho CLI', () => {
   it('users passwd changes the password the server authenticates against', async () => {
     const r = cli(['users', 'passwd', 'alice', '--password-stdin'], 'second-password\n');
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'password changed for alice\n');
+    assert.equal(r.stdout, 'password changed for alice; their sessions are ended and grants revoked\n');
     await withStorage(async (storage) => {
       const identity = createIdentity({ storage });
       assert.equal((await identity.authenticate('alice', 'first-password', '127.0.0.1')).ok, false);

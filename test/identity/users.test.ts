@@ -189,7 +189,7 @@ describe('identity', () => {
     assert.ok(await storage.find('Grant', 'g-other'));
   });
 
-  it('a new password or a lowered role ends the user’s sessions and revokes their grants; raising does not', async () => {
+  it('a new password ends sessions and revokes grants; a lowered role ends sessions; raising keeps both', async () => {
     const ivy = await id.addUser({ username: 'ivy', password: 'first-password', role: 'admin' });
     const issue = async () => {
       await storage.upsert('Grant', 'g-ivy', { accountId: ivy.id, clientId: 'c' }, 600);
@@ -212,7 +212,7 @@ describe('identity', () => {
 
     await issue();
     await id.setRole('ivy', 'user');
-    assert.deepEqual(await alive(), [false, false, false], 'admin → user');
+    assert.deepEqual(await alive(), [true, true, false], 'admin → user: session ended, grant clamped later');
 
     await issue();
     await id.setRole('ivy', 'admin');

@@ -1,7 +1,8 @@
 /**
- * Issue 8: a new password, a lowered role or a removed account ends the user's sign-in sessions and
- * revokes their grants. Before, the old browser session still completed `prompt=none` and the old
- * refresh token still worked.
+ * Issue 8: a new password, a lowered role or a removed account ends the user's sign-in sessions; a
+ * new password or removal also revokes their grants, a lowered role clamps them to the new role.
+ * Before, the old browser session still completed `prompt=none` and the old refresh token still
+ * worked after a password change.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -44,7 +45,6 @@ async function accountPageSignedIn(jar: CookieJar): Promise<boolean> {
 describe('user lifecycle ends sign-ins', () => {
   for (const [change, run] of [
     ['sekisho users passwd', (u: string) => srv.sekisho.identity.setPassword(u, 'a-brand-new-password')],
-    ['lowering the role', (u: string) => srv.sekisho.identity.setRole(u, 'user')],
     ['removing the user', (u: string) => srv.sekisho.identity.removeUser(u)],
   ] as const) {
     it(`${change}: the old browser session no longer completes prompt=none, the old refresh token is dead`, async () => {
@@ -63,6 +63,30 @@ describe('user lifecycle ends sign-ins', () => {
       assert.equal(await accountPageSignedIn(jar), false, 'the account page signs out too');
     });
   }
+
+  it('lowering the role: the old browser session no longer completes prompt=none; the grant narrows to the new role', async () => {
+    await srv.sekisho.identity.addUser({
+      username: 'lowered',
+      password: 'lowered-password-1',
+      role: 'admin',
+    });
+    const { client, flow, tokens } = await signIn(
+      srv.url,
+      { username: 'lowered', password: 'lowered-password-1', remember: true },
+      { scope: 'mcp:tools mcp:admin' },
+    );
+    assert.equal(tokens.body.scope, 'mcp:tools mcp:admin');
+    assert.equal(await silent(flow.jar, client.client_id), 'code');
+    await srv.sekisho.identity.setRole('lowered', 'user');
+    assert.equal(await silent(flow.jar, client.client_id), 'login_required');
+    assert.equal(await accountPageSignedIn(flow.jar), false);
+    const narrowed = await refresh(srv.url, {
+      clientId: client.client_id,
+      refreshToken: tokens.body.refresh_token,
+    });
+    assert.equal(narrowed.status, 200);
+    assert.equal(narrowed.body.scope, 'mcp:tools');
+  });
 
   it('raising a role keeps the session and grants (nothing was granted beyond the old role)', async () => {
     await srv.sekisho.identity.addUser({ username: 'riser', password: 'riser-password-1' });

@@ -98,7 +98,7 @@ export const usersPasswd: Command = {
       throw new CliError(`no such user: ${username.trim().toLowerCase()}`);
     }
     const user = await ctx.identity.setPassword(username, await passwordFrom(ctx));
-    ctx.io.out(`password changed for ${user.username}`);
+    ctx.io.out(`password changed for ${user.username}; their sessions are ended and grants revoked`);
   },
 };
 
