@@ -23,14 +23,18 @@ async function signedIn(username: string, password: string) {
   return { client, jar: flow.jar, refreshToken: tokens.body.refresh_token as string };
 }
 
-/** A silent (prompt=none) authorization with the browser's session: a code, or the error. */
-async function silent(jar: CookieJar, clientId: string) {
+/**
+ * A silent (prompt=none) authorization with the browser's session: a code, or the error. It asks for
+ * `scope` (the default set when omitted), which must be what was granted, else it is consent_required.
+ */
+async function silent(jar: CookieJar, clientId: string, scope?: string) {
   const flow = await browserlessLogin(
     authorizeUrl(srv.url, {
       clientId,
       challenge: pkce().challenge,
       prompt: 'none',
       resource: `${srv.url}/mcp`,
+      scope,
     }),
     { username: '', password: '', jar },
   );
@@ -76,9 +80,9 @@ describe('user lifecycle ends sign-ins', () => {
       { scope: 'mcp:tools mcp:admin' },
     );
     assert.equal(tokens.body.scope, 'mcp:tools mcp:admin');
-    assert.equal(await silent(flow.jar, client.client_id), 'code');
+    assert.equal(await silent(flow.jar, client.client_id, 'mcp:tools mcp:admin'), 'code');
     await srv.sekisho.identity.setRole('lowered', 'user');
-    assert.equal(await silent(flow.jar, client.client_id), 'login_required');
+    assert.equal(await silent(flow.jar, client.client_id, 'mcp:tools mcp:admin'), 'login_required');
     assert.equal(await accountPageSignedIn(flow.jar), false);
     const narrowed = await refresh(srv.url, {
       clientId: client.client_id,
