@@ -116,6 +116,7 @@ export async function startSekisho(
     users: storage,
     logger,
     replay,
+    onStepUp: (grantId, scopes) => authorizationServer.noteStepUp(grantId, scopes),
   });
   const fixture = config.profile === 'conformance' ? createConformanceFixture() : undefined;
   const factoryDeps: ServerFactoryDeps = {

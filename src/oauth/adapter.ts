@@ -52,6 +52,11 @@ const SECRET_IDS: ReadonlySet<OidcModel> = new Set<OidcModel>([
 export interface GrantSidecar {
   /** The user ticked "remember my decision" for this client. */
   readonly remember?: boolean;
+  /**
+   * The resource server answered 403 insufficient_scope for these scopes under this grant (ms since
+   * the epoch). The next refresh that cannot cover them is refused once (see `grants.ts`).
+   */
+  readonly stepUp?: { readonly scopes: readonly string[]; readonly at: number };
 }
 
 export interface AdapterOptions {

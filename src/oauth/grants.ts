@@ -38,7 +38,21 @@ export interface GrantService {
   revokeGrant(grantId: string): Promise<boolean>;
   /** Records the user's latest "remember my decision" answer on a saved grant. */
   setRemembered(grantId: string, remember: boolean): Promise<void>;
+  /** Notes that the resource server asked for a step-up to these scopes under the grant. */
+  noteStepUp(grantId: string, scopes: readonly string[]): Promise<void>;
+  /**
+   * The scopes of a step-up noted under the grant within the last `STEP_UP_WINDOW_MS`, removing the
+   * note (it answers one refresh only); undefined when there is none.
+   */
+  takeStepUp(grantId: string): Promise<readonly string[] | undefined>;
 }
+
+/**
+ * How long a step-up note waits for the client's refresh. Clients react at once (the v1 SDK refreshes
+ * within the same call); a note older than this belongs to a user who gave up, and must not surprise
+ * a later, ordinary refresh.
+ */
+export const STEP_UP_WINDOW_MS = 10 * 60 * 1000;
 
 export function createGrantService(opts: {
   readonly storage: Storage;
@@ -47,6 +61,21 @@ export function createGrantService(opts: {
 }): GrantService {
   const { storage, resource } = opts;
   const now = opts.now ?? Date.now;
+
+  /** Rewrites the grant's sidecar; `change` returns undefined to leave the row untouched. */
+  async function updateSidecar(
+    grantId: string,
+    change: (previous: GrantSidecar | undefined) => GrantSidecar | undefined,
+  ): Promise<void> {
+    const payload = await storage.find('Grant', grantId);
+    if (!payload) return;
+    const sidecar = change(payload[SIDECAR] as GrantSidecar | undefined);
+    if (sidecar === undefined) return;
+    const exp = typeof payload.exp === 'number' ? payload.exp : undefined;
+    const ttl = exp === undefined ? undefined : Math.max(1, exp - Math.floor(now() / 1000));
+    await storage.upsert('Grant', grantId, { ...payload, [SIDECAR]: sidecar }, ttl);
+  }
+
   return {
     async listGrants(filter = {}) {
       const rows = await storage.list('Grant', filter);
@@ -61,14 +90,22 @@ export function createGrantService(opts: {
       return existed;
     },
     async setRemembered(grantId, remember) {
-      const payload = await storage.find('Grant', grantId);
-      if (!payload) return;
-      const previous = payload[SIDECAR] as GrantSidecar | undefined;
-      if ((previous?.remember === true) === remember) return;
-      const sidecar: GrantSidecar = { ...previous, remember };
-      const exp = typeof payload.exp === 'number' ? payload.exp : undefined;
-      const ttl = exp === undefined ? undefined : Math.max(1, exp - Math.floor(now() / 1000));
-      await storage.upsert('Grant', grantId, { ...payload, [SIDECAR]: sidecar }, ttl);
+      await updateSidecar(grantId, (previous) =>
+        (previous?.remember === true) === remember ? undefined : { ...previous, remember },
+      );
+    },
+    async noteStepUp(grantId, scopes) {
+      await updateSidecar(grantId, (previous) => ({ ...previous, stepUp: { scopes: [...scopes], at: now() } }));
+    },
+    async takeStepUp(grantId) {
+      let pending: readonly string[] | undefined;
+      await updateSidecar(grantId, (previous) => {
+        if (previous?.stepUp === undefined) return undefined;
+        const { stepUp, ...rest } = previous;
+        if (now() - stepUp.at <= STEP_UP_WINDOW_MS) pending = stepUp.scopes;
+        return rest;
+      });
+      return pending;
     },
   };
 }

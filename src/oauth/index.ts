@@ -86,6 +86,8 @@ export interface AuthorizationServer {
   listGrants(filter?: GrantFilter): Promise<GrantInfo[]>;
   /** Deletes the grant and every token and code issued under it. False if it did not exist. */
   revokeGrant(grantId: string): Promise<boolean>;
+  /** The resource server asked this grant's client to step up to `scopes` (see `step-up.ts`). */
+  noteStepUp(grantId: string, scopes: readonly string[]): Promise<void>;
 }
 
 export async function createAuthorizationServer(deps: AuthorizationServerDeps): Promise<AuthorizationServer> {
@@ -184,6 +186,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
     issueAccessToken: (input) => current.issue(input),
     listGrants: (filter) => grants.listGrants(filter),
     revokeGrant: (grantId) => grants.revokeGrant(grantId),
+    noteStepUp: (grantId, scopes) => grants.noteStepUp(grantId, scopes),
   };
 }
 

@@ -11,7 +11,8 @@
  *  - one resource (RFC 8707): the MCP endpoint. Tokens for it are RFC 9068 JWTs signed ES256 with
  *    `aud` = the MCP URL and `gid` = the grant id, so the resource server can check revocation;
  *  - refresh tokens for every client registered with the refresh_token grant, rotated on every use
- *    (reuse handling in `adapter.ts`); they do not die with the browser session;
+ *    (reuse handling in `adapter.ts`); they do not die with the browser session; the one refresh
+ *    that answers a pending step-up is refused so the client authorizes again (`step-up.ts`);
  *  - scopes: MCP scopes from the tool registry, downscoped to the user's role (`scope-policy.ts`).
  */
 import Provider, {
@@ -46,6 +47,7 @@ import { langOf, switchHref } from './interactions/context.ts';
 import { setPageHeaders } from './page-http.ts';
 import { INTERACTION_PREFIX, OAUTH_ROUTES } from './routes.ts';
 import { OIDC_CLAIMS, OIDC_SCOPES, type ScopePolicy } from './scope-policy.ts';
+import { rotateUnlessSteppingUp } from './step-up.ts';
 import { createUseRecorder } from './use-recorder.ts';
 
 export interface ProviderDeps {
@@ -184,7 +186,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     pkce: { required: () => true },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    rotateRefreshToken: true,
+    // Always rotate — except the one refresh that answers a step-up challenge, which is refused with
+    // invalid_grant so the client authorizes again (step-up.ts).
+    rotateRefreshToken: rotateUnlessSteppingUp(grants, logger),
     expiresWithSession: async () => false,
     extraTokenClaims: async (_ctx, token) =>
       token.kind === 'AccessToken' && 'grantId' in token && token.grantId

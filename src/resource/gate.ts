@@ -11,7 +11,8 @@
  *      presented as Bearer, or with a bad proof → 401 with a DPoP challenge.
  *   3. The request's tools/calls are judged against the tools' Access declarations
  *      (tool-calls.ts): anonymous call of a signed-in tool → 401 naming its scopes, so the client
- *      starts OAuth there; a token lacking scopes → 403 insufficient_scope (step-up).
+ *      starts OAuth there; a token lacking scopes → 403 insufficient_scope (step-up), noted on the
+ *      grant through `onStepUp` (see oauth/step-up.ts).
  *   4. `req.auth` = the SDK's AuthInfo (with the Caller in `extra`), which `toNodeHandler` passes to
  *      the per-request server factory.
  */
@@ -44,6 +45,11 @@ export interface McpGateDeps extends CallerLookups {
   readonly logger: Logger;
   /** Remembers DPoP proof ids (each proof is accepted once). */
   readonly replay: ReplayCache;
+  /**
+   * Told of every 403 insufficient_scope answer (the authorization server notes it on the grant, so
+   * a client that answers with a plain refresh — which cannot widen a grant — is sent to authorize).
+   */
+  readonly onStepUp?: (grantId: string, scopes: readonly string[]) => Promise<void>;
 }
 
 /** `rawBody`: the bytes the JSON parser read (http/app.ts, the fast lane), for DPoP `content_digest`. */
@@ -155,6 +161,9 @@ export function createMcpGate(deps: McpGateDeps): RequestHandler {
             { user: caller.kind === 'user' ? caller.username : undefined, scopes: challenge.scopes },
             'scope step-up requested',
           );
+          if (caller.kind === 'user' && caller.grantId !== undefined) {
+            await deps.onStepUp?.(caller.grantId, challenge.scopes);
+          }
         }
         return refuse(res, challenge);
       }

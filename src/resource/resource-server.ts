@@ -28,6 +28,8 @@ export interface ResourceServerDeps extends CallerLookups {
   readonly logger: Logger;
   /** Remembers DPoP proof ids (shared across instances when the cache is). */
   readonly replay: ReplayCache;
+  /** See `McpGateDeps.onStepUp`. */
+  readonly onStepUp?: (grantId: string, scopes: readonly string[]) => Promise<void>;
   /** Override verifier tuning (tests). */
   readonly verifier?: TokenVerifier;
 }

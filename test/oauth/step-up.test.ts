@@ -1,0 +1,104 @@
+/**
+ * Step-up for clients that answer 403 insufficient_scope with a refresh (oauth/step-up.ts): the one
+ * refresh after the challenge is refused with invalid_grant (so the v1 SDK client authorizes again),
+ * the refresh token survives it, later refreshes work, and refreshes that already cover the scopes or
+ * come after the window are never refused. The end-to-end proof with the real v1 client is in
+ * test/e2e/oauth-clients.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createGrantService, STEP_UP_WINDOW_MS } from '../../src/oauth/grants.ts';
+import { legacyPost } from '../helpers/mcp-http.ts';
+import { refresh, signIn } from '../helpers/oauth.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+let srv: TestServer;
+before(async () => {
+  srv = await startTestServer({ SEKISHO_DEMO: '1' });
+});
+after(() => srv?.close());
+
+const admin = { username: 'admin', password: 'admin123' };
+
+async function callAdminPanel(accessToken: string) {
+  return legacyPost(
+    srv.mcpUrl,
+    {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'admin_panel', arguments: { action: 'user_stats' } },
+    },
+    { headers: { authorization: `Bearer ${accessToken}` } },
+  );
+}
+
+describe('a refresh that answers a step-up challenge', () => {
+  it('is refused once with invalid_grant naming the scope; the refresh token stays good', async () => {
+    const { client, tokens } = await signIn(srv.url, admin, { scope: 'mcp:tools mcp:data' });
+    assert.equal(tokens.status, 200);
+    const challenged = await callAdminPanel(tokens.body.access_token);
+    assert.equal(challenged.status, 403);
+    assert.match(challenged.headers.get('www-authenticate') ?? '', /insufficient_scope.*scope="mcp:admin"/);
+
+    const refused = await refresh(srv.url, {
+      clientId: client.client_id,
+      refreshToken: tokens.body.refresh_token,
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error, 'invalid_grant');
+    assert.match(refused.body.error_description, /does not include mcp:admin.*new authorization/);
+
+    // The note answered one refresh; the same refresh token still works (it was not consumed).
+    const ok = await refresh(srv.url, {
+      clientId: client.client_id,
+      refreshToken: tokens.body.refresh_token,
+    });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.scope, 'mcp:tools mcp:data');
+  });
+
+  it('passes when the refresh token already covers the challenged scopes', async () => {
+    const { client, tokens } = await signIn(srv.url, admin, { scope: 'mcp:tools mcp:data mcp:admin' });
+    assert.equal(tokens.status, 200);
+    const grants = createGrantService({ storage: srv.sekisho.storage, resource: srv.mcpUrl });
+    const [grant] = await grants.listGrants({ clientId: client.client_id });
+    await grants.noteStepUp(grant!.grantId, ['mcp:admin']);
+    const ok = await refresh(srv.url, {
+      clientId: client.client_id,
+      refreshToken: tokens.body.refresh_token,
+    });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  });
+
+  it('a note older than the window is dropped without refusing anything', async () => {
+    const { client, tokens } = await signIn(srv.url, admin, { scope: 'mcp:tools' });
+    let clock = Date.now();
+    const grants = createGrantService({
+      storage: srv.sekisho.storage,
+      resource: srv.mcpUrl,
+      now: () => clock,
+    });
+    const [grant] = await grants.listGrants({ clientId: client.client_id });
+    await grants.noteStepUp(grant!.grantId, ['mcp:admin']);
+    clock += STEP_UP_WINDOW_MS + 1;
+    assert.equal(await grants.takeStepUp(grant!.grantId), undefined, 'stale note');
+    const ok = await refresh(srv.url, {
+      clientId: client.client_id,
+      refreshToken: tokens.body.refresh_token,
+    });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  });
+
+  it('a user-role caller gets a tool error, not a challenge, so no note is left behind', async () => {
+    const { client, tokens } = await signIn(srv.url, { username: 'demo', password: 'demo123' });
+    const answer = await callAdminPanel(tokens.body.access_token);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body?.result?.isError, true);
+    const ok = await refresh(srv.url, {
+      clientId: client.client_id,
+      refreshToken: tokens.body.refresh_token,
+    });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  });
+});
