@@ -95,7 +95,10 @@ export function createGrantService(opts: {
       );
     },
     async noteStepUp(grantId, scopes) {
-      await updateSidecar(grantId, (previous) => ({ ...previous, stepUp: { scopes: [...scopes], at: now() } }));
+      await updateSidecar(grantId, (previous) => ({
+        ...previous,
+        stepUp: { scopes: [...scopes], at: now() },
+      }));
     },
     async takeStepUp(grantId) {
       let pending: readonly string[] | undefined;
