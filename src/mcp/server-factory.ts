@@ -11,7 +11,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { type Caller, decideAccess } from '../access/policy.ts';
 import type { Config } from '../config/config.ts';
-import { type AnyTool, accessForCall, toolError } from '../tools/define-tool.ts';
+import { type AnyTool, accessForCall, describeFor, toolError } from '../tools/define-tool.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { ToolServices } from '../tools/services.ts';
 import { jsonSchemaOnce } from './json-schema-once.ts';
@@ -71,7 +71,7 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
 }
 
 const INSTRUCTIONS =
-  'Sekisho is an OAuth-protected MCP server. Public tools work anonymously when the operator allows it; sign in (your client starts OAuth) to see the tools for your account.';
+  'Sekisho is an OAuth-protected MCP server. Public tools work anonymously when the operator allows it; the others say they need sign-in, and calling one makes your client start OAuth. Once signed in you see the tools your account may use.';
 
 function registerTool(
   server: McpServer,
@@ -84,7 +84,7 @@ function registerTool(
     tool.name,
     {
       title: tool.title,
-      description: tool.description,
+      description: describeFor(tool, caller),
       inputSchema: jsonSchemaOnce(tool.input), // JSON Schema computed once, not per request
       annotations: tool.annotations,
     },

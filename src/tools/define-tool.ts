@@ -52,6 +52,17 @@ export function accessForCall(tool: AnyTool, args: unknown): Access {
   return combineAccess(tool.access, tool.accessFor?.(args));
 }
 
+/**
+ * The description a caller sees in tools/list. An anonymous caller is shown every tool (so a client
+ * can offer it, and calling it answers 401, which starts OAuth); a tool that needs an account says
+ * so, in the words of its own Access declaration.
+ */
+export function describeFor(tool: AnyTool, caller: Caller): string {
+  if (caller.kind !== 'anonymous' || tool.access.kind === 'public') return tool.description;
+  const who = tool.access.role === 'admin' ? 'as an administrator' : '';
+  return `${tool.description} [Sign in ${who ? `${who} ` : ''}to use this tool: calling it starts OAuth sign-in (scopes: ${tool.access.scopes.join(' ')}).]`;
+}
+
 /** A text result, with the same data as structured content when given. */
 export function textResult(text: string, structured?: Record<string, unknown>): CallToolResult {
   return structured === undefined

@@ -31,7 +31,11 @@ export const SEED_TOOLS: readonly AnyTool[] = [
 export interface ToolRegistry {
   readonly tools: readonly AnyTool[];
   get(name: string): AnyTool | undefined;
-  /** The tools this caller may see: usable now, or after a step-up their role allows. */
+  /**
+   * The tools this caller may see: for a signed-in user, those usable now or after a step-up their
+   * role allows; for an anonymous caller, every tool — the ones that need an account say so
+   * (`describeFor`) and answer 401 when called, which is what makes a client start OAuth.
+   */
   visibleTo(caller: Caller): readonly AnyTool[];
   /** Every scope some tool requires (for the authorization server's scope list). */
   readonly scopes: readonly string[];
@@ -46,13 +50,12 @@ export function createToolRegistry(
   const active = Object.freeze(tools.filter((t) => !t.demoOnly || config.demo));
   const byName = new Map(active.map((t) => [t.name, t]));
   if (byName.size !== active.length) throw new TypeError('tool names must be unique');
-  const anonymousView = Object.freeze(active.filter((t) => t.access.kind === 'public'));
   const required = new Set(active.flatMap((t) => (t.access.kind === 'user' ? t.access.scopes : [])));
   return {
     tools: active,
     get: (name) => byName.get(name),
     visibleTo: (caller) =>
-      caller.kind === 'anonymous' ? anonymousView : active.filter((t) => mayEverUse(t.access, caller)),
+      caller.kind === 'anonymous' ? active : active.filter((t) => mayEverUse(t.access, caller)),
     scopes: Object.freeze(ALL_SCOPES.map((s) => s.name).filter((s) => required.has(s))),
     basicScopes: Object.freeze(ALL_SCOPES.filter((s) => s.basic && required.has(s.name)).map((s) => s.name)),
   };

@@ -327,17 +327,14 @@ describe('demo mode with anonymous access: OAuth starts at the first tool that n
   });
   after(() => open?.close());
 
-  for (const flavor of ['v2-modern', 'v2-legacy'] as const) {
-    it(`${flavor}: anonymous tools, then 401 on user_profile, then OAuth, then the call works`, async () => {
+  for (const flavor of FLAVORS) {
+    it(`${flavor}: anonymous sees every tool, 401 on user_profile starts OAuth, then the call works`, async () => {
       const provider = new MemoryOAuthProvider({ redirectUrl: callback.url });
       const log: Exchange[] = [];
       const anonymous = await connect(flavor, open.mcpUrl, provider, log);
-      assert.deepEqual(await anonymous.listTools(), [
-        'auth_status',
-        'available_users',
-        'hello_world',
-        'quick_login',
-      ]);
+      // Issue 9: the signed-in tools are listed too (described as needing sign-in), so a user can
+      // pick one, and the 401 it answers is what makes the client start OAuth.
+      assert.deepEqual(await anonymous.listTools(), ADMIN_TOOLS);
       assert.match(text(await anonymous.callTool('hello_world')), /Hello, World! \(🔓 Anonymous\)/);
       await assert.rejects(anonymous.callTool('user_profile'), (e) => isUnauthorized(e));
       assert.equal(

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { mint, rawJws, type TestKeys, testKeys } from '../helpers/access-tokens.ts';
-import { DEMO_USER_TOOLS } from '../helpers/expected-tools.ts';
+import { DEMO_ADMIN_TOOLS, DEMO_USER_TOOLS } from '../helpers/expected-tools.ts';
 import { legacyPost, modernPost, rawPost } from '../helpers/mcp-http.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { trustTestKeys } from '../helpers/trusted-tokens.ts';
@@ -316,10 +316,23 @@ describe('the /mcp gate, demo mode with anonymous access (the default there)', (
   });
   after(() => f.srv.close());
 
-  it('lists only the public tools to an anonymous caller', async () => {
+  it('lists every tool to an anonymous caller, those that need an account saying so (issue 9)', async () => {
     const res = await legacyPost(f.srv.mcpUrl, listTools);
     assert.equal(res.status, 200);
-    assert.deepEqual(toolNames(res.body), ['auth_status', 'available_users', 'hello_world', 'quick_login']);
+    assert.deepEqual(toolNames(res.body), [...DEMO_ADMIN_TOOLS]);
+    const tools = (res.body?.result?.tools ?? []) as { name: string; description: string }[];
+    const description = (name: string) => tools.find((t) => t.name === name)?.description ?? '';
+    for (const name of ['auth_status', 'available_users', 'hello_world', 'quick_login']) {
+      assert.doesNotMatch(description(name), /Sign in/, `${name} is public`);
+    }
+    assert.match(
+      description('user_profile'),
+      /\[Sign in to use this tool: calling it starts OAuth sign-in \(scopes: mcp:tools\)\.\]$/,
+    );
+    assert.match(
+      description('admin_panel'),
+      /\[Sign in as an administrator to use this tool: .*\(scopes: mcp:admin\)\.\]$/,
+    );
   });
 
   it('answers an anonymous call of a signed-in tool 401, naming the basic scopes plus the tool’s', async () => {

@@ -48,7 +48,14 @@ export async function dispatch(deps: DispatchDeps, input: DispatchInput): Promis
   const { request, caller } = input;
   const visible = deps.registry.visibleTo(caller);
   if (request.method === 'tools/list') {
-    const result = await deps.toolsList?.get(request, visible, input.headers, input.body, input.authInfo);
+    const result = await deps.toolsList?.get(
+      request,
+      visible,
+      caller.kind === 'anonymous',
+      input.headers,
+      input.body,
+      input.authInfo,
+    );
     return result === undefined ? undefined : reply(request, result);
   }
 

@@ -1,8 +1,9 @@
 /**
- * tools/list results, produced by the SDK itself and remembered per (protocol version, visible tool
- * set). A tools/list result is a pure function of which tools are registered — the per-request
- * server factory registers exactly `registry.visibleTo(caller)` — so two callers who see the same
- * set get byte-identical results. The first request for a key is answered through the real SDK
+ * tools/list results, produced by the SDK itself and remembered per (protocol version, anonymous or
+ * signed in, visible tool set). A tools/list result is a pure function of which tools are registered
+ * and whether the caller is anonymous — the per-request server factory registers exactly
+ * `registry.visibleTo(caller)`, described by `describeFor` — so two callers who agree on both get
+ * byte-identical results. The first request for a key is answered through the real SDK
  * handler (a fresh McpServer for that caller, as always); its result is kept and every later
  * request with that key is answered from it, without converting zod schemas to JSON Schema again.
  *
@@ -20,6 +21,8 @@ export interface ToolsListCache {
   get(
     request: FastRequest,
     visible: readonly AnyTool[],
+    /** Whether the caller is anonymous: the same tools are described differently then (`describeFor`). */
+    anonymous: boolean,
     headers: Readonly<Record<string, string>>,
     body: unknown,
     authInfo: AuthInfo | undefined,
@@ -33,8 +36,8 @@ export function createToolsListCache(handler: McpHttpHandler, url: string): Tool
     get size() {
       return entries.size;
     },
-    async get(request, visible, headers, body, authInfo) {
-      const key = `${request.version}|${visible.map((t) => t.name).join(',')}`;
+    async get(request, visible, anonymous, headers, body, authInfo) {
+      const key = `${request.version}|${anonymous ? 'anonymous' : 'user'}|${visible.map((t) => t.name).join(',')}`;
       const hit = entries.get(key);
       if (hit !== undefined) return hit;
       const response = await handler.fetch(

@@ -8,8 +8,16 @@ import { after, before, describe, it } from 'node:test';
 import { connectV1, connectV2, firstText } from '../../helpers/clients.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 
-// Without a token and outside demo mode, anonymous callers see exactly the seed's public tools.
-const PUBLIC_TOOLS = ['auth_status', 'hello_world'];
+// Without a token and outside demo mode, anonymous callers see every non-demo tool: the public ones
+// to use now, the others described as needing sign-in (calling one answers 401 and starts OAuth).
+const PUBLIC_TOOLS = [
+  'admin_panel',
+  'auth_status',
+  'hello_world',
+  'oauth_info',
+  'protected_data',
+  'user_profile',
+];
 
 let srv: TestServer;
 before(async () => {
