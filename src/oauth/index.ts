@@ -7,7 +7,7 @@
  * Route map (all relative to the issuer = the base URL):
  *   /.well-known/openid-configuration          oidc-provider's discovery document
  *   /.well-known/oauth-authorization-server    the same document (RFC 8414; MCP clients look here first)
- *   /oauth/…                                    protocol endpoints (routes.ts)
+ *   /oauth/…                                    protocol endpoints (routes.ts); former paths → 308
  *   /device                                     device flow: enter the code, confirm (RFC 8628)
  *   /interaction/:uid                           login and consent
  *   /account                                    the user's authorized apps
@@ -40,6 +40,7 @@ import {
   ACCOUNT_PATH,
   AUTHORIZATION_SERVER_METADATA_PATH,
   DEVICE_PATH,
+  FORMER_ROUTES,
   INTERACTION_PREFIX,
   OAUTH_PREFIX,
   OAUTH_ROUTES,
@@ -162,6 +163,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
 
   const router = createRouter();
   router.get(STYLESHEET_PATH, stylesheetRoute());
+  for (const [former, current] of Object.entries(FORMER_ROUTES)) router.all(former, redirectTo(current));
   router.all(OAUTH_ROUTES.registration, registrationCors());
   router.post(OAUTH_ROUTES.registration, registrationLimits(config, storage));
   router.use([INTERACTION_PREFIX, ACCOUNT_PATH, OAUTH_ROUTES.authorization], rememberLanguage(config));
@@ -214,6 +216,14 @@ function providerPassThrough(provider: Provider): RequestHandler {
       return void callback(req, res);
     }
     next();
+  };
+}
+
+/** 308 keeps the method and body (RFC 9110 §15.4.9), so a POST to a former path still registers. */
+function redirectTo(path: string): RequestHandler {
+  return (req, res) => {
+    const q = req.originalUrl.indexOf('?');
+    res.redirect(308, q === -1 ? path : `${path}${req.originalUrl.slice(q)}`);
   };
 }
 

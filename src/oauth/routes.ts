@@ -4,15 +4,19 @@
  * other module (the `oauth_info` tool, tests, docs) takes paths from here instead of spelling them.
  */
 
-/** Protocol endpoints, relative to the issuer (oidc-provider `routes`). */
+/**
+ * Protocol endpoints, relative to the issuer (oidc-provider `routes`). The four the seed named
+ * (`/oauth/authorize`, `/oauth/token`, `/oauth/register`, `/oauth/userinfo`) are the AS's own, so the
+ * seed's readers find them where its banner and code said; clients find all of them in the metadata.
+ */
 export const OAUTH_ROUTES = Object.freeze({
-  authorization: '/oauth/auth',
+  authorization: '/oauth/authorize',
   token: '/oauth/token',
-  registration: '/oauth/reg',
+  registration: '/oauth/register',
   revocation: '/oauth/token/revocation',
   introspection: '/oauth/token/introspection',
   jwks: '/oauth/jwks',
-  userinfo: '/oauth/me',
+  userinfo: '/oauth/userinfo',
   end_session: '/oauth/session/end',
   device_authorization: '/oauth/device/auth',
   // Where users type the code their device shows (RFC 8628 `verification_uri`): short, to be typed.
@@ -22,6 +26,16 @@ export const OAUTH_ROUTES = Object.freeze({
   pushed_authorization_request: '/oauth/par',
   challenge: '/oauth/challenge',
   credential: '/oauth/credential',
+});
+
+/**
+ * Paths of earlier Sekisho versions, answered with a 308 to today's (method and body kept): a client
+ * that cached the old metadata (MCP Inspector keeps it in the browser) goes on working.
+ */
+export const FORMER_ROUTES: Readonly<Record<string, string>> = Object.freeze({
+  '/oauth/auth': OAUTH_ROUTES.authorization,
+  '/oauth/reg': OAUTH_ROUTES.registration,
+  '/oauth/me': OAUTH_ROUTES.userinfo,
 });
 
 /** Everything oidc-provider answers starts with this (plus its discovery document). */

@@ -76,7 +76,7 @@ async function runAuthorizationMode(label: string, withResource: boolean) {
   });
   let output = '';
   let browserStep: Promise<URL> | undefined;
-  const authorizePrefix = `${srv.url}/oauth/auth?`;
+  const authorizePrefix = `${srv.url}/oauth/authorize?`;
   const onData = (chunk: Buffer) => {
     output += chunk.toString();
     const line = output.split(/\s+/).find((w) => w.startsWith(authorizePrefix));

@@ -140,12 +140,12 @@ for (const flavor of FLAVORS) {
       for (const step of [
         'GET /.well-known/oauth-protected-resource/mcp',
         'GET /.well-known/oauth-authorization-server',
-        'POST /oauth/reg',
+        'POST /oauth/register',
       ]) {
         assert.ok(seen.includes(step), `client did ${step}: ${seen.join(' → ')}`);
       }
-      assert.equal(demo.log.find((e) => path(e) === 'POST /oauth/reg')?.status, 201);
-      assert.equal(url.origin + url.pathname, `${srv.url}/oauth/auth`);
+      assert.equal(demo.log.find((e) => path(e) === 'POST /oauth/register')?.status, 201);
+      assert.equal(url.origin + url.pathname, `${srv.url}/oauth/authorize`);
       assert.equal(url.searchParams.get('resource'), srv.mcpUrl, 'RFC 8707 resource on authorize');
       assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
       assert.ok(scopesOf(url).includes('mcp:tools') && scopesOf(url).includes('mcp:data'));

@@ -31,7 +31,7 @@ export async function registerClient(
   baseUrl: string,
   metadata: Record<string, unknown> = {},
 ): Promise<RegisteredClient> {
-  const res = await fetch(`${baseUrl}/oauth/reg`, {
+  const res = await fetch(`${baseUrl}/oauth/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -61,7 +61,7 @@ export interface AuthorizeParams {
 }
 
 export function authorizeUrl(baseUrl: string, p: AuthorizeParams): URL {
-  const url = new URL(`${baseUrl}/oauth/auth`);
+  const url = new URL(`${baseUrl}/oauth/authorize`);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', p.clientId);
   url.searchParams.set('redirect_uri', p.redirectUri ?? DEFAULT_REDIRECT);

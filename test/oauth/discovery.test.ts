@@ -33,13 +33,13 @@ describe('authorization server metadata', () => {
   it('has the RFC 8414 fields and the MCP-relevant capabilities', async () => {
     const m = await getJson('/.well-known/oauth-authorization-server');
     const base = srv.url;
-    assert.equal(m.authorization_endpoint, `${base}/oauth/auth`);
+    assert.equal(m.authorization_endpoint, `${base}/oauth/authorize`);
     assert.equal(m.token_endpoint, `${base}/oauth/token`);
-    assert.equal(m.registration_endpoint, `${base}/oauth/reg`);
+    assert.equal(m.registration_endpoint, `${base}/oauth/register`);
     assert.equal(m.revocation_endpoint, `${base}/oauth/token/revocation`);
     assert.equal(m.introspection_endpoint, `${base}/oauth/token/introspection`);
     assert.equal(m.jwks_uri, `${base}/oauth/jwks`);
-    assert.equal(m.userinfo_endpoint, `${base}/oauth/me`);
+    assert.equal(m.userinfo_endpoint, `${base}/oauth/userinfo`);
     assert.deepEqual(m.response_types_supported, ['code']);
     assert.deepEqual(m.code_challenge_methods_supported, ['S256']);
     assert.deepEqual(m.grant_types_supported, [
@@ -85,6 +85,30 @@ describe('authorization server metadata', () => {
     assert.equal(meta.issuer, srv.url);
     assert.equal(meta.token_endpoint, `${srv.url}/oauth/token`);
     assert.equal(meta.supportsPKCE(), true);
+  });
+
+  it('keeps the seed’s endpoint paths as its own, and sends former paths on with a 308 (issue 9)', async () => {
+    const m = await getJson('/.well-known/oauth-authorization-server');
+    assert.deepEqual(
+      [m.authorization_endpoint, m.token_endpoint, m.registration_endpoint, m.userinfo_endpoint],
+      ['/oauth/authorize', '/oauth/token', '/oauth/register', '/oauth/userinfo'].map((p) => `${srv.url}${p}`),
+    );
+    for (const [former, current] of [
+      ['/oauth/auth?client_id=x&scope=a%20b', '/oauth/authorize?client_id=x&scope=a%20b'],
+      ['/oauth/reg', '/oauth/register'],
+      ['/oauth/me', '/oauth/userinfo'],
+    ] as const) {
+      const res = await fetch(`${srv.url}${former}`, { method: 'POST', redirect: 'manual' });
+      assert.equal(res.status, 308, former);
+      assert.equal(res.headers.get('location'), current);
+    }
+    // A registration POSTed to the former path arrives, body and all.
+    const reg = await fetch(`${srv.url}/oauth/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }),
+    });
+    assert.equal(reg.status, 201);
   });
 
   it('answers an unknown /oauth path with an OAuth 404, and leaves /mcp to the resource server', async () => {

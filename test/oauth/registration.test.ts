@@ -46,7 +46,7 @@ after(async () => {
 const demo = { username: 'demo', password: 'demo123' };
 
 async function register(body: unknown) {
-  const res = await fetch(`${srv.url}/oauth/reg`, {
+  const res = await fetch(`${srv.url}/oauth/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -202,7 +202,7 @@ describe('dynamic client registration', () => {
   });
 
   it('answers CORS on registration for browser-based clients', async () => {
-    const pre = await fetch(`${srv.url}/oauth/reg`, {
+    const pre = await fetch(`${srv.url}/oauth/register`, {
       method: 'OPTIONS',
       headers: {
         origin: 'https://inspector.example',
@@ -213,7 +213,7 @@ describe('dynamic client registration', () => {
     assert.equal(pre.status, 204);
     assert.equal(pre.headers.get('access-control-allow-origin'), '*');
     assert.match(pre.headers.get('access-control-allow-headers') ?? '', /Content-Type/);
-    const res = await fetch(`${srv.url}/oauth/reg`, {
+    const res = await fetch(`${srv.url}/oauth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin: 'https://inspector.example' },
       body: JSON.stringify({ redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' }),
@@ -261,7 +261,7 @@ describe('dynamic client registration', () => {
         token_endpoint_auth_method: 'none',
       });
       const post = () =>
-        fetch(`${limited.url}/oauth/reg`, {
+        fetch(`${limited.url}/oauth/register`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body,

@@ -166,7 +166,7 @@ describe('headers and cookies', () => {
   });
 
   it('error pages from oidc-provider carry the same headers', async () => {
-    const res = await fetch(`${srv.url}/oauth/auth?client_id=nope&response_type=code`, {
+    const res = await fetch(`${srv.url}/oauth/authorize?client_id=nope&response_type=code`, {
       redirect: 'manual',
     });
     assert.equal(res.status, 400);
