@@ -11,6 +11,7 @@ import { openSharedState, type SharedStateHandle } from './cluster/shared-state.
 import type { Config } from './config/config.ts';
 import { withBoundPort } from './config/load.ts';
 import { createApp } from './http/app.ts';
+import { homeRoute } from './http/home.ts';
 import { seedDemoUsers } from './identity/demo.ts';
 import { createHashPool } from './identity/hash-pool.ts';
 import { createIdentity, type Identity, type LoginThrottle } from './identity/users.ts';
@@ -148,6 +149,7 @@ export async function startSekisho(
     resourceMetadata: resource.metadataRoutes,
     authorizationServer: authorizationServer.router,
     mcpGate: [resource.gate],
+    home: homeRoute(config, registry),
   });
   // The MCP fast lane answers plain tools/call and tools/list in front of Express (issue #5).
   const fastLane = config.fastLane

@@ -1,7 +1,7 @@
 /**
  * The HTTP application: which route lives where, in the order requests meet it.
  *
- *   request log → metrics → Host guard → health → /metrics (token) → [authorization server, issue #3] → /mcp (Origin guard → CORS →
+ *   request log → metrics → Host guard → health → /metrics (token) → / (home) → [authorization server, issue #3] → /mcp (Origin guard → CORS →
  *   JSON body → [bearer gate, issue #4] → MCP endpoint) → 404 → error mapper
  */
 import express, { type Express, type RequestHandler } from 'express';
@@ -29,6 +29,8 @@ export interface AppParts {
   /** The built-in authorization server: /oauth/…, both discovery documents, /interaction, /account. */
   readonly authorizationServer?: RequestHandler;
   readonly metrics?: Metrics;
+  /** `GET /`: what this server is and how to connect (http/home.ts). */
+  readonly home?: RequestHandler;
 }
 
 export function createApp(parts: AppParts): Express {
@@ -44,6 +46,7 @@ export function createApp(parts: AppParts): Express {
     app.get('/metrics', requireMetricsToken(config.metricsToken), parts.metrics.handler);
   }
 
+  if (parts.home) app.get('/', parts.home);
   if (parts.resourceMetadata) app.use(parts.resourceMetadata);
   // oidc-provider parses its own bodies: no body parser may run before it.
   if (parts.authorizationServer) app.use(parts.authorizationServer);
