@@ -28,6 +28,7 @@ import type { Config } from '../config/config.ts';
 import { mcpResourceUrl } from '../config/config.ts';
 import type { Identity } from '../identity/users.ts';
 import type { Logger } from '../observability/logger.ts';
+import { noteForRequestLog } from '../observability/request-notes.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import type { ReplayCache, Storage } from '../storage/types.ts';
 import { errorPage } from '../ui/pages/error.ts';
@@ -66,6 +67,16 @@ export interface ProviderDeps {
   /** Cookie signing keys, newest first (`secrets.ts`). */
   readonly cookieKeys: readonly string[];
 }
+
+/** oidc-provider's per-endpoint error events whose code goes into the request log. */
+const OAUTH_ERROR_EVENTS = [
+  'grant.error',
+  'registration_create.error',
+  'revocation.error',
+  'introspection.error',
+  'authorization.error',
+  'userinfo.error',
+] as const;
 
 /** Seconds an OAuth browser sign-in (the SSO session) lasts. */
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
@@ -344,6 +355,16 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientId ? uses.record('Client', clientId, idleTtl) : undefined,
     ]).catch((err: unknown) => logger.warn({ err }, 'could not record grant use'));
   });
+  // The request log line of a failed OAuth request names the error code (never the description or
+  // any parameter: those may carry client input). `oauth_error` for the endpoint, e.g. grant.error.
+  const events = provider as unknown as NodeJS.EventEmitter; // the typings list only some events
+  for (const event of OAUTH_ERROR_EVENTS) {
+    events.on(event, (ctx: KoaContextWithOIDC, err: { error?: unknown }) => {
+      if (typeof err?.error === 'string') {
+        noteForRequestLog(ctx.res, { oauth_error: err.error, oauth_endpoint: event.split('.')[0]! });
+      }
+    });
+  }
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => {
     if (err instanceof StorageUnavailableError) {
       // Not a bug: the middleware above turns this answer into a retryable 503.

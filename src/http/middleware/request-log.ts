@@ -1,9 +1,13 @@
 /**
  * One log line per request: method, path (without the query string, which may carry codes or
  * state), status and duration. Headers are never logged, so Authorization and cookies cannot leak.
+ * A handler may add a few safe fields to its request's line with `noteForRequestLog` (the
+ * authorization server adds the OAuth error code of a failed token, registration, revocation or
+ * introspection request, so operators see `invalid_grant` rather than a bare 400).
  */
 import type { RequestHandler } from 'express';
 import type { Logger } from '../../observability/logger.ts';
+import { requestLogNotes } from '../../observability/request-notes.ts';
 
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -12,7 +16,13 @@ export function requestLog(logger: Logger): RequestHandler {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       const path = req.originalUrl.split('?')[0];
       logger.info(
-        { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        {
+          method: req.method,
+          path,
+          status: res.statusCode,
+          ms: Math.round(ms * 10) / 10,
+          ...requestLogNotes(res),
+        },
         'request',
       );
     });

@@ -31,6 +31,8 @@ interface RequestLine {
   path: string;
   status: number;
   ms: number;
+  oauth_error?: string;
+  oauth_endpoint?: string;
 }
 
 function requestLines(): RequestLine[] {
@@ -77,5 +79,40 @@ describe('request log', () => {
     const all = lines.join('\n');
     assert.ok(!all.includes(SECRET), 'the secret never appears in the log output');
     assert.ok(!/authorization/i.test(all), 'no Authorization header in the log');
+  });
+
+  it('names the OAuth error code of failed token, registration, revocation and introspection requests (issue 9)', async () => {
+    const form = (body: Record<string, string>) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(body).toString(),
+    });
+    const before = requestLines().length;
+    const answers = [
+      await fetch(
+        `${srv.url}/oauth/token`,
+        form({ grant_type: 'refresh_token', refresh_token: SECRET, client_id: 'nobody' }),
+      ),
+      await fetch(`${srv.url}/oauth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: [`https://${SECRET}.example/cb`], grant_types: ['implicit'] }),
+      }),
+      await fetch(`${srv.url}/oauth/token/revocation`, form({ token: SECRET, client_id: 'nobody' })),
+      await fetch(`${srv.url}/oauth/token/introspection`, form({ token: SECRET, client_id: 'nobody' })),
+    ];
+    const bodies = await Promise.all(answers.map((r) => r.json() as Promise<{ error: string }>));
+    const found = (await waitForRequestLines(before + 4)).slice(before);
+    assert.deepEqual(
+      found.map((l) => [l.path, l.status, l.oauth_endpoint, l.oauth_error]),
+      [
+        ['/oauth/token', answers[0]!.status, 'grant', bodies[0]!.error],
+        ['/oauth/register', answers[1]!.status, 'registration_create', bodies[1]!.error],
+        ['/oauth/token/revocation', answers[2]!.status, 'revocation', bodies[2]!.error],
+        ['/oauth/token/introspection', answers[3]!.status, 'introspection', bodies[3]!.error],
+      ],
+    );
+    for (const l of found) assert.ok(l.status >= 400 && typeof l.oauth_error === 'string', JSON.stringify(l));
+    assert.ok(!lines.some((l) => l.includes(SECRET)), 'no secret in any line');
   });
 });
