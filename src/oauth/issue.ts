@@ -63,6 +63,9 @@ export function createIssuer(deps: {
 
     const grant = new provider.Grant({ accountId: user.id, clientId });
     grant.addResourceScope(resource, scope);
+    // No refresh token can come from this grant: it lives exactly as long as its one access token,
+    // so admin_panel and the account page never show it "expiring" months after the token died.
+    grant.exp = Math.floor(Date.now() / 1000) + config.accessTokenTtlSeconds;
     const grantId = await grant.save();
 
     const token = new provider.AccessToken({

@@ -48,6 +48,31 @@ describe('quick_login (demo mode): copy the token, paste it as Bearer, reconnect
     await v1.close();
   });
 
+  it('admin_panel list_tokens shows its grant expiring with its one access token, not months later (issue 9)', async () => {
+    const result = await quickLogin('inspector', 'inspector123');
+    const token = (result.structuredContent as { access_token: string }).access_token;
+    const v2 = await connectV2(srv.mcpUrl, { mode: 'legacy', authProvider: staticBearer(token) });
+    try {
+      const listed = await v2.client.callTool({ name: 'admin_panel', arguments: { action: 'list_tokens' } });
+      const data = listed.structuredContent as {
+        grants: { username: string; clientId: string; expiresAt: number }[];
+        accessTokenTtlSeconds: number;
+      };
+      assert.equal(data.accessTokenTtlSeconds, srv.config.accessTokenTtlSeconds);
+      const mine = data.grants.filter((g) => g.username === 'inspector');
+      assert.equal(mine.length, 1);
+      const left = mine[0]!.expiresAt - Math.floor(Date.now() / 1000);
+      assert.ok(left > 0 && left <= srv.config.accessTokenTtlSeconds, `grant lives ${left} s`);
+      assert.match(firstText(listed), /\(grant expires: [^)]+\)/);
+      assert.match(
+        firstText(listed),
+        /Each access token lasts 10 min; clients renew them with refresh tokens/,
+      );
+    } finally {
+      await v2.close();
+    }
+  });
+
   it('gives a user-role account only its scopes, and refuses wrong passwords', async () => {
     const demo = await quickLogin('demo', 'demo123');
     assert.equal((demo.structuredContent as { scope: string }).scope, 'mcp:tools mcp:data');

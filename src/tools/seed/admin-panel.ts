@@ -22,7 +22,7 @@ export const adminPanel = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: false },
   access: signedIn([SCOPES.admin.name], 'admin'),
-  async run({ action, target }, { caller, services }) {
+  async run({ action, target }, { caller, config, services }) {
     if (caller.kind === 'anonymous') return toolError('Sign in first.');
     let body: string;
     let data: Record<string, unknown>;
@@ -32,11 +32,18 @@ export const adminPanel = defineTool({
         grants
           .map(
             (g) =>
-              `• ${g.grantId.slice(0, 12)}… — ${g.username} via ${g.clientName ?? g.clientId} [${g.scopes.join(' ')}] (expires: ${g.expiresAt ? new Date(g.expiresAt * 1000).toISOString() : 'never'})`,
+              `• ${g.grantId.slice(0, 12)}… — ${g.username} via ${g.clientName ?? g.clientId} [${g.scopes.join(' ')}] (grant expires: ${g.expiresAt ? new Date(g.expiresAt * 1000).toISOString() : 'never'})`,
           )
           .join('\n') || 'No active grants';
-      body = `🎫 Active Grants:\n\n${body}`;
-      data = { grants: grants.map((g) => ({ ...g })) };
+      // A grant is the user's authorization of a client; its access tokens are short-lived and are
+      // renewed by refresh tokens until the grant expires (quick_login grants have no refresh token
+      // and expire with their one access token).
+      const minutes = Math.round(config.accessTokenTtlSeconds / 60);
+      body = `🎫 Active Grants:\n\n${body}\n\nEach access token lasts ${minutes} min; clients renew them with refresh tokens until the grant expires.`;
+      data = {
+        grants: grants.map((g) => ({ ...g })),
+        accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      };
     } else if (action === 'revoke_token') {
       if (!target)
         return toolError(
