@@ -1,5 +1,6 @@
 /** The start-up banner, in the spirit of the seed's: where everything is and how to connect. */
 import { type Config, mcpResourceUrl } from './config/config.ts';
+import { INSPECTOR_COMMAND } from './http/client-setup.ts';
 import { DEMO_USERS } from './identity/demo.ts';
 
 export function banner(config: Config): string {
@@ -9,11 +10,13 @@ export function banner(config: Config): string {
     '',
     `  MCP endpoint       ${mcpResourceUrl(config)}   (Streamable HTTP; 2026-07-28 and 2025-era clients)`,
     `  Health             ${config.baseUrl}/healthz   ${config.baseUrl}/readyz`,
+    `  Server info        ${config.baseUrl}/   (endpoints and how to connect every client)`,
     `  Mode               ${config.demo ? 'demo' : 'standard'}; anonymous access ${config.anonymous ? 'on' : 'off'}`,
     '',
-    '  Connect MCP Inspector:',
-    '    npx @modelcontextprotocol/inspector',
-    `    → Transport "Streamable HTTP", URL ${mcpResourceUrl(config)}, then Connect`,
+    '  Connect MCP Inspector 2.12 (needs Node ≥ 22.19; this runs it on any Node):',
+    `    ${INSPECTOR_COMMAND}`,
+    `    → Add Servers → + Add manually: Streamable HTTP, URL ${mcpResourceUrl(config)}; save, Connect.`,
+    '      Calling a tool that needs an account signs you in, in the same tab.',
     '',
     ...demoUserLines(config),
   ];

@@ -1,11 +1,12 @@
 /**
- * The process entry: load configuration (exit 2 on bad settings), start, print the banner, and shut
- * down gracefully on SIGINT/SIGTERM (stop accepting, finish in-flight requests, exit 0).
+ * The process entry: load configuration (exit 2 on bad settings), say plainly if Node is end-of-life
+ * (runtime.ts), start, print the banner, and shut down gracefully on SIGINT/SIGTERM (stop accepting,
+ * finish in-flight requests, exit 0).
  */
 
 import { banner } from './banner.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
-import { startSekisho } from './server.ts';
+import { loadWithRuntimeNotice } from './runtime.ts';
 import { SchemaVersionError, StorageOpenError, StorageUnavailableError } from './storage/errors.ts';
 import { RedisUnreachableError } from './storage/redis/connection.ts';
 
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Loaded after the runtime check so an end-of-life Node gets one plain sentence (runtime.ts).
+  const { startSekisho } = await loadWithRuntimeNotice(() => import('./server.ts'));
   const sekisho = await startSekisho(config);
   process.stdout.write(banner(sekisho.config));
 

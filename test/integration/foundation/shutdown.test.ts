@@ -23,6 +23,8 @@ interface Started {
   readonly child: ChildProcess;
   readonly port: number;
   readonly banner: string;
+  /** What the process wrote to stderr until the banner. */
+  readonly stderr: () => string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
 
@@ -65,7 +67,7 @@ async function startProcess(): Promise<Started> {
       reject(new Error(`exited ${code} before the banner; stderr:\n${err}`));
     });
   });
-  return { child, port, banner: out, exited };
+  return { child, port, banner: out, stderr: () => err, exited };
 }
 
 describe('process lifecycle', () => {
@@ -73,7 +75,21 @@ describe('process lifecycle', () => {
     const p = await startProcess();
     assert.match(p.banner, new RegExp(`MCP endpoint\\s+http://localhost:${p.port}/mcp`));
     assert.match(p.banner, new RegExp(`http://localhost:${p.port}/healthz`));
-    assert.match(p.banner, /npx @modelcontextprotocol\/inspector/);
+    assert.match(
+      p.banner,
+      /npx -y -p node@22 -p @modelcontextprotocol\/inspector@2\.12\.0 mcp-inspector\n.*Add Servers → \+ Add manually/,
+    );
+    assert.match(p.banner, new RegExp(`Server info\\s+http://localhost:${p.port}/ `));
+    // Issue 9: no confusing "Unsupported runtime" line; on an end-of-life Node, one plain sentence.
+    assert.doesNotMatch(p.stderr(), /oidc-provider WARNING/);
+    if (Number(process.versions.node.split('.')[0]) < 22) {
+      assert.match(
+        p.stderr(),
+        /Node\.js 20\.[\d.]+ is end-of-life; Sekisho runs on it, but use Node\.js 22 or 24 LTS/,
+      );
+    } else {
+      assert.equal(p.stderr(), '');
+    }
     const health = await fetch(`http://127.0.0.1:${p.port}/healthz`);
     assert.equal(health.status, 200);
     const sent = Date.now();
