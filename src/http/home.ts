@@ -10,7 +10,7 @@ import { sendPage } from '../oauth/page-http.ts';
 import { oauthEndpoints } from '../oauth/routes.ts';
 import { resourceMetadataUrl } from '../resource/metadata.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
-import { pickLanguage } from '../ui/i18n.ts';
+import { isLang, pickLanguage } from '../ui/i18n.ts';
 import { type HomeInfo, homePage } from '../ui/pages/home.ts';
 import { clientSetups } from './client-setup.ts';
 
@@ -59,7 +59,8 @@ export function homeRoute(config: Config, registry: Pick<ToolRegistry, 'tools'>)
       res.type('application/json').send(body);
       return;
     }
-    const lang = pickLanguage(req.get('accept-language'));
+    // ?lang= (the pages' language switch) wins over Accept-Language.
+    const lang = isLang(req.query.lang) ? req.query.lang : pickLanguage(req.get('accept-language'));
     sendPage(res, 200, homePage(info, lang), { lang });
   };
 }

@@ -4,8 +4,8 @@
  * out as JSON to `Accept: application/json` (http/home.ts); this module only renders them.
  */
 import { html } from '../html.ts';
-import type { Lang } from '../i18n.ts';
-import { page } from '../layout.ts';
+import { type Lang, otherLanguage } from '../i18n.ts';
+import { languageHref, page } from '../layout.ts';
 
 export interface HomeInfo {
   readonly name: string;
@@ -71,6 +71,7 @@ export function homePage(info: HomeInfo, lang: Lang): string {
   ];
   return page({
     lang,
+    switchHref: languageHref('/', otherLanguage(lang)),
     title: w.title,
     wide: true,
     body: html`<h1>${w.title}</h1>
