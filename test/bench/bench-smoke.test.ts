@@ -17,9 +17,11 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const SCENARIOS = ['a', 'b', 'c', 'e'];
-let report: BenchReport;
+let report: BenchReport | undefined;
 
-test('a tiny benchmark run measures every scenario it ran', { timeout: 60_000 }, async () => {
+// A few seconds on an idle machine, but it starts a server per scenario as a child process: on a
+// loaded 2-core CI machine that alone can pass a minute, so the bound is generous (a hang still fails).
+test('a tiny benchmark run measures every scenario it ran', { timeout: 240_000 }, async () => {
   report = await runBench({
     rounds: 1,
     durationSec: 0.3,
@@ -45,17 +47,24 @@ test('a tiny benchmark run measures every scenario it ran', { timeout: 60_000 },
   assert.equal(report.machine.node, process.version);
 });
 
+/** The run above, or a clear failure naming it (rather than a TypeError deep in a report writer). */
+function ranReport(): BenchReport {
+  assert.ok(report, 'no report: the benchmark run in the test above failed or timed out (see its error)');
+  return report;
+}
+
 test('the markdown and SVG reports carry the numbers', () => {
-  const md = renderMarkdown(report);
-  for (const s of report.scenarios) {
+  const ran = ranReport();
+  const md = renderMarkdown(ran);
+  for (const s of ran.scenarios) {
     const row = md.split('\n').find((l) => l.startsWith(`| ${s.id} | ${s.label} |`));
     assert.ok(row, `row for ${s.id}`);
     assert.match(row, /\| [\d,]+ \| [\d.]+ \| [\d.]+ \| [\d,]+ \|/);
   }
   assert.match(md, /\| \(c\) \/ \(b\)/);
-  const svg = renderSvg(report);
+  const svg = renderSvg(ran);
   assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
-  assert.equal(svg.match(/<rect /g)?.length, report.scenarios.length + 1);
+  assert.equal(svg.match(/<rect /g)?.length, ran.scenarios.length + 1);
   assert.ok(svg.trimEnd().endsWith('</svg>'));
 });
 
