@@ -12,6 +12,7 @@ import type { Config } from './config/config.ts';
 import { withBoundPort } from './config/load.ts';
 import { createApp } from './http/app.ts';
 import { homeRoute } from './http/home.ts';
+import { drainUnreadBodies } from './http/unread-body.ts';
 import { seedDemoUsers } from './identity/demo.ts';
 import { createHashPool } from './identity/hash-pool.ts';
 import { createIdentity, type Identity, type LoginThrottle } from './identity/users.ts';
@@ -148,6 +149,7 @@ export async function startSekisho(
     isDraining: () => draining,
     resourceMetadata: resource.metadataRoutes,
     authorizationServer: authorizationServer.router,
+    errorPage: authorizationServer.sendErrorPage,
     mcpGate: [resource.gate],
     home: homeRoute(config, registry),
   });
@@ -161,7 +163,12 @@ export async function startSekisho(
   await resource.verifier.reloadKeys();
   await authorizationServer.reloadKeys();
   server.off('request', answerStarting);
-  server.on('request', withRequestContext(fastLane ? fastLane.listener(app) : app));
+  // Answers given before a body is read still reach the client (http/unread-body.ts).
+  const listener = drainUnreadBodies(withRequestContext(fastLane ? fastLane.listener(app) : app), {
+    maxDrainBytes: 4 * config.maxBodyBytes,
+    drainMs: 10_000,
+  });
+  server.on('request', listener);
   const stopSweeping = startSweeper(storage, config.sweepIntervalSeconds, logger);
 
   let closing: Promise<void> | undefined;

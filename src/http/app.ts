@@ -1,18 +1,20 @@
 /**
  * The HTTP application: which route lives where, in the order requests meet it.
  *
- *   request log → metrics → Host guard → health → /metrics (token) → / (home) → [authorization server, issue #3] → /mcp (Origin guard → CORS →
- *   JSON body → [bearer gate, issue #4] → MCP endpoint) → 404 → error mapper
+ *   request log → metrics → Host guard → health → /metrics (token) → / (home) → [authorization server, issue #3] → /mcp (methods (405) →
+ *   Origin guard → CORS → JSON body (size, syntax, nesting depth) → [bearer gate, issue #4] → MCP endpoint) → 404 → error mapper
  */
 import express, { type Express, type RequestHandler } from 'express';
 import type { Config } from '../config/config.ts';
 import type { McpEndpoint } from '../mcp/endpoint.ts';
+import { exceedsJsonDepth, JSON_TOO_DEEP } from '../mcp/json-depth.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { createErrorHandler, HttpError } from './errors.ts';
+import { createErrorHandler, type HtmlErrorPage, HttpError, sendJsonRpcError } from './errors.ts';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
 import { hostGuard, originGuard } from './middleware/dns-rebinding.ts';
 import { mcpCors } from './middleware/mcp-cors.ts';
+import { mcpMethods } from './middleware/mcp-methods.ts';
 import { requireMetricsToken } from './middleware/metrics-auth.ts';
 import { requestLog } from './middleware/request-log.ts';
 
@@ -31,6 +33,8 @@ export interface AppParts {
   readonly metrics?: Metrics;
   /** `GET /`: what this server is and how to connect (http/home.ts). */
   readonly home?: RequestHandler;
+  /** How errors are shown to browsers (the authorization server's error page); JSON otherwise. */
+  readonly errorPage?: HtmlErrorPage;
 }
 
 export function createApp(parts: AppParts): Express {
@@ -59,11 +63,26 @@ export function createApp(parts: AppParts): Express {
       (req as typeof req & { rawBody?: Buffer }).rawBody = buf;
     },
   });
-  app.all('/mcp', originGuard(config), mcpCors(), mcpJson, ...(parts.mcpGate ?? []), mcp.handle);
+  app.all(
+    '/mcp',
+    mcpMethods(),
+    originGuard(config),
+    mcpCors(),
+    mcpJson,
+    rejectDeepJson,
+    ...(parts.mcpGate ?? []),
+    mcp.handle,
+  );
 
   app.use((req, _res, next) =>
     next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)),
   );
-  app.use(createErrorHandler(logger));
+  app.use(createErrorHandler(logger, parts.errorPage));
   return app;
 }
+
+/** The nesting cap (`mcp/json-depth.ts`), checked as soon as the body is parsed, as the fast lane does. */
+const rejectDeepJson: RequestHandler = (req, res, next) => {
+  if (!exceedsJsonDepth(req.body)) return next();
+  sendJsonRpcError(res, JSON_TOO_DEEP.status, JSON_TOO_DEEP.code, JSON_TOO_DEEP.message);
+};

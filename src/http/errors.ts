@@ -30,10 +30,19 @@ export function sendJsonRpcError(res: Response, status: number, code: number, me
   res.status(status).json({ jsonrpc: '2.0', id: null, error: { code, message } });
 }
 
-export function createErrorHandler(
-  logger: Logger,
-  renderHtml?: (status: number, message: string, req: Request) => string,
-): ErrorRequestHandler {
+/**
+ * Answers a browser with an HTML error page (the authorization server's, with its security headers).
+ * `code` is the OAuth-style error code, `message` the safe explanation.
+ */
+export type HtmlErrorPage = (
+  req: Request,
+  res: Response,
+  status: number,
+  code: string,
+  message: string,
+) => void;
+
+export function createErrorHandler(logger: Logger, htmlPage?: HtmlErrorPage): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) {
       req.socket.destroy();
@@ -50,13 +59,13 @@ export function createErrorHandler(
         'server_error',
         `Internal error (reference ${ref}).`,
         JSONRPC.INTERNAL_ERROR,
-        renderHtml,
+        htmlPage,
       );
     }
     if (known.status === 503)
       logger.warn({ reason: (err as Error).message, path: req.path }, 'storage unavailable');
     for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
-    respond(req, res, known.status, known.code, known.message, known.rpcCode, renderHtml);
+    respond(req, res, known.status, known.code, known.message, known.rpcCode, htmlPage);
   };
 }
 
@@ -68,6 +77,26 @@ interface Classified {
   headers: Readonly<Record<string, string>>;
 }
 
+/** What body parsers (body-parser, raw-body, http-errors) say about a request they could not read. */
+const BODY_PROBLEMS: Readonly<Record<string, { status: number; message: string; rpcCode?: number }>> = {
+  'entity.parse.failed': {
+    status: 400,
+    message: 'Parse error: the body is not valid JSON.',
+    rpcCode: JSONRPC.PARSE_ERROR,
+  },
+  'entity.too.large': { status: 413, message: 'Request body too large.' },
+  'parameters.too.many': { status: 413, message: 'Too many form fields.' },
+  'charset.unsupported': { status: 415, message: 'Unsupported charset.' },
+  'encoding.unsupported': { status: 415, message: 'Unsupported content encoding.' },
+  'request.aborted': { status: 400, message: 'The request body was cut short.' },
+  'request.size.invalid': { status: 400, message: 'The request body does not match its Content-Length.' },
+};
+
+/**
+ * Client errors, recognised wherever they come from: our own `HttpError`, body-parser's typed errors,
+ * Express's router (a malformed percent-escape in a path parameter is a `URIError` with status 400),
+ * and any other error that carries a 4xx status. Anything else is the server's fault (500).
+ */
 function classify(err: unknown): Classified | undefined {
   if (err instanceof StorageUnavailableError) {
     // The database or Redis is down or too slow right now: a retryable 503, never a 500 — and never a
@@ -89,22 +118,22 @@ function classify(err: unknown): Classified | undefined {
       headers: err.headers,
     };
   }
-  // body-parser errors carry `type` and `status`.
-  const e = err as { type?: string; status?: number; message?: string };
-  if (e?.type === 'entity.parse.failed') {
+  const e = err as { type?: string; status?: number; expose?: boolean; message?: string } | undefined;
+  const known = e?.type ? BODY_PROBLEMS[e.type] : undefined;
+  if (known) {
     return {
-      status: 400,
+      status: known.status,
       code: 'invalid_request',
-      message: 'Parse error: the body is not valid JSON.',
-      rpcCode: JSONRPC.PARSE_ERROR,
+      message: known.message,
+      rpcCode: known.rpcCode ?? JSONRPC.INVALID_REQUEST,
       headers: {},
     };
   }
-  if (e?.type === 'entity.too.large') {
+  if (err instanceof URIError) {
     return {
-      status: 413,
+      status: 400,
       code: 'invalid_request',
-      message: 'Request body too large.',
+      message: 'Malformed percent-escape in the request path.',
       rpcCode: JSONRPC.INVALID_REQUEST,
       headers: {},
     };
@@ -113,7 +142,7 @@ function classify(err: unknown): Classified | undefined {
     return {
       status: e.status,
       code: 'invalid_request',
-      message: e.message ?? 'Bad request.',
+      message: e.expose !== false && e.message ? e.message : 'Bad request.',
       rpcCode: JSONRPC.INVALID_REQUEST,
       headers: {},
     };
@@ -128,16 +157,10 @@ function respond(
   code: string,
   message: string,
   rpcCode: number,
-  renderHtml: ((status: number, message: string, req: Request) => string) | undefined,
+  htmlPage: HtmlErrorPage | undefined,
 ) {
   if (req.path === '/mcp' || req.path.startsWith('/mcp/'))
     return sendJsonRpcError(res, status, rpcCode, message);
-  if (renderHtml && req.accepts(['json', 'html']) === 'html') {
-    res
-      .status(status)
-      .type('html')
-      .send(renderHtml(status, message, req));
-    return;
-  }
+  if (htmlPage && req.accepts(['json', 'html']) === 'html') return htmlPage(req, res, status, code, message);
   res.status(status).json({ error: code, error_description: message });
 }

@@ -13,7 +13,7 @@
  *   /account                                    the user's authorized apps
  *   /static/sekisho.css                         the pages' stylesheet
  */
-import type { ErrorRequestHandler, Request, RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import { Router as createRouter } from 'express';
 import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
@@ -22,7 +22,6 @@ import { mcpResourceUrl } from '../config/config.ts';
 import { DEMO_USERS } from '../identity/demo.ts';
 import type { Identity } from '../identity/users.ts';
 import type { Logger } from '../observability/logger.ts';
-import { StorageUnavailableError } from '../storage/errors.ts';
 import { secondsUntilWindowEnds } from '../storage/rate-window.ts';
 import type { ReplayCache, Storage } from '../storage/types.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
@@ -73,6 +72,11 @@ export interface AuthorizationServer {
   readonly endpoints: OAuthEndpoints;
   /** Mount at the root of the Express app, before /mcp (it never touches /mcp). */
   readonly router: Router;
+  /**
+   * The error page for browsers, with the pages' security headers: `http/errors.ts` answers every
+   * error that escapes a route with it (a malformed path, an oversized form, a failure).
+   */
+  sendErrorPage(req: Request, res: Response, status: number, code: string, message: string): void;
   readonly provider: Provider;
   /** Public keys access tokens verify against (what /oauth/jwks publishes), in process. */
   readonly verificationKeys: { readonly keys: readonly JWK[] };
@@ -168,13 +172,13 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
   router.post(OAUTH_ROUTES.registration, registrationLimits(config, storage));
   router.use([INTERACTION_PREFIX, ACCOUNT_PATH, OAUTH_ROUTES.authorization], rememberLanguage(config));
   router.use((req, res, next) => current.router(req, res, next));
-  router.use(pageErrors(logger));
 
   return {
     issuer: config.baseUrl,
     resource,
     endpoints: oauthEndpoints(config.baseUrl),
     router,
+    sendErrorPage: (req, res, status, code, message) => sendError(req, res, status, code, message),
     get provider() {
       return current.provider;
     },
@@ -266,23 +270,5 @@ function registrationLimits(config: Config, storage: Storage): RequestHandler {
       return;
     }
     next();
-  };
-}
-
-/** Unexpected failures on our pages become an HTML error page, never a stack trace. */
-function pageErrors(logger: Logger): ErrorRequestHandler {
-  return (err, req: Request, res, next) => {
-    const path = req.originalUrl ?? req.url;
-    if (!path.startsWith(INTERACTION_PREFIX) && !path.startsWith(ACCOUNT_PATH)) return next(err);
-    if (res.headersSent) return next(err);
-    if (err instanceof StorageUnavailableError) {
-      // The same retryable answer http/errors.ts gives elsewhere, as a page a person can read.
-      logger.warn({ reason: err.message, path: req.path }, 'authorization page: storage unavailable');
-      res.setHeader('Retry-After', String(StorageUnavailableError.retryAfterSeconds));
-      sendError(req, res, 503, 'temporarily_unavailable');
-      return;
-    }
-    logger.error({ err, path: req.path }, 'authorization page failed');
-    sendError(req, res, 500, 'server_error');
   };
 }

@@ -27,6 +27,7 @@ import type { AuthInfo, McpRequestContext } from '@modelcontextprotocol/server';
 import { isJsonContentType } from '@modelcontextprotocol/server';
 import type { RequestHandler } from 'express';
 import type { Caller } from '../../access/policy.ts';
+import { exceedsJsonDepth, JSON_TOO_DEEP } from '../json-depth.ts';
 import { classifyFast } from './classify.ts';
 import { type DispatchDeps, dispatch } from './dispatch.ts';
 import type { Reply } from './encode.ts';
@@ -69,6 +70,17 @@ const PARSE_ERROR: Reply = {
     jsonrpc: '2.0',
     id: null,
     error: { code: -32700, message: 'Parse error: the body is not valid JSON.' },
+  }),
+};
+
+/** http/app.ts's answer to a body nested deeper than the cap (json-depth.ts). */
+const TOO_DEEP: Reply = {
+  status: JSON_TOO_DEEP.status,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: JSON.stringify({
+    jsonrpc: '2.0',
+    id: null,
+    error: { code: JSON_TOO_DEEP.code, message: JSON_TOO_DEEP.message },
   }),
 };
 
@@ -120,12 +132,13 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
   ) {
     req.originalUrl = req.url; // what Express's router sets; the guards and gate read it
     const body = parseLikeBodyParser(text);
-    if (body === NOT_JSON) {
-      // Express would answer this in its JSON parser, after the guards and before the gate, and
-      // the stream is consumed now: answer as errors.ts does (asserted by the fast-lane tests).
+    const refusal = body === NOT_JSON ? PARSE_ERROR : exceedsJsonDepth(body) ? TOO_DEEP : undefined;
+    if (refusal) {
+      // Express would answer this right after its JSON parser, after the guards and before the
+      // gate, and the stream is consumed now: answer as it does (asserted by the fast-lane tests).
       if (!guardsPass(req)) return decline(req, res, undefined, fallback);
-      send(res, PARSE_ERROR);
-      opts.observe(req, PARSE_ERROR.status, startedAt);
+      send(res, refusal);
+      opts.observe(req, refusal.status, startedAt);
       return;
     }
     req.body = body; // what body-parser would have set
