@@ -374,6 +374,18 @@ export function createProvider(deps: ProviderDeps): Provider {
     }
     logger.error({ err }, 'authorization server error');
   });
+  // Koa's own error channel, which otherwise prints to stderr: it also carries what a client did to
+  // its connection (a broken chunked body, an abort), which is no server error.
+  // oidc-provider's Provider is the Koa application; its types only name oidc-provider's events.
+  (provider as unknown as NodeJS.EventEmitter).on(
+    'error',
+    (err: { status?: number; expose?: boolean; code?: string }) => {
+      const clientCaused =
+        err.expose === true || (err.status ?? 500) < 500 || /^(HPE_|ECONNRESET|EPIPE)/.test(err.code ?? '');
+      if (clientCaused) logger.debug({ err }, 'authorization server request failed on the client side');
+      else logger.error({ err }, 'authorization server error');
+    },
+  );
   return provider;
 }
 

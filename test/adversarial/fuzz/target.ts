@@ -1,0 +1,108 @@
+/**
+ * The servers under fuzz and what a real client would hold against them. Two in-process Sekisho
+ * instances — one with anonymous access on, one without — each logging to a buffer at `warn`, so
+ * every error-level line can be counted. Credentials come from the real flows: a registered client
+ * signed in through the real pages (access + refresh token), a token for the admin user, a live login
+ * interaction with its cookies and CSRF token, and the account page's sign-in form.
+ */
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../../src/observability/logger.ts';
+import { CookieJar, parseForms } from '../../helpers/browserless-login.ts';
+import { authorizeUrl, pkce, type RegisteredClient, signIn } from '../../helpers/oauth.ts';
+import { startTestServer, type TestServer } from '../../helpers/server.ts';
+import { trustTestKeys } from '../../helpers/trusted-tokens.ts';
+import type { Credentials } from './requests.ts';
+
+export interface LogLine {
+  readonly level: number;
+  readonly msg?: string;
+  readonly [key: string]: unknown;
+}
+
+export interface FuzzTarget {
+  readonly name: string;
+  readonly srv: TestServer;
+  readonly credentials: Credentials;
+  /** The client the credentials were issued to (registration is rate-limited: reuse it). */
+  readonly client: RegisteredClient;
+  /** A user the fuzzer never names, for the health check's sign-in after the run. */
+  readonly healthUser: { readonly username: string; readonly password: string };
+  /** Every line the server logged at warn or above. */
+  readonly lines: LogLine[];
+}
+
+export async function startTarget(name: string, env: Record<string, string>): Promise<FuzzTarget> {
+  const lines: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line) lines.push(JSON.parse(line) as LogLine);
+      }
+      done();
+    },
+  });
+  const srv = await startTestServer({ SEKISHO_DEMO: '1', ...env }, { logger: createLogger('warn', sink) });
+  try {
+    const demo = await signIn(srv.url, { username: 'demo', password: 'demo123' });
+    if (demo.tokens.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(demo.tokens.body)}`);
+    const healthUser = { username: 'after-fuzz', password: `${randomBytes(18).toString('base64url')}!Aa1` };
+    await srv.sekisho.identity.addUser(healthUser);
+    return {
+      name,
+      srv,
+      client: demo.client,
+      credentials: await credentialsFor(srv, demo),
+      healthUser,
+      lines,
+    };
+  } catch (error) {
+    await srv.close();
+    throw error;
+  }
+}
+
+async function credentialsFor(
+  srv: TestServer,
+  demo: Awaited<ReturnType<typeof signIn>>,
+): Promise<Credentials> {
+  const trusted = await trustTestKeys(srv, 'fuzz');
+  const adminToken = await trusted.token('admin', 'openid mcp:tools mcp:admin');
+
+  // A login interaction left open at its first page: its uid, cookies and CSRF token.
+  const client = demo.client;
+  const jar = new CookieJar();
+  const start = await jar.fetch(
+    authorizeUrl(srv.url, {
+      clientId: client.client_id,
+      challenge: pkce().challenge,
+      resource: `${srv.url}/mcp`,
+    }),
+  );
+  const location = start.headers.get('location');
+  if (!location) throw new Error(`no interaction redirect (${start.status})`);
+  const interactionUrl = new URL(location, srv.url);
+  const page = await (await jar.fetch(interactionUrl)).text();
+  const csrf = parseForms(page)[0]?.fields.csrf;
+  if (!csrf) throw new Error('no CSRF token on the login page');
+
+  const accountJar = new CookieJar();
+  const accountPage = await (await accountJar.fetch(`${srv.url}/account`)).text();
+  const accountCsrf = parseForms(accountPage)[0]?.fields.csrf;
+  if (!accountCsrf) throw new Error('no CSRF token on the account sign-in page');
+
+  return {
+    host: new URL(srv.url).host,
+    mcpPath: '/mcp',
+    demoToken: demo.tokens.body.access_token,
+    clientId: demo.client.client_id,
+    refreshToken: demo.tokens.body.refresh_token,
+    adminToken,
+    interaction: {
+      uid: interactionUrl.pathname.split('/').pop()!,
+      cookie: jar.header(srv.url) ?? '',
+      csrf,
+    },
+    account: { cookie: accountJar.header(srv.url) ?? '', csrf: accountCsrf },
+  };
+}
