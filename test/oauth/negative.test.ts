@@ -208,12 +208,19 @@ describe('redirect URIs, resources and clients', () => {
 });
 
 describe('refresh tokens', () => {
-  it('20 concurrent refreshes of one token mint exactly one new pair', async () => {
+  it('100 concurrent refreshes of one token mint exactly one new pair; a replay after the grace window revokes the grant', async () => {
+    // Its own server with a grace window wide enough for 100 requests on a loaded 2-core machine:
+    // a loser that arrived after the window would (rightly) be a replay and revoke the grant.
+    const graceSeconds = 10;
+    const srv = await startTestServer({
+      SEKISHO_DEMO: '1',
+      SEKISHO_REFRESH_REUSE_GRACE_SECONDS: String(graceSeconds),
+    });
+    after(() => srv.close());
     const { client, tokens } = await signIn(srv.url, demo);
+    const old = tokens.body.refresh_token;
     const results = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        refresh(srv.url, { clientId: client.client_id, refreshToken: tokens.body.refresh_token }),
-      ),
+      Array.from({ length: 100 }, () => refresh(srv.url, { clientId: client.client_id, refreshToken: old })),
     );
     const winners = results.filter((r) => r.status === 200);
     assert.equal(winners.length, 1);
@@ -221,12 +228,44 @@ describe('refresh tokens', () => {
       assert.equal(r.status, 400);
       assert.equal(r.body.error, 'invalid_grant');
     }
+    // Exactly one pair exists: the grant holds one live refresh token, the winner's.
+    const user = await srv.sekisho.identity.findByUsername('demo');
+    const [grant, ...others] = await srv.sekisho.authorizationServer.listGrants({
+      accountId: user!.id,
+      clientId: client.client_id,
+    });
+    assert.equal(others.length, 0);
     // The losers were inside the grace window: the grant survives, the winner's token works.
     const next = await refresh(srv.url, {
       clientId: client.client_id,
       refreshToken: winners[0]!.body.refresh_token,
     });
     assert.equal(next.status, 200);
+    // After the grace window, presenting the raced token again is a replay: the whole grant goes.
+    await new Promise((r) => setTimeout(r, graceSeconds * 1000 + 500));
+    const replay = await refresh(srv.url, { clientId: client.client_id, refreshToken: old });
+    assert.equal(replay.body.error, 'invalid_grant');
+    const victim = await refresh(srv.url, {
+      clientId: client.client_id,
+      refreshToken: next.body.refresh_token,
+    });
+    assert.equal(victim.body.error, 'invalid_grant');
+    const access = await fetch(`${srv.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${next.body.access_token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    assert.equal(access.status, 401, 'the access token of a revoked grant must stop working at once');
+    const left = await srv.sekisho.authorizationServer.listGrants({
+      accountId: user!.id,
+      clientId: client.client_id,
+    });
+    assert.deepEqual(left, [], `grant ${grant?.grantId} should be revoked`);
   });
 
   it('a retry within the grace window is refused without revoking; a replay after it revokes the grant', async () => {
