@@ -21,6 +21,7 @@ const report = await runFuzz({
   requests,
   concurrency,
   progressEvery: 10_000,
+  onFailure: (sample) => console.log(`  FAILURE ${JSON.stringify(sample)}`),
   onProgress: (done, r) =>
     console.log(
       `  ${done} requests, ${(r.durationMs / 1000).toFixed(0)} s, >= 500: ${r.serverErrors.length}, no answer: ${r.noAnswer.length}`,

@@ -12,6 +12,7 @@ import type { Config } from './config/config.ts';
 import { withBoundPort } from './config/load.ts';
 import { createApp } from './http/app.ts';
 import { homeRoute } from './http/home.ts';
+import { originFormTargets } from './http/request-target.ts';
 import { drainUnreadBodies } from './http/unread-body.ts';
 import { seedDemoUsers } from './identity/demo.ts';
 import { createHashPool } from './identity/hash-pool.ts';
@@ -163,8 +164,9 @@ export async function startSekisho(
   await resource.verifier.reloadKeys();
   await authorizationServer.reloadKeys();
   server.off('request', answerStarting);
-  // Answers given before a body is read still reach the client (http/unread-body.ts).
-  const listener = drainUnreadBodies(withRequestContext(fastLane ? fastLane.listener(app) : app), {
+  // Absolute-form targets become origin-form (http/request-target.ts); answers given before a body
+  // is read still reach the client (http/unread-body.ts).
+  const listener = drainUnreadBodies(originFormTargets(withRequestContext(fastLane ? fastLane.listener(app) : app)), {
     maxDrainBytes: 4 * config.maxBodyBytes,
     drainMs: 10_000,
   });

@@ -244,3 +244,40 @@ describe('an answer sent before the body is read is never lost to a reset', () =
     });
   }
 });
+
+/** One raw request line + headers on a socket; the status line of the answer. */
+function rawStatus(srv: TestServer, head: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(srv.port, '127.0.0.1');
+    let got = '';
+    socket.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      if (got.includes('\r\n')) socket.destroy();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(got.split('\r\n')[0] ?? ''));
+    socket.write(head);
+  });
+}
+
+describe('absolute-form request targets (RFC 9112 §3.2.2)', () => {
+  it('take their host from the target: a foreign one is refused 403, ours is served, garbage is 400', async () => {
+    const foreign = await rawStatus(
+      lane,
+      `GET http://evil.example/mcp HTTP/1.1\r\nHost: 127.0.0.1:${lane.port}\r\n\r\n`,
+    );
+    assert.match(foreign, /^HTTP\/1\.1 403 /);
+    const ours = await rawStatus(
+      lane,
+      `GET http://127.0.0.1:${lane.port}/healthz HTTP/1.1\r\nHost: evil.example\r\n\r\n`,
+    );
+    assert.match(ours, /^HTTP\/1\.1 200 /);
+    const mcp = await rawStatus(
+      lane,
+      `TRACE http://127.0.0.1:${lane.port}/mcp HTTP/1.1\r\nHost: 127.0.0.1:${lane.port}\r\n\r\n`,
+    );
+    assert.match(mcp, /^HTTP\/1\.1 405 /);
+    const garbage = await rawStatus(lane, `GET ftp://x/mcp HTTP/1.1\r\nHost: 127.0.0.1:${lane.port}\r\n\r\n`);
+    assert.match(garbage, /^HTTP\/1\.1 400 /);
+  });
+});
