@@ -149,14 +149,14 @@ async function send(target: FuzzTarget, agent: Agent, req: FuzzRequest): Promise
   const outcome = await sendHttp(target.srv.port, agent, req);
   // The keep-alive race every HTTP client must handle (Node's documentation: retry when a reused
   // socket resets): the server closed an idle connection just as the request went out on it. The
-  // server never saw the request, so it is sent again, once.
-  return outcome.retry ? sendHttp(target.srv.port, agent, req) : outcome;
+  // server never saw the request, so it is sent again, once, on a connection of its own.
+  return outcome.retry ? sendHttp(target.srv.port, false, req) : outcome;
 }
 
 /** Methods for which node:http sends a body without framing unless told: give them a length. */
 const UNFRAMED = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 
-function sendHttp(port: number, agent: Agent, req: FuzzRequest): Promise<Outcome> {
+function sendHttp(port: number, agent: Agent | false, req: FuzzRequest): Promise<Outcome> {
   return new Promise((resolve) => {
     const headers: Record<string, string> = { ...req.headers };
     if (req.body && req.chunked) headers['transfer-encoding'] = 'chunked';
@@ -172,7 +172,16 @@ function sendHttp(port: number, agent: Agent, req: FuzzRequest): Promise<Outcome
     let r: ReturnType<typeof httpRequest>;
     try {
       r = httpRequest(
-        { host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent, timeout: TIMEOUT_MS },
+        {
+          host: '127.0.0.1',
+          port,
+          method: req.method,
+          path: req.path,
+          headers,
+          agent,
+          localAddress: FUZZ_ADDRESS,
+          timeout: TIMEOUT_MS,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
