@@ -14,7 +14,7 @@ const REQUESTS = Number(process.env.SEKISHO_FUZZ_REQUESTS ?? 10_000);
 
 describe('fuzzing every route', () => {
   it(`${REQUESTS} seeded hostile requests: no 5xx, no reset, no error log, healthy after`, {
-    timeout: 600_000,
+    timeout: 1_800_000,
   }, async () => {
     const report = await runFuzz({ seed: SEED, requests: REQUESTS });
     const summary = summarize(report);
