@@ -217,6 +217,14 @@ function providerPassThrough(provider: Provider): RequestHandler {
       path === OPENID_CONFIGURATION_PATH ||
       path === AUTHORIZATION_SERVER_METADATA_PATH
     ) {
+      // oidc-provider's router decodes path parameters (`/oauth/auth/:uid`, `/oauth/reg/:clientId`)
+      // and answers a malformed escape with a plain-text 500 and an error log line. Refuse the path
+      // here instead: the URIError reaches http/errors.ts, which answers 400 (HTML for browsers).
+      try {
+        decodeURIComponent(path);
+      } catch (err) {
+        return next(err);
+      }
       return void callback(req, res);
     }
     next();

@@ -77,6 +77,24 @@ describe('malformed percent-escapes in page paths', () => {
     });
   }
 
+  for (const path of [
+    '/oauth/auth/%?response_type=code',
+    '/oauth/auth/%ZZ',
+    '/oauth/reg/%E0%A4%A',
+    '/oauth/%ZZ',
+  ]) {
+    it(`${path} (an oidc-provider route) → 400 before oidc-provider decodes it`, async () => {
+      const api = await send(`${lane.url}${path}`);
+      assert.equal(api.status, 400, api.text);
+      assert.equal(api.json.error, 'invalid_request');
+      assert.equal(api.json.error_description, 'Malformed percent-escape in the request path.');
+      const browser = await send(`${lane.url}${path}`, { headers: { accept: 'text/html' } });
+      assert.equal(browser.status, 400);
+      assert.match(String(browser.headers['content-type']), /text\/html/);
+      assert.doesNotMatch(browser.text, /URIError|decodeURIComponent/);
+    });
+  }
+
   it('any other route with a bad escape answers 4xx, never 5xx', async () => {
     for (const path of [
       '/account/%ZZ',
