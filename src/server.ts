@@ -166,10 +166,13 @@ export async function startSekisho(
   server.off('request', answerStarting);
   // Absolute-form targets become origin-form (http/request-target.ts); answers given before a body
   // is read still reach the client (http/unread-body.ts).
-  const listener = drainUnreadBodies(originFormTargets(withRequestContext(fastLane ? fastLane.listener(app) : app)), {
-    maxDrainBytes: 4 * config.maxBodyBytes,
-    drainMs: 10_000,
-  });
+  const listener = drainUnreadBodies(
+    originFormTargets(withRequestContext(fastLane ? fastLane.listener(app) : app)),
+    {
+      maxDrainBytes: 4 * config.maxBodyBytes,
+      drainMs: 10_000,
+    },
+  );
   server.on('request', listener);
   const stopSweeping = startSweeper(storage, config.sweepIntervalSeconds, logger);
 
