@@ -95,7 +95,7 @@ describe('PostgreSQL outage', { skip }, () => {
 
         // A browser at the authorization endpoint (the client lookup needs the database): a page.
         const page = await fetch(
-          `${srv.url}/oauth/auth?response_type=code&client_id=some-client&redirect_uri=${encodeURIComponent('http://127.0.0.1:1/cb')}`,
+          `${srv.url}/oauth/authorize?response_type=code&client_id=some-client&redirect_uri=${encodeURIComponent('http://127.0.0.1:1/cb')}`,
           { headers: { accept: 'text/html' }, redirect: 'manual' },
         );
         assert.equal(page.status, 503);

@@ -7,6 +7,7 @@
  * check and into the code behind it.
  */
 import { gzipSync } from 'node:zlib';
+import { FORMER_ROUTES, OAUTH_ROUTES } from '../../../src/oauth/routes.ts';
 import {
   deepJson,
   mutatePath,
@@ -335,11 +336,11 @@ function oauthAuthorize(rng: Rng, c: Credentials): FuzzRequest {
     ? {
         surface: 'oauth-auth',
         method: 'POST',
-        path: '/oauth/auth',
+        path: OAUTH_ROUTES.authorization,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: Buffer.from(query),
       }
-    : { surface: 'oauth-auth', method: 'GET', path: `/oauth/auth?${query}`, headers: {} };
+    : { surface: 'oauth-auth', method: 'GET', path: `${OAUTH_ROUTES.authorization}?${query}`, headers: {} };
 }
 
 function oauthToken(rng: Rng, c: Credentials): FuzzRequest {
@@ -385,7 +386,7 @@ function oauthRegister(rng: Rng, c: Credentials): FuzzRequest {
     return {
       surface: 'oauth-reg',
       method: rng.pick(['GET', 'PUT', 'DELETE']),
-      path: `/oauth/reg/${pct(oddValue(rng, c.clientId))}`,
+      path: `${OAUTH_ROUTES.registration}/${pct(oddValue(rng, c.clientId))}`,
       headers: { authorization: `Bearer ${oddString(rng).replace(/[^\x21-\x7e]/g, '') || 'x'}` },
     };
   }
@@ -428,7 +429,7 @@ function oauthRegister(rng: Rng, c: Credentials): FuzzRequest {
   return {
     surface: 'oauth-reg',
     method: 'POST',
-    path: '/oauth/reg',
+    path: OAUTH_ROUTES.registration,
     headers: { 'content-type': 'application/json' },
     body,
   };
@@ -439,7 +440,9 @@ function oauthOther(rng: Rng, c: Credentials): FuzzRequest {
     '/oauth/token/revocation',
     '/oauth/token/introspection',
     '/oauth/jwks',
-    '/oauth/me',
+    OAUTH_ROUTES.userinfo,
+    // Former paths (308 to today's), so the redirects are fuzzed too.
+    ...Object.keys(FORMER_ROUTES),
     '/oauth/session/end',
     '/oauth/session/end/confirm',
     '/oauth/par',
