@@ -161,7 +161,8 @@ function toVerified(payload: JWTPayload): VerifiedAccessToken {
   if (typeof scope !== 'string') throw new TokenRejectedError('The access token has no scope.');
   if (gid !== undefined && (typeof gid !== 'string' || gid === ''))
     throw new TokenRejectedError('The access token has an invalid grant.');
-  if (gid === undefined && sub !== clientId) throw new TokenRejectedError('The access token has no grant.');
+  if (gid === undefined && sub !== clientId)
+    throw new TokenRejectedError('The access token has no grant (gid).');
   if (typeof jti !== 'string' || jti === '') throw new TokenRejectedError('The access token has no id.');
   if (typeof exp !== 'number') throw new TokenRejectedError('The access token has no expiry.');
   const jkt = (cnf as { jkt?: unknown } | undefined)?.jkt;

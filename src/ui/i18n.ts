@@ -205,14 +205,14 @@ const ja: Messages = {
   deviceContinue: '次へ',
   deviceProblem: (p: DeviceProblemCode) => DEVICE_PROBLEMS.ja[p],
   deviceDenied: 'リクエストを拒否しました。デバイスにはアクセスが与えられません。',
-  deviceConfirmTitle: 'あなたのデバイスですか?',
+  deviceConfirmTitle: 'あなたのデバイスですか？',
   deviceConfirmLead: 'がデバイスからあなたの Sekisho アカウントを使う許可を求めています。',
   deviceMatchWarning:
     'デバイスに同じコードが表示されていて、あなた自身が始めた場合だけ続けてください。他人からコードを渡された場合は拒否してください。',
   deviceSignInNext: 'このあとサインインします',
   deviceFrom: 'リクエスト元',
   deviceAgent: 'デバイスのソフトウェア',
-  deviceWants: '許可される操作:',
+  deviceWants: '許可される操作：',
   deviceDoneTitle: 'デバイスを接続しました',
   deviceDoneText:
     'があなたのアカウントを使えるようになりました。デバイスに戻ってください。自動的に続行します。',
