@@ -1,18 +1,7 @@
 /** UserStore on PostgreSQL. Usernames arrive normalised (identity/ does that); the UNIQUE index enforces it. */
-import type { UserRecord, UserStore } from '../types.ts';
+import type { UserStore } from '../types.ts';
+import { USER_COLUMNS as COLUMNS, type UserRow as Row, toUser } from '../user-rows.ts';
 import { type PgPool, query, toStorageError } from './pool.ts';
-
-interface Row {
-  id: string;
-  username: string;
-  name: string;
-  email: string;
-  role: UserRecord['role'];
-  password_hash: string;
-  created_at: number;
-}
-
-const COLUMNS = 'id, username, name, email, role, password_hash, created_at';
 
 const SQL = {
   insert: `
@@ -74,18 +63,5 @@ export function createPostgresUserStore(pool: PgPool, now: () => number): UserSt
     async deleteUser(id) {
       return (await run('remove', [id])).rowCount === 1;
     },
-  };
-}
-
-function toUser(row: Row | undefined): UserRecord | undefined {
-  if (!row) return undefined;
-  return {
-    id: row.id,
-    username: row.username,
-    name: row.name,
-    email: row.email,
-    role: row.role,
-    passwordHash: row.password_hash,
-    createdAt: row.created_at,
   };
 }

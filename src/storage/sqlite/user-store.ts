@@ -2,19 +2,9 @@
 import type { Database } from 'better-sqlite3';
 import { SqliteError } from 'better-sqlite3';
 import { DuplicateError } from '../errors.ts';
-import type { UserRecord, UserStore } from '../types.ts';
+import type { UserStore } from '../types.ts';
+import { USER_COLUMNS as COLUMNS, type UserRow as Row, toUser } from '../user-rows.ts';
 
-interface Row {
-  id: string;
-  username: string;
-  name: string;
-  email: string;
-  role: UserRecord['role'];
-  password_hash: string;
-  created_at: number;
-}
-
-const COLUMNS = 'id, username, name, email, role, password_hash, created_at';
 const PATCHABLE = { name: 'name', email: 'email', role: 'role', passwordHash: 'password_hash' } as const;
 
 export function createSqliteUserStore(db: Database, now: () => number): UserStore {
@@ -62,18 +52,5 @@ export function createSqliteUserStore(db: Database, now: () => number): UserStor
     async deleteUser(id) {
       return remove.run(id).changes === 1;
     },
-  };
-}
-
-function toUser(row: Row | undefined): UserRecord | undefined {
-  if (!row) return undefined;
-  return {
-    id: row.id,
-    username: row.username,
-    name: row.name,
-    email: row.email,
-    role: row.role,
-    passwordHash: row.password_hash,
-    createdAt: row.created_at,
   };
 }
