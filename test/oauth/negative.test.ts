@@ -242,14 +242,20 @@ describe('refresh tokens', () => {
     });
     assert.equal(next.status, 200);
     // After the grace window, presenting the raced token again is a replay: the whole grant goes.
-    await new Promise((r) => setTimeout(r, graceSeconds * 1000 + 500));
+    // `consumed` has whole-second resolution and the window is inclusive (`now - consumed <= grace`),
+    // so "after the window" means more than grace + 1 s after the consumption, whatever its fraction.
+    await new Promise((r) => setTimeout(r, (graceSeconds + 1) * 1000 + 500));
     const replay = await refresh(srv.url, { clientId: client.client_id, refreshToken: old });
     assert.equal(replay.body.error, 'invalid_grant');
     const victim = await refresh(srv.url, {
       clientId: client.client_id,
       refreshToken: next.body.refresh_token,
     });
-    assert.equal(victim.body.error, 'invalid_grant');
+    assert.equal(
+      victim.body.error,
+      'invalid_grant',
+      `the replay must have revoked the grant: ${victim.status}`,
+    );
     const access = await fetch(`${srv.url}/mcp`, {
       method: 'POST',
       headers: {
