@@ -25,7 +25,7 @@ const sekisho = await startSekisho(
 );
 try {
   const admin = (await sekisho.identity.findByUsername('admin'))!;
-  const { accessToken } = await sekisho.authorizationServer.issueAccessToken({ accountId: admin.id });
+  const { accessToken } = await sekisho.authorizationServer!.issueAccessToken({ accountId: admin.id });
   const gid = decodeJwt(accessToken).gid as string;
   const { verifier } = sekisho.resource;
   const { storage } = sekisho;

@@ -6,6 +6,7 @@
 
 import { banner } from './banner.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
+import { ExternalIssuerSetupError } from './resource/external/errors.ts';
 import { loadWithRuntimeNotice } from './runtime.ts';
 import { SchemaVersionError, StorageOpenError, StorageUnavailableError } from './storage/errors.ts';
 import { RedisUnreachableError } from './storage/redis/connection.ts';
@@ -46,12 +47,14 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // Storage or Redis that cannot be reached or opened is an operator's problem to fix, not a crash: one line.
+  // Storage, Redis or an external issuer that cannot be reached or opened is an operator's problem to
+  // fix, not a crash: one line.
   if (
     error instanceof StorageUnavailableError ||
     error instanceof StorageOpenError ||
     error instanceof SchemaVersionError ||
-    error instanceof RedisUnreachableError
+    error instanceof RedisUnreachableError ||
+    error instanceof ExternalIssuerSetupError
   ) {
     process.stderr.write(`sekisho: ${error.message}\n`);
     process.exit(1);

@@ -4,14 +4,14 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { toolServicesFrom } from './app-services/wiring.ts';
+import { externalToolServices, toolServicesFrom } from './app-services/wiring.ts';
 import { composeStorage } from './cluster/compose-storage.ts';
 import type { Invalidation } from './cluster/invalidation-bus.ts';
 import { openSharedState, type SharedStateHandle } from './cluster/shared-state.ts';
-import type { Config } from './config/config.ts';
+import { type Config, mcpResourceUrl } from './config/config.ts';
 import { withBoundPort } from './config/load.ts';
 import { createApp } from './http/app.ts';
-import { homeRoute } from './http/home.ts';
+import { externalAuthorizationInfo, homeRoute } from './http/home.ts';
 import { originFormTargets } from './http/request-target.ts';
 import { drainUnreadBodies } from './http/unread-body.ts';
 import { seedDemoUsers } from './identity/demo.ts';
@@ -25,6 +25,11 @@ import { type AuthorizationServer, createAuthorizationServer } from './oauth/ind
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { withRequestContext } from './observability/request-context.ts';
+import {
+  createExternalTokenVerifier,
+  discoverWithRetry,
+  type ExternalServerMetadata,
+} from './resource/external/index.ts';
 import { keySourceFromStore } from './resource/keys.ts';
 import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
 import { openStorage } from './storage/open.ts';
@@ -45,8 +50,13 @@ export interface Sekisho {
   readonly identity: Identity;
   /** The resource server: PRM routes, the /mcp gate and its token verifier. */
   readonly resource: ResourceServer;
-  /** The authorization server (oidc-provider, pages, token minting, grants). */
-  readonly authorizationServer: AuthorizationServer;
+  /**
+   * The built-in authorization server (oidc-provider, pages, token minting, grants); undefined in
+   * resource-server-only mode (SEKISHO_EXTERNAL_ISSUER), where another server issues the tokens.
+   */
+  readonly authorizationServer: AuthorizationServer | undefined;
+  /** Resource-server-only mode: the external authorization server's metadata, as discovered at start. */
+  readonly externalIssuer: ExternalServerMetadata | undefined;
   /** Stop accepting, let in-flight requests finish (up to the grace period), release resources. */
   close(): Promise<void>;
 }
@@ -67,6 +77,10 @@ export async function startSekisho(
   opts: { logger?: Logger; storage?: Storage; shared?: SharedStateHandle } = {},
 ): Promise<Sekisho> {
   const logger = opts.logger ?? createLogger(initial.logLevel);
+  // Resource-server-only mode: learn the external server's metadata first (bounded retries), so a
+  // wrong or unreachable issuer stops start-up with one line before anything is opened.
+  const external = initial.externalIssuer;
+  const externalMetadata = external ? await discoverWithRetry(external, logger) : undefined;
   // Open (and migrate) storage before listening: a bad database must stop start-up, not serve 503s.
   const durable = opts.storage ?? (await openStorage(initial, { logger }));
   // Likewise Redis: an instance whose throttles cannot work must not start (bounded retry, then exit).
@@ -102,14 +116,10 @@ export async function startSekisho(
   // One-time values (device polls, DPoP proof ids): in Redis when configured, so every instance sees a
   // value used on any other; in process otherwise.
   const replay = shared.replay;
-  const authorizationServer = await createAuthorizationServer({
-    config,
-    storage,
-    identity,
-    registry,
-    logger,
-    replay,
-  });
+  // Off in resource-server-only mode: no provider, no pages, no /oauth routes, no discovery document.
+  const authorizationServer = external
+    ? undefined
+    : await createAuthorizationServer({ config, storage, identity, registry, logger, replay });
   // The resource server (issue #4): PRM, the /mcp bearer gate, and who is calling.
   const resource = createResourceServer({
     config,
@@ -119,20 +129,29 @@ export async function startSekisho(
     users: storage,
     logger,
     replay,
-    onStepUp: (grantId, scopes) => authorizationServer.noteStepUp(grantId, scopes),
+    onStepUp: authorizationServer && ((grantId, scopes) => authorizationServer.noteStepUp(grantId, scopes)),
+    verifier:
+      external && externalMetadata
+        ? createExternalTokenVerifier({
+            settings: external,
+            metadata: externalMetadata,
+            resourceUrl: mcpResourceUrl(config),
+          })
+        : undefined,
   });
+  const externalInfo = externalMetadata && externalAuthorizationInfo(externalMetadata);
   const fixture = config.profile === 'conformance' ? createConformanceFixture() : undefined;
   const factoryDeps: ServerFactoryDeps = {
     config,
     registry,
-    services: toolServicesFrom({
-      demo: config.demo,
-      demoUsers,
-      identity,
-      storage,
-      authorizationServer,
-      resource,
-    }),
+    services: authorizationServer
+      ? toolServicesFrom({ demo: config.demo, demoUsers, identity, storage, authorizationServer, resource })
+      : externalToolServices({
+          issuer: externalMetadata!.issuer,
+          endpoints: externalInfo!.endpoints,
+          resource,
+          identity,
+        }),
     callerOf: resource.callerOf,
     calledTools: resource.calledTools,
     extend: fixture,
@@ -149,10 +168,10 @@ export async function startSekisho(
     readiness: [{ name: 'storage', check: () => storage.ping() }, ...shared.readiness],
     isDraining: () => draining,
     resourceMetadata: resource.metadataRoutes,
-    authorizationServer: authorizationServer.router,
-    errorPage: authorizationServer.sendErrorPage,
+    authorizationServer: authorizationServer?.router,
+    errorPage: authorizationServer?.sendErrorPage,
     mcpGate: [resource.gate],
-    home: homeRoute(config, registry),
+    home: homeRoute(config, registry, externalInfo),
   });
   // The MCP fast lane answers plain tools/call and tools/list in front of Express (issue #5).
   const fastLane = config.fastLane
@@ -161,8 +180,12 @@ export async function startSekisho(
   // Listen for changes first, then re-read the keys once: instances starting together each create a
   // first key (one ends up active), and an announcement sent before we subscribed would be missed.
   const stopFollowing = followInvalidations(shared, authorizationServer, resource, config, logger);
-  await resource.verifier.reloadKeys();
-  await authorizationServer.reloadKeys();
+  await resource.verifier.reloadKeys().catch((err: unknown) => {
+    // An external key set that cannot be read yet is retried on the first token (503 until then).
+    if (!external) throw err;
+    logger.warn({ err }, 'external key set not readable yet');
+  });
+  await authorizationServer?.reloadKeys();
   server.off('request', answerStarting);
   // Absolute-form targets become origin-form (http/request-target.ts); answers given before a body
   // is read still reach the client (http/unread-body.ts).
@@ -200,6 +223,7 @@ export async function startSekisho(
     identity,
     resource,
     authorizationServer,
+    externalIssuer: externalMetadata,
     close,
   };
 }
@@ -242,14 +266,14 @@ function drain(server: Server, graceMs: number): Promise<void> {
  */
 function followInvalidations(
   shared: SharedStateHandle,
-  as: AuthorizationServer,
+  as: AuthorizationServer | undefined,
   resource: ResourceServer,
   config: Config,
   logger: Logger,
 ): () => void {
   const reloadKeys = async () => {
     await resource.verifier.reloadKeys();
-    await as.reloadKeys();
+    await as?.reloadKeys();
   };
   const reloadLogged = () =>
     void reloadKeys().catch((err: unknown) => logger.warn({ err }, 'key reload failed'));
@@ -264,8 +288,10 @@ function followInvalidations(
         return void resource.verifier.forgetWhere({ subject: event.userId });
     }
   });
-  const timer = setInterval(reloadLogged, config.keyCheckSeconds * 1000);
-  timer.unref();
+  // Our own keys live in storage and are polled; an external server's key set is re-read by the
+  // verifier itself (cache age, unknown kid).
+  const timer = as ? setInterval(reloadLogged, config.keyCheckSeconds * 1000) : undefined;
+  timer?.unref();
   return () => {
     unsubscribe();
     clearInterval(timer);

@@ -42,6 +42,7 @@ export interface RefreshSupply {
 
 export async function authCommands(sekisho: Sekisho): Promise<AuthCommands> {
   const as = sekisho.authorizationServer;
+  if (!as) return { available: false, note: 'the built-in authorization server is off', commands: {} };
   const user = await sekisho.identity.findByUsername(BENCH_USER);
   if (!user) {
     return { available: false, note: `no "${BENCH_USER}" user (demo mode off?)`, commands: {} };

@@ -60,6 +60,11 @@ export type Caller =
       readonly scopes: ReadonlySet<string>;
       /** Seconds since the epoch. */
       readonly expiresAt: number;
+      /**
+       * Set when the user comes from an external authorization server's token (resource-server-only
+       * mode): the token is the whole identity and there is no local account to look up.
+       */
+      readonly issuer?: string;
     };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };

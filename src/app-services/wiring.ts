@@ -23,6 +23,40 @@ export interface ToolServiceParts {
   readonly resource: Pick<ResourceServer, 'authenticate' | 'resourceUrl' | 'metadataUrl'>;
 }
 
+/** Resource-server-only mode: the external authorization server, as tools may describe it. */
+export interface ExternalToolServiceParts {
+  readonly issuer: string;
+  /** Its public endpoints by name (from its metadata), for `oauth_info`. */
+  readonly endpoints: Readonly<Record<string, string>>;
+  readonly resource: Pick<ResourceServer, 'resourceUrl' | 'metadataUrl'>;
+  readonly identity: ToolServiceParts['identity'];
+}
+
+/**
+ * Tools in resource-server-only mode: no token minting, no grants (sessions live at the external
+ * server — `admin_panel` says so rather than listing nothing), profiles from the token itself.
+ */
+export function externalToolServices(parts: ExternalToolServiceParts): ToolServices {
+  const managedElsewhere = () =>
+    Promise.reject(new Error(`sessions are managed by ${parts.issuer}, not by this server`));
+  const services = createToolServices({
+    demo: false,
+    endpoints: {
+      ...parts.endpoints,
+      protectedResourceMetadata: parts.resource.metadataUrl,
+      resource: parts.resource.resourceUrl,
+    },
+    demoUsers: [],
+    identity: parts.identity,
+    grants: { list: managedElsewhere, revoke: managedElsewhere },
+    countClients: async () => 0,
+    issueAccessToken: managedElsewhere,
+    clientIp: () => currentClientIp() ?? 'unknown',
+    tokenUserId: async () => undefined,
+  });
+  return { ...services, externalIssuer: parts.issuer };
+}
+
 export function toolServicesFrom(parts: ToolServiceParts): ToolServices {
   const { identity, storage, authorizationServer: as } = parts;
   // The account page and the discovery document are for browsers and clients, not for this listing.

@@ -25,6 +25,11 @@ export interface Command {
   readonly options: Readonly<Record<string, { type: 'string' | 'boolean' }>>;
   /** False for commands that only read: they refuse to create a database that is not there. */
   readonly mayCreateDatabase: boolean;
+  /**
+   * True for commands about the built-in authorization server (clients, grants, signing keys): they
+   * refuse in resource-server-only mode (SEKISHO_EXTERNAL_ISSUER), where another server owns these.
+   */
+  readonly needsAuthorizationServer?: boolean;
   /** False: open storage without applying migrations (`db status`, `db migrate`). Default true. */
   readonly migrates?: boolean;
   /** Settings the command's options override (e.g. `db copy --to` is SEKISHO_DATABASE_URL). */

@@ -26,7 +26,7 @@ import {
 } from './commands/oauth.ts';
 import { usersAdd, usersList, usersPasswd, usersRemove, usersRole } from './commands/users.ts';
 import type { Command } from './context.ts';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, toCliError, UsageError } from './errors.ts';
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, toCliError, UsageError } from './errors.ts';
 import { type Output, processOutput } from './output.ts';
 
 export const COMMANDS: readonly Command[] = [
@@ -153,6 +153,12 @@ async function dispatch(
     ...(typeof dataDir === 'string' ? { SEKISHO_DATA_DIR: dataDir } : {}),
     ...command.configFromOptions?.(options),
   });
+  if (command.needsAuthorizationServer && config.externalIssuer) {
+    throw new CliError(
+      `${command.name}: the built-in authorization server is off (SEKISHO_EXTERNAL_ISSUER=${config.externalIssuer.issuer}); manage clients, grants and keys at that server`,
+      EXIT_USAGE,
+    );
+  }
   const file = sqliteFileFor(config.dataDir);
   if (!config.database && !command.mayCreateDatabase && !existsSync(file)) {
     io.err(

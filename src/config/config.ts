@@ -52,6 +52,32 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** Serve the hottest /mcp requests on the fast lane (src/mcp/fast-lane/); false = full pipeline only. */
   readonly fastLane: boolean;
+  /**
+   * Resource-server-only mode (SEKISHO_EXTERNAL_ISSUER): tokens come from this external authorization
+   * server and the built-in one is off. Undefined = Sekisho is its own authorization server.
+   */
+  readonly externalIssuer: ExternalIssuerSettings | undefined;
+}
+
+/** How /mcp checks tokens of an external authorization server (resource/external/, docs/identity.md). */
+export interface ExternalIssuerSettings {
+  /** The issuer identifier, exactly as configured (compared character for character with `iss`). */
+  readonly issuer: string;
+  /** Audiences accepted besides `<base>/mcp` (for servers without RFC 8707); empty normally. */
+  readonly extraAudiences: readonly string[];
+  readonly verification: 'auto' | 'jwt' | 'introspection';
+  /** The RFC 7662 client; undefined = no introspection. The secret is never logged. */
+  readonly introspectionClient: { readonly id: string; readonly secret: string } | undefined;
+  readonly introspectionCacheSeconds: number;
+  /** Claim with the caller's roles or groups; undefined = every caller is a `user`. */
+  readonly roleClaim: string | undefined;
+  /** Values of `roleClaim` that make the caller an admin. */
+  readonly adminValues: readonly string[];
+  /** Accepted signing algorithms; undefined = derived from the issuer's metadata. */
+  readonly algorithms: readonly string[] | undefined;
+  readonly clockSkewSeconds: number;
+  readonly timeoutMs: number;
+  readonly startupTimeoutSeconds: number;
 }
 
 /** How to reach PostgreSQL (storage/postgres/). `url` may hold a password: never log it. */

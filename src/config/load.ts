@@ -4,7 +4,7 @@
  * prints and turns into exit code 2 — never a stack trace.
  */
 import { readFileSync } from 'node:fs';
-import type { Config } from './config.ts';
+import type { Config, ExternalIssuerSettings } from './config.ts';
 import { envSchema } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -17,6 +17,7 @@ export class ConfigError extends Error {
 }
 
 const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+const LOOPBACK = new Set(LOCAL_HOSTS);
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const merged = { ...readConfigFile(env.SEKISHO_CONFIG_FILE), ...pickDefined(env) };
@@ -85,6 +86,87 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       queue: raw.SEKISHO_PASSWORD_HASH_QUEUE,
     }),
     cimdAllowHosts: Object.freeze((raw.SEKISHO_CIMD_ALLOW_HOSTS ?? []).map((h) => h.toLowerCase())),
+    externalIssuer: externalIssuerSettings(raw, merged),
+  });
+}
+
+type ParsedEnv = ReturnType<typeof envSchema.parse>;
+
+/**
+ * Resource-server-only mode: the external issuer's settings, checked as a whole. Every problem names
+ * the key to fix. Without SEKISHO_EXTERNAL_ISSUER none of the other SEKISHO_EXTERNAL_* keys may be
+ * set — a forgotten issuer must not leave an operator believing tokens are checked a certain way.
+ */
+function externalIssuerSettings(
+  raw: ParsedEnv,
+  given: Record<string, string>,
+): ExternalIssuerSettings | undefined {
+  const issuer = raw.SEKISHO_EXTERNAL_ISSUER;
+  if (issuer === undefined) {
+    const stray = Object.keys(given).filter((k) => k.startsWith('SEKISHO_EXTERNAL_'));
+    if (stray.length > 0) {
+      throw new ConfigError(
+        stray.map((k) => `${k}: needs SEKISHO_EXTERNAL_ISSUER (resource-server-only mode)`),
+      );
+    }
+    return undefined;
+  }
+  const problems: string[] = [];
+  if (raw.SEKISHO_DEMO) {
+    // Demo mode's accounts and quick_login live in the built-in authorization server, which is off.
+    problems.push(
+      'SEKISHO_DEMO: demo mode needs the built-in authorization server; set SEKISHO_DEMO=0 with SEKISHO_EXTERNAL_ISSUER',
+    );
+  }
+  const url = new URL(issuer);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+    problems.push('SEKISHO_EXTERNAL_ISSUER: must use https (http only for localhost, for development)');
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    problems.push('SEKISHO_EXTERNAL_ISSUER: must not contain credentials, a query or a fragment');
+  }
+  const id = raw.SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_ID;
+  const secret = raw.SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_SECRET;
+  if (id !== undefined && secret === undefined) {
+    problems.push(
+      'SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_SECRET: needed with SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_ID',
+    );
+  }
+  if (secret !== undefined && id === undefined) {
+    problems.push(
+      'SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_ID: needed with SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_SECRET',
+    );
+  }
+  if (raw.SEKISHO_EXTERNAL_TOKEN_VERIFICATION === 'introspection' && id === undefined) {
+    problems.push(
+      'SEKISHO_EXTERNAL_TOKEN_VERIFICATION: introspection needs SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_ID and _SECRET',
+    );
+  }
+  const adminValues = raw.SEKISHO_EXTERNAL_ADMIN_VALUES ?? [];
+  if (adminValues.length > 0 && raw.SEKISHO_EXTERNAL_ROLE_CLAIM === undefined) {
+    problems.push(
+      'SEKISHO_EXTERNAL_ADMIN_VALUES: needs SEKISHO_EXTERNAL_ROLE_CLAIM (the claim they are read from)',
+    );
+  }
+  if (raw.SEKISHO_EXTERNAL_ALGORITHMS !== undefined && raw.SEKISHO_EXTERNAL_ALGORITHMS.length === 0) {
+    problems.push('SEKISHO_EXTERNAL_ALGORITHMS: must name at least one algorithm');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    issuer,
+    extraAudiences: Object.freeze([...new Set(raw.SEKISHO_EXTERNAL_AUDIENCES ?? [])]),
+    verification: raw.SEKISHO_EXTERNAL_TOKEN_VERIFICATION,
+    introspectionClient: id !== undefined && secret !== undefined ? Object.freeze({ id, secret }) : undefined,
+    introspectionCacheSeconds: raw.SEKISHO_EXTERNAL_INTROSPECTION_CACHE_SECONDS,
+    roleClaim: raw.SEKISHO_EXTERNAL_ROLE_CLAIM,
+    adminValues: Object.freeze([...adminValues]),
+    algorithms:
+      raw.SEKISHO_EXTERNAL_ALGORITHMS === undefined
+        ? undefined
+        : Object.freeze([...new Set(raw.SEKISHO_EXTERNAL_ALGORITHMS)]),
+    clockSkewSeconds: raw.SEKISHO_EXTERNAL_CLOCK_SKEW_SECONDS,
+    timeoutMs: raw.SEKISHO_EXTERNAL_TIMEOUT_MS,
+    startupTimeoutSeconds: raw.SEKISHO_EXTERNAL_STARTUP_TIMEOUT_SECONDS,
   });
 }
 

@@ -43,6 +43,105 @@ const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
   error: 'must be one of fatal, error, warn, info, debug, trace, silent',
 });
 
+/** The signing algorithms an external authorization server's access tokens may use: asymmetric only. */
+export const EXTERNAL_TOKEN_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+
+/**
+ * Resource-server-only mode (issue #11): `SEKISHO_EXTERNAL_ISSUER` turns the built-in authorization
+ * server off and `/mcp` accepts tokens from that issuer instead. `load.ts` checks how they combine.
+ */
+const externalIssuerSettings = {
+  SEKISHO_EXTERNAL_ISSUER: z
+    .url({
+      error: 'must be an absolute http(s) URL: the issuer exactly as the authorization server writes it',
+    })
+    .optional()
+    .describe(
+      'Resource-server-only mode: the issuer of an external authorization server whose tokens /mcp accepts. The built-in authorization server, its pages and its CLI commands are off.',
+    ),
+  SEKISHO_EXTERNAL_AUDIENCES: list
+    .optional()
+    .describe(
+      'Extra audiences accepted besides <base>/mcp, for authorization servers without RFC 8707 resource indicators (Entra ID: api://…). Weaker: any resource sharing that audience accepts the same tokens.',
+    ),
+  SEKISHO_EXTERNAL_TOKEN_VERIFICATION: z
+    .enum(['auto', 'jwt', 'introspection'], { error: 'must be one of auto, jwt, introspection' })
+    .default('auto')
+    .describe(
+      "auto: JWTs verified against the issuer's JWKS, other tokens introspected (when a client is set); jwt: JWTs only; introspection: every token through RFC 7662, so revocation applies within the cache time.",
+    ),
+  SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_ID: z
+    .string()
+    .min(1)
+    .max(512)
+    .optional()
+    .describe('The client Sekisho authenticates as at the introspection endpoint (RFC 7662).'),
+  SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_SECRET: z
+    .string()
+    .min(1)
+    .max(1024)
+    .optional()
+    .describe(
+      "That client's secret (client_secret_basic, or client_secret_post if that is all it supports).",
+    ),
+  SEKISHO_EXTERNAL_INTROSPECTION_CACHE_SECONDS: seconds(0, 300)
+    .default(30)
+    .describe(
+      "How long an introspection answer is reused, never past the token's exp: the longest a revocation at the external server can go unnoticed. 0 = ask on every request.",
+    ),
+  SEKISHO_EXTERNAL_ROLE_CLAIM: z
+    .string()
+    .regex(/^[\x21-\x7E]{1,200}$/, 'must be a claim name (printable, no spaces)')
+    .optional()
+    .describe(
+      "The token claim holding the caller's roles or groups (string or array), e.g. roles, groups, or realm_access.roles (dots walk into objects when no claim has the whole name).",
+    ),
+  SEKISHO_EXTERNAL_ADMIN_VALUES: list
+    .optional()
+    .describe(
+      'Values of SEKISHO_EXTERNAL_ROLE_CLAIM that make the caller an admin; everyone else is a user.',
+    ),
+  SEKISHO_EXTERNAL_ALGORITHMS: list
+    .pipe(
+      z.array(
+        z.enum(EXTERNAL_TOKEN_ALGORITHMS, {
+          error: `must list only asymmetric algorithms: ${EXTERNAL_TOKEN_ALGORITHMS.join(', ')}`,
+        }),
+      ),
+    )
+    .optional()
+    .describe(
+      "Signing algorithms accepted on access tokens. Default: the ones the issuer's metadata names (id_token_signing_alg_values_supported) that are asymmetric, else every asymmetric one. none and HS* are never accepted.",
+    ),
+  SEKISHO_EXTERNAL_CLOCK_SKEW_SECONDS: seconds(0, 120)
+    .default(30)
+    .describe('Clock difference tolerated on exp, nbf and iat of external tokens.'),
+  SEKISHO_EXTERNAL_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(100, 'must be at least 100')
+    .max(30_000, 'must be at most 30000')
+    .default(5_000)
+    .describe('Time limit of each request to the external server (discovery, JWKS, introspection).'),
+  SEKISHO_EXTERNAL_STARTUP_TIMEOUT_SECONDS: seconds(0, 3_600)
+    .default(30)
+    .describe(
+      "At start, how long to keep retrying the external server's metadata (backoff 0.25 s doubling to 5 s) before exiting with status 1; 0 = one attempt.",
+    ),
+};
+
 /** Raw settings keyed by their environment-variable names; every value is optional text. */
 export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1').describe('Interface to listen on.'),
@@ -233,6 +332,7 @@ export const envSchema = z.object({
     .enum(['default', 'conformance'])
     .default('default')
     .describe('`conformance` adds the official conformance-suite fixture tools (tests only).'),
+  ...externalIssuerSettings,
 });
 
 /** A URL whose scheme selects the PostgreSQL backend. Never echoed in messages: it may hold a password. */

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from '../observability/logger.ts';
+import { ExternalIssuerUnavailableError } from '../resource/external/errors.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
 
 /** A deliberate HTTP failure with a stable machine code (`error`) and a safe message. */
@@ -62,8 +63,10 @@ export function createErrorHandler(logger: Logger, htmlPage?: HtmlErrorPage): Er
         htmlPage,
       );
     }
-    if (known.status === 503)
-      logger.warn({ reason: (err as Error).message, path: req.path }, 'storage unavailable');
+    if (known.status === 503) {
+      const what = err instanceof ExternalIssuerUnavailableError ? 'external issuer' : 'storage';
+      logger.warn({ reason: (err as Error).message, path: req.path }, `${what} unavailable`);
+    }
     for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
     respond(req, res, known.status, known.code, known.message, known.rpcCode, htmlPage);
   };
@@ -107,6 +110,19 @@ function classify(err: unknown): Classified | undefined {
       message: 'The service cannot reach its database or Redis right now; retry shortly.',
       rpcCode: JSONRPC.INTERNAL_ERROR,
       headers: { 'Retry-After': String(StorageUnavailableError.retryAfterSeconds) },
+    };
+  }
+  if (err instanceof ExternalIssuerUnavailableError) {
+    // Resource-server-only mode: the token could not be checked because the external authorization
+    // server (keys, introspection) did not answer. Not the token's fault: 503, never 401 (which would
+    // send the client to sign in again) — the client retries the same token.
+    return {
+      status: 503,
+      code: 'temporarily_unavailable',
+      message:
+        'The authorization server cannot be reached to check the access token right now; retry shortly.',
+      rpcCode: JSONRPC.INTERNAL_ERROR,
+      headers: { 'Retry-After': String(ExternalIssuerUnavailableError.retryAfterSeconds) },
     };
   }
   if (err instanceof HttpError) {

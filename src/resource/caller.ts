@@ -30,6 +30,8 @@ export async function resolveCaller(
   token: VerifiedAccessToken,
   deps: CallerLookups,
 ): Promise<SignedInCaller> {
+  // An external authorization server's token carries its caller: nothing local to look up.
+  if (token.caller !== undefined) return token.caller;
   if (token.grantId === undefined) return resolveService(token, deps);
   return resolveUser(token, token.grantId, deps);
 }

@@ -4,7 +4,8 @@
  *
  *  - `resource` = the canonical MCP URL, identical to the resource identifier the well-known URL is
  *    derived from (RFC 9728 §3.3; clients discard a mismatching document) and to the tokens' `aud`;
- *  - `authorization_servers` = [the issuer], character for character (no trailing-slash drift);
+ *  - `authorization_servers` = [the issuer], character for character (no trailing-slash drift): our
+ *    own, or in resource-server-only mode the external one (SEKISHO_EXTERNAL_ISSUER) as configured;
  *  - `scopes_supported` = the minimal basic set derived from the tool registry, never `offline_access`
  *    (MCP authorization: "SHOULD NOT include offline_access").
  *
@@ -31,12 +32,12 @@ export interface ProtectedResourceMetadata {
 }
 
 export function protectedResourceMetadata(
-  config: Pick<Config, 'baseUrl'>,
+  config: Pick<Config, 'baseUrl' | 'externalIssuer'>,
   basicScopes: readonly string[],
 ): ProtectedResourceMetadata {
   return Object.freeze({
     resource: mcpResourceUrl(config),
-    authorization_servers: Object.freeze([config.baseUrl]),
+    authorization_servers: Object.freeze([config.externalIssuer?.issuer ?? config.baseUrl]),
     scopes_supported: Object.freeze(basicScopes.filter((s) => s !== 'offline_access')),
     bearer_methods_supported: Object.freeze(['header']),
     dpop_signing_alg_values_supported: Object.freeze([...DPOP_ALGORITHMS]),
@@ -53,7 +54,7 @@ export function resourceMetadataUrl(config: Pick<Config, 'baseUrl'>): string {
 
 /** GET/HEAD/OPTIONS routes for both well-known forms. */
 export function protectedResourceMetadataRoutes(
-  config: Pick<Config, 'baseUrl'>,
+  config: Pick<Config, 'baseUrl' | 'externalIssuer'>,
   basicScopes: readonly string[],
 ): RequestHandler {
   const document = JSON.stringify(protectedResourceMetadata(config, basicScopes));

@@ -21,7 +21,7 @@ import {
 } from './verify-token.ts';
 
 export interface ResourceServerDeps extends CallerLookups {
-  readonly config: Pick<Config, 'baseUrl' | 'anonymous'>;
+  readonly config: Pick<Config, 'baseUrl' | 'anonymous' | 'externalIssuer'>;
   readonly registry: ToolRegistry;
   /** The authorization server's public signing keys (JWKS), re-read on an unknown `kid`. */
   readonly keys: KeySource;
@@ -30,7 +30,7 @@ export interface ResourceServerDeps extends CallerLookups {
   readonly replay: ReplayCache;
   /** See `McpGateDeps.onStepUp`. */
   readonly onStepUp?: (grantId: string, scopes: readonly string[]) => Promise<void>;
-  /** Override verifier tuning (tests). */
+  /** Another verifier than the built-in AS's: the external one (resource-server-only mode), or tests' tuning. */
   readonly verifier?: TokenVerifier;
 }
 

@@ -25,6 +25,7 @@ import {
   type JWTPayload,
   jwtVerify,
 } from 'jose';
+import type { SignedInCaller } from '../access/policy.ts';
 import { createTokenCache } from './token-cache.ts';
 
 /** Returns the authorization server's current public signing keys. */
@@ -42,6 +43,11 @@ export interface VerifiedAccessToken {
   /** Seconds since the epoch. */
   readonly expiresAt: number;
   readonly issuedAt: number | undefined;
+  /**
+   * The caller, when the token itself says everything about it (an external authorization server's
+   * token: no local grant or account to look up). Undefined for our own tokens.
+   */
+  readonly caller?: SignedInCaller;
 }
 
 /** The token is not acceptable. `message` is safe to send to the client as `error_description`. */
@@ -122,9 +128,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
       cache.deleteWhere((v) => v.grantId === grantId || v.subject === subject),
     reloadKeys: reload,
     async verify(token) {
-      if (token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token)) {
-        throw new TokenRejectedError('The access token is malformed.');
-      }
+      checkTokenShape(token);
       const nowSeconds = Math.floor(now() / 1000);
       const cached = cache.get(token, nowSeconds);
       if (cached) {
@@ -144,13 +148,20 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
           currentDate: new Date(now()),
         }));
       } catch (error) {
-        throw new TokenRejectedError(describe(error));
+        throw new TokenRejectedError(describeJoseError(error));
       }
       const verified = toVerified(payload);
       cache.set(token, verified);
       return verified;
     },
   };
+}
+
+/** RFC 6750 §2.1: a b64token of sane length; anything else is refused before any work is done. */
+export function checkTokenShape(token: string): void {
+  if (token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token)) {
+    throw new TokenRejectedError('The access token is malformed.');
+  }
 }
 
 function toVerified(payload: JWTPayload): VerifiedAccessToken {
@@ -181,7 +192,7 @@ function toVerified(payload: JWTPayload): VerifiedAccessToken {
 }
 
 /** A short, safe reason for `error_description` — no token content, no key material. */
-function describe(error: unknown): string {
+export function describeJoseError(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'The access token has expired.';
   if (error instanceof errors.JWTClaimValidationFailed) {
     switch (error.claim) {

@@ -57,4 +57,9 @@ export interface ToolServices {
   /** Revoke every grant whose id starts with `prefix`; returns the revoked ids. Refuses ambiguous prefixes. */
   revokeGrants(prefix: string): Promise<{ revoked: readonly string[]; ambiguous: boolean }>;
   userStats(): Promise<{ users: number; admins: number; activeGrants: number; clients: number }>;
+  /**
+   * Resource-server-only mode: the external authorization server that signs users in and keeps
+   * their sessions (grants). Undefined when Sekisho is its own authorization server.
+   */
+  readonly externalIssuer?: string;
 }

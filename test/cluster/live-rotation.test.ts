@@ -82,7 +82,7 @@ describe('a key rotated by another process, without Redis', () => {
     const took = Date.now() - started;
     assert.equal(signedWith, kid, 'the running server signs with the rotated-in key');
     assert.ok(took < 8_000, `taken up within the 1 s check bound plus load headroom (${took} ms)`);
-    assert.equal(srv.sekisho.authorizationServer.signingKid, kid);
+    assert.equal(srv.sekisho.authorizationServer!.signingKid, kid);
     const jwks = (await (await fetch(`${srv.url}/oauth/jwks`)).json()) as { keys: { kid: string }[] };
     assert.deepEqual(
       jwks.keys.map((k) => k.kid),

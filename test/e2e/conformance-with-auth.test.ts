@@ -61,7 +61,7 @@ before(async () => {
     password: 'conformance-suite-password-1',
     role: 'user',
   });
-  const { accessToken } = await srv.sekisho.authorizationServer.issueAccessToken({ accountId: user.id });
+  const { accessToken } = await srv.sekisho.authorizationServer!.issueAccessToken({ accountId: user.id });
   proxy = bearerProxy(srv.port, accessToken);
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/mcp`;

@@ -88,8 +88,8 @@ describe('quick_login (demo mode): copy the token, paste it as Bearer, reconnect
     const auth = { headers: { authorization: `Bearer ${token}` } };
     assert.equal((await legacyPost(srv.mcpUrl, list, auth)).status, 200);
     const user = await srv.sekisho.identity.findByUsername('demo');
-    const grants = await srv.sekisho.authorizationServer.listGrants({ accountId: user!.id });
-    for (const g of grants) await srv.sekisho.authorizationServer.revokeGrant(g.grantId);
+    const grants = await srv.sekisho.authorizationServer!.listGrants({ accountId: user!.id });
+    for (const g of grants) await srv.sekisho.authorizationServer!.revokeGrant(g.grantId);
     assert.equal((await legacyPost(srv.mcpUrl, list, auth)).status, 401);
   });
 });

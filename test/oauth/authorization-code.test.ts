@@ -42,7 +42,7 @@ describe('authorization code + PKCE through the pages', () => {
     const at: string = tokens.body.access_token;
     assert.equal(decodeProtectedHeader(at).typ, 'at+jwt');
     assert.equal(decodeProtectedHeader(at).alg, 'ES256');
-    const local = createLocalJWKSet({ keys: [...srv.sekisho.authorizationServer.verificationKeys.keys] });
+    const local = createLocalJWKSet({ keys: [...srv.sekisho.authorizationServer!.verificationKeys.keys] });
     const { payload } = await jwtVerify(at, local, {
       issuer: srv.url,
       audience: `${srv.url}/mcp`,
@@ -53,7 +53,7 @@ describe('authorization code + PKCE through the pages', () => {
     assert.equal(payload.client_id, client.client_id);
     assert.equal(payload.scope, 'mcp:tools');
     assert.equal(typeof payload.gid, 'string');
-    const grants = await srv.sekisho.authorizationServer.listGrants({ accountId: user!.id });
+    const grants = await srv.sekisho.authorizationServer!.listGrants({ accountId: user!.id });
     assert.ok(grants.some((g) => g.grantId === payload.gid && g.clientId === client.client_id));
     // The published JWKS verifies it too.
     await jwtVerify(at, createRemoteJWKSet(new URL(`${srv.url}/oauth/jwks`)), { audience: `${srv.url}/mcp` });
@@ -75,7 +75,7 @@ describe('authorization code + PKCE through the pages', () => {
     assert.notEqual(second.body.refresh_token, first.body.refresh_token);
     const { payload } = await jwtVerify(
       second.body.access_token,
-      createLocalJWKSet({ keys: [...srv.sekisho.authorizationServer.verificationKeys.keys] }),
+      createLocalJWKSet({ keys: [...srv.sekisho.authorizationServer!.verificationKeys.keys] }),
       { audience: `${srv.url}/mcp` },
     );
     assert.equal(payload.scope, tokens.body.scope);
@@ -192,7 +192,7 @@ describe('authorization code + PKCE through the pages', () => {
     assert.equal(tokens.body.scope, 'mcp:tools'); // the access token's scope: /mcp scopes only
     const { payload } = await jwtVerify(
       tokens.body.id_token,
-      createLocalJWKSet({ keys: [...srv.sekisho.authorizationServer.verificationKeys.keys] }),
+      createLocalJWKSet({ keys: [...srv.sekisho.authorizationServer!.verificationKeys.keys] }),
       { issuer: srv.url },
     );
     assert.equal(payload.preferred_username, 'demo');
@@ -202,7 +202,7 @@ describe('authorization code + PKCE through the pages', () => {
 
   it('mints tokens in process (issueAccessToken) that verify like any other and die with the grant', async () => {
     const user = (await srv.sekisho.identity.findByUsername('admin'))!;
-    const as = srv.sekisho.authorizationServer;
+    const as = srv.sekisho.authorizationServer!;
     const issued = await as.issueAccessToken({ accountId: user.id, scopes: ['mcp:tools', 'mcp:admin'] });
     assert.equal(issued.scope, 'mcp:tools mcp:admin');
     const { payload } = await jwtVerify(

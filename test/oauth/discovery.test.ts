@@ -73,7 +73,7 @@ describe('authorization server metadata', () => {
     }
     assert.deepEqual(
       jwks.keys.map((k: { kid: string }) => k.kid),
-      srv.sekisho.authorizationServer.verificationKeys.keys.map((k) => k.kid),
+      srv.sekisho.authorizationServer!.verificationKeys.keys.map((k) => k.kid),
     );
   });
 

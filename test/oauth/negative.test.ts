@@ -92,7 +92,7 @@ describe('authorization codes', () => {
     assert.equal(after.status, 400);
     assert.equal(after.body.error, 'invalid_grant');
     const user = await srv.sekisho.identity.findByUsername('demo');
-    const grants = await srv.sekisho.authorizationServer.listGrants({
+    const grants = await srv.sekisho.authorizationServer!.listGrants({
       accountId: user!.id,
       clientId: client.client_id,
     });
@@ -230,7 +230,7 @@ describe('refresh tokens', () => {
     }
     // Exactly one pair exists: the grant holds one live refresh token, the winner's.
     const user = await srv.sekisho.identity.findByUsername('demo');
-    const [grant, ...others] = await srv.sekisho.authorizationServer.listGrants({
+    const [grant, ...others] = await srv.sekisho.authorizationServer!.listGrants({
       accountId: user!.id,
       clientId: client.client_id,
     });
@@ -267,7 +267,7 @@ describe('refresh tokens', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
     assert.equal(access.status, 401, 'the access token of a revoked grant must stop working at once');
-    const left = await srv.sekisho.authorizationServer.listGrants({
+    const left = await srv.sekisho.authorizationServer!.listGrants({
       accountId: user!.id,
       clientId: client.client_id,
     });
@@ -292,7 +292,7 @@ describe('refresh tokens', () => {
     assert.equal(victim.status, 400);
     assert.equal(victim.body.error, 'invalid_grant');
     const user = await srv.sekisho.identity.findByUsername('demo');
-    const left = await srv.sekisho.authorizationServer.listGrants({
+    const left = await srv.sekisho.authorizationServer!.listGrants({
       accountId: user!.id,
       clientId: client.client_id,
     });

@@ -194,7 +194,7 @@ describe('dynamic client registration', () => {
     });
     assert.equal(res.status, 200);
     const user = await srv.sekisho.identity.findByUsername('demo');
-    const grants = await srv.sekisho.authorizationServer.listGrants({
+    const grants = await srv.sekisho.authorizationServer!.listGrants({
       accountId: user!.id,
       clientId: client.client_id,
     });

@@ -37,7 +37,7 @@ describe('restart on the same data directory', () => {
       const port = first.config.port;
       const { client, tokens, flow } = await signIn(first.url, { username: 'demo', password: 'demo123' });
       assert.equal(tokens.status, 200);
-      const kids = first.authorizationServer.verificationKeys.keys.map((k) => k.kid);
+      const kids = first.authorizationServer!.verificationKeys.keys.map((k) => k.kid);
       await first.close();
       first = undefined;
 
@@ -48,7 +48,7 @@ describe('restart on the same data directory', () => {
       // on it fails with "other side closed". Spend that failure here, not in an assertion.
       await fetch(`${url}/healthz`).catch(() => undefined);
       assert.deepEqual(
-        second.authorizationServer.verificationKeys.keys.map((k) => k.kid),
+        second.authorizationServer!.verificationKeys.keys.map((k) => k.kid),
         kids,
       );
       const verify = (jwt: string, keys: Parameters<typeof jwtVerify>[1]) =>
@@ -56,7 +56,7 @@ describe('restart on the same data directory', () => {
       await verify(tokens.body.access_token, createRemoteJWKSet(new URL(`${url}/oauth/jwks`)));
       await verify(
         tokens.body.access_token,
-        createLocalJWKSet({ keys: [...second.authorizationServer.verificationKeys.keys] }),
+        createLocalJWKSet({ keys: [...second.authorizationServer!.verificationKeys.keys] }),
       );
 
       // The refresh token and its grant survived.
@@ -66,7 +66,7 @@ describe('restart on the same data directory', () => {
       });
       assert.equal(refreshed.status, 200);
       const user = await second.identity.findByUsername('demo');
-      const grants = await second.authorizationServer.listGrants({ accountId: user!.id });
+      const grants = await second.authorizationServer!.listGrants({ accountId: user!.id });
       assert.equal(grants.filter((g) => g.clientId === client.client_id).length, 1);
 
       // The client is still registered, and the browser's sign-in session still works (cookie keys

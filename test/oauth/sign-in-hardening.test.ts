@@ -112,7 +112,7 @@ async function probeToolsCall(token: string, ms: number, everyMs = 20): Promise<
 describe('sign-in storm', () => {
   it('20 concurrent sign-ins do not starve an authenticated client’s tools/call', async () => {
     const demo = (await srv.sekisho.identity.findByUsername('demo'))!;
-    const { accessToken } = await srv.sekisho.authorizationServer.issueAccessToken({
+    const { accessToken } = await srv.sekisho.authorizationServer!.issueAccessToken({
       accountId: demo.id,
       scopes: ['mcp:tools'],
     });

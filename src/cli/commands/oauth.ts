@@ -14,6 +14,7 @@ import { printJson, printTable, when } from '../output.ts';
 
 export const clientsAdd: Command = {
   name: 'clients add',
+  needsAuthorizationServer: true,
   usage:
     'clients add <name> --machine --role admin|user [--auth client_secret_basic|private_key_jwt] [--jwks <file> | --jwks-uri <https url>]',
   summary: 'Register a machine client (client credentials: it acts as a service with the given role)',
@@ -67,6 +68,7 @@ export const clientsAdd: Command = {
 
 export const clientsList: Command = {
   name: 'clients list',
+  needsAuthorizationServer: true,
   usage: 'clients list [--json]',
   summary: 'List registered OAuth clients',
   args: [],
@@ -94,6 +96,7 @@ export const clientsList: Command = {
 
 export const clientsRemove: Command = {
   name: 'clients remove',
+  needsAuthorizationServer: true,
   usage: 'clients remove <client_id>',
   summary: 'Delete a client and revoke its grants and tokens',
   args: ['client_id'],
@@ -109,6 +112,7 @@ export const clientsRemove: Command = {
 
 export const grantsList: Command = {
   name: 'grants list',
+  needsAuthorizationServer: true,
   usage: 'grants list [--user <username>] [--client <client_id>] [--json]',
   summary: 'List authorizations users have given to clients',
   args: [],
@@ -142,6 +146,7 @@ export const grantsList: Command = {
 
 export const grantsRevoke: Command = {
   name: 'grants revoke',
+  needsAuthorizationServer: true,
   usage: 'grants revoke <grant_id>',
   summary: 'Revoke a grant: its refresh and access tokens stop working',
   args: ['grant_id'],
@@ -156,6 +161,7 @@ export const grantsRevoke: Command = {
 
 export const keysList: Command = {
   name: 'keys list',
+  needsAuthorizationServer: true,
   usage: 'keys list [--json]',
   summary: 'List token signing keys (public information only)',
   args: [],
@@ -181,6 +187,7 @@ export const keysList: Command = {
 
 export const keysRotate: Command = {
   name: 'keys rotate',
+  needsAuthorizationServer: true,
   usage: 'keys rotate',
   summary: 'Make a new signing key; the old one stays published for the overlap',
   args: [],

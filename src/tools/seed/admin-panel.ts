@@ -24,6 +24,11 @@ export const adminPanel = defineTool({
   access: signedIn([SCOPES.admin.name], 'admin'),
   async run({ action, target }, { caller, config, services }) {
     if (caller.kind === 'anonymous') return toolError('Sign in first.');
+    if (services.externalIssuer !== undefined) {
+      return toolError(
+        `Users and sessions are managed by the authorization server ${services.externalIssuer}: list and revoke them there.`,
+      );
+    }
     let body: string;
     let data: Record<string, unknown>;
     if (action === 'list_tokens') {

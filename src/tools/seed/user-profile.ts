@@ -13,7 +13,17 @@ export const userProfile = defineTool({
   async run(_args, { caller, services }) {
     if (caller.kind === 'service') return toolError(NO_USER_DATA);
     if (caller.kind !== 'user') return toolError('Sign in first.');
-    const user = await services.findUser(caller.userId);
+    // An external authorization server's user has no local account: the token is the profile.
+    const user =
+      caller.issuer !== undefined
+        ? {
+            id: caller.userId,
+            username: caller.username,
+            name: caller.name,
+            email: caller.email,
+            role: caller.role,
+          }
+        : await services.findUser(caller.userId);
     if (!user) return toolError('Your account no longer exists.');
     return textResult(
       [

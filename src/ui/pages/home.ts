@@ -16,7 +16,8 @@ export interface HomeInfo {
     readonly metadata: Readonly<Record<string, string>>;
     readonly endpoints: Readonly<Record<string, string>>;
   };
-  readonly account: string;
+  /** The account page; undefined when another server signs users in (resource-server-only mode). */
+  readonly account: string | undefined;
   readonly mode: { readonly demo: boolean; readonly anonymous: boolean };
   readonly tools: readonly {
     readonly name: string;
@@ -36,6 +37,8 @@ const WORDS = {
   en: {
     title: 'Remote MCP server',
     lead: 'Sekisho is an MCP server with its own OAuth 2.1 authorization server. Point your MCP client at the address below; it finds everything else itself and opens this site for you to sign in when a tool needs your account.',
+    leadExternal: (issuer: string) =>
+      `Sekisho is an MCP server. Point your MCP client at the address below; it finds everything else itself and has you sign in at ${issuer} when a tool needs your account.`,
     mcpUrl: 'MCP address',
     mode: (demo: boolean, anonymous: boolean) =>
       `${demo ? 'Demo mode (public demo accounts).' : ''} ${anonymous ? 'Public tools work without signing in; the others ask you to sign in.' : 'Every request needs sign-in.'}`.trim(),
@@ -50,6 +53,8 @@ const WORDS = {
   ja: {
     title: 'リモート MCP サーバー',
     lead: 'Sekisho は OAuth 2.1 認可サーバーを内蔵した MCP サーバーです。MCP クライアントに下のアドレスを設定してください。ほかの情報はクライアントが自分で見つけ、アカウントが必要なツールを使うときにこのサイトのログイン画面を開きます。',
+    leadExternal: (issuer: string) =>
+      `Sekisho は MCP サーバーです。MCP クライアントに下のアドレスを設定してください。ほかの情報はクライアントが自分で見つけ、アカウントが必要なツールを使うときに ${issuer} でのログインを求めます。`,
     mcpUrl: 'MCP のアドレス',
     mode: (demo: boolean, anonymous: boolean) =>
       `${demo ? 'デモモードです(デモ用アカウントは公開されています)。' : ''}${anonymous ? '公開ツールはログインなしで使えます。ほかのツールはログインを求めます。' : 'すべてのリクエストにログインが必要です。'}`,
@@ -75,12 +80,12 @@ export function homePage(info: HomeInfo, lang: Lang): string {
     title: w.title,
     wide: true,
     body: html`<h1>${w.title}</h1>
-<p class="lead">${w.lead}</p>
+<p class="lead">${info.account === undefined ? w.leadExternal(info.authorization.issuer) : w.lead}</p>
 <dl class="meta">
 <dt>${w.mcpUrl}</dt><dd><code>${info.mcp.url}</code></dd>
 </dl>
 <p class="muted">${w.mode(info.mode.demo, info.mode.anonymous)}</p>
-<p><a href="${info.account}">${w.accountLink}</a></p>
+${info.account === undefined ? '' : html`<p><a href="${info.account}">${w.accountLink}</a></p>`}
 <h2>${w.connect}</h2>
 ${info.clients.map(
   (c) => html`<section class="client" id="${c.id}">

@@ -245,7 +245,7 @@ async function healthProblems(target: FuzzTarget): Promise<string[]> {
   // A real token from the authorization server, minted in process: a sign-in through the pages
   // could be (rightly) throttled by the fuzzer's wrong passwords.
   const user = await srv.sekisho.identity.findByUsername(target.healthUser.username);
-  const { accessToken } = await srv.sekisho.authorizationServer.issueAccessToken({
+  const { accessToken } = await srv.sekisho.authorizationServer!.issueAccessToken({
     accountId: user!.id,
     clientId: target.client.client_id,
   });

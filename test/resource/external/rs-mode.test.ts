@@ -1,0 +1,250 @@
+/**
+ * Resource-server-only mode, the whole server (SEKISHO_EXTERNAL_ISSUER) against a fake external
+ * issuer: the built-in authorization server is gone (no /oauth routes, no discovery document, no
+ * pages), PRM names the external issuer, and /mcp serves the same tools and challenges from the
+ * external tokens. The official client's full flow against a real provider is in
+ * test/e2e/resource-server-only.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from '../../../src/cli/run.ts';
+import { ConfigError, loadConfig } from '../../../src/config/load.ts';
+import { ExternalIssuerSetupError } from '../../../src/resource/external/errors.ts';
+import { modernPost } from '../../helpers/mcp-http.ts';
+import { startTestServer, type TestServer } from '../../helpers/server.ts';
+import { type FakeIssuer, startFakeIssuer } from './fake-issuer.ts';
+
+let fake: FakeIssuer;
+let srv: TestServer;
+
+before(async () => {
+  fake = await startFakeIssuer();
+  srv = await startTestServer({
+    SEKISHO_EXTERNAL_ISSUER: fake.issuer,
+    SEKISHO_EXTERNAL_ROLE_CLAIM: 'groups',
+    SEKISHO_EXTERNAL_ADMIN_VALUES: 'mcp-admins',
+  });
+});
+after(async () => {
+  await srv?.close();
+  await fake?.close();
+});
+
+async function token(extra: Record<string, unknown> = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return fake.sign({
+    iss: fake.issuer,
+    aud: srv.mcpUrl,
+    sub: 'ext-alice',
+    client_id: 'ext-client',
+    preferred_username: 'alice@corp',
+    name: 'Alice External',
+    scope: 'mcp:tools mcp:data',
+    iat: now,
+    exp: now + 300,
+    jti: randomUUID(),
+    ...extra,
+  });
+}
+
+const bearer = (t: string) => ({ headers: { authorization: `Bearer ${t}` } });
+
+describe('resource-server-only mode (fake issuer)', () => {
+  it('publishes the external issuer in PRM and serves no authorization server of its own', async () => {
+    const prm = await (await fetch(`${srv.url}/.well-known/oauth-protected-resource/mcp`)).json();
+    assert.deepEqual(prm.authorization_servers, [fake.issuer]);
+    assert.equal(prm.resource, srv.mcpUrl);
+    for (const path of [
+      '/.well-known/oauth-authorization-server',
+      '/.well-known/openid-configuration',
+      '/oauth/authorize',
+      '/oauth/token',
+      '/oauth/register',
+      '/oauth/jwks',
+      '/account',
+      '/device',
+      '/interaction/abc',
+    ]) {
+      const res = await fetch(`${srv.url}${path}`, { redirect: 'manual' });
+      assert.equal(res.status, 404, `${path} answered ${res.status}`);
+    }
+    const posted = await fetch(`${srv.url}/oauth/token`, { method: 'POST', body: 'grant_type=x' });
+    assert.equal(posted.status, 404);
+    assert.equal(srv.sekisho.authorizationServer, undefined);
+  });
+
+  it('serves tools to an external user with no local account, profile from the token', async () => {
+    const res = await modernPost(
+      srv.mcpUrl,
+      'tools/call',
+      { name: 'user_profile', arguments: {} },
+      bearer(await token()),
+    );
+    assert.equal(res.status, 200, res.text);
+    const result = res.body?.result as { structuredContent?: Record<string, unknown> };
+    assert.deepEqual(result.structuredContent, {
+      id: 'ext-alice',
+      username: 'alice@corp',
+      name: 'Alice External',
+      email: '',
+      role: 'user',
+    });
+    assert.equal(await srv.sekisho.identity.findById('ext-alice'), undefined, 'no local account is created');
+  });
+
+  it('answers 401 for a wrong issuer or audience, 403 step-up for a missing scope', async () => {
+    const wrongAud = await modernPost(
+      srv.mcpUrl,
+      'tools/list',
+      {},
+      bearer(await token({ aud: 'https://x.example/mcp' })),
+    );
+    assert.equal(wrongAud.status, 401);
+    assert.match(wrongAud.headers.get('www-authenticate') ?? '', /invalid_token/);
+    const wrongIss = await modernPost(
+      srv.mcpUrl,
+      'tools/list',
+      {},
+      bearer(await token({ iss: 'https://evil.example' })),
+    );
+    assert.equal(wrongIss.status, 401);
+    const narrow = await modernPost(
+      srv.mcpUrl,
+      'tools/call',
+      { name: 'protected_data', arguments: {} },
+      bearer(await token({ scope: 'mcp:tools' })),
+    );
+    assert.equal(narrow.status, 403);
+    const challenge = narrow.headers.get('www-authenticate') ?? '';
+    assert.match(challenge, /insufficient_scope/);
+    assert.match(
+      challenge,
+      new RegExp(`resource_metadata="${srv.url}/.well-known/oauth-protected-resource/mcp"`),
+    );
+  });
+
+  it('maps the group claim to the admin role, and admin_panel points at the external server', async () => {
+    const admin = await token({ groups: ['mcp-admins'], scope: 'mcp:tools mcp:admin' });
+    const res = await modernPost(
+      srv.mcpUrl,
+      'tools/call',
+      { name: 'admin_panel', arguments: { action: 'list_tokens' } },
+      bearer(admin),
+    );
+    assert.equal(res.status, 200, res.text);
+    const result = res.body?.result as { isError?: boolean; content: { text: string }[] };
+    assert.equal(result.isError, true);
+    assert.match(result.content[0]!.text, /managed by the authorization server/);
+    const plain = await token({ scope: 'mcp:tools mcp:admin' });
+    const list = await modernPost(srv.mcpUrl, 'tools/list', {}, bearer(plain));
+    const tools = (list.body?.result as { tools?: { name: string }[] } | undefined)?.tools ?? [];
+    const names = tools.map((t) => t.name);
+    assert.ok(!names.includes('admin_panel'), 'a user without the admin group does not see admin tools');
+  });
+
+  it('shows the external issuer on the home page and has no account link', async () => {
+    const info = await (await fetch(`${srv.url}/`, { headers: { accept: 'application/json' } })).json();
+    assert.equal(info.authorization.issuer, fake.issuer);
+    assert.equal(info.account, undefined);
+  });
+
+  it('CLI: clients, grants and keys commands refuse with a clear message', async () => {
+    const lines: string[] = [];
+    const io = { out: (s: string) => lines.push(s), err: (s: string) => lines.push(s) };
+    const code = await runCli(['clients', 'list'], {
+      env: { SEKISHO_DATA_DIR: srv.dataDir, SEKISHO_EXTERNAL_ISSUER: fake.issuer },
+      io,
+    });
+    assert.equal(code, 2);
+    assert.match(lines.join('\n'), /built-in authorization server is off \(SEKISHO_EXTERNAL_ISSUER=/);
+  });
+});
+
+describe('resource-server-only mode: the external server failing', () => {
+  it('answers 503 with Retry-After, not 401, while the key set cannot be read; then recovers', async () => {
+    const failing = await startFakeIssuer();
+    failing.failWith = 500; // metadata answers, the key set does not
+    const rs = await startTestServer({ SEKISHO_EXTERNAL_ISSUER: failing.issuer });
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const t = await failing.sign({
+        iss: failing.issuer,
+        aud: rs.mcpUrl,
+        sub: 's',
+        client_id: 'c',
+        exp: now + 300,
+      });
+      const res = await modernPost(rs.mcpUrl, 'tools/list', {}, bearer(t));
+      assert.equal(res.status, 503, res.text);
+      assert.ok(res.headers.get('retry-after'));
+      failing.failWith = undefined;
+      const again = await modernPost(rs.mcpUrl, 'tools/list', {}, bearer(t));
+      assert.equal(again.status, 200, again.text);
+    } finally {
+      await rs.close();
+      await failing.close();
+    }
+  });
+});
+
+describe('resource-server-only mode: start-up and settings', () => {
+  it('refuses to start when the issuer cannot be reached, in one line naming the key', async () => {
+    await assert.rejects(
+      startTestServer({
+        SEKISHO_EXTERNAL_ISSUER: 'http://127.0.0.1:9',
+        SEKISHO_EXTERNAL_STARTUP_TIMEOUT_SECONDS: '0',
+      }),
+      (e: unknown) =>
+        e instanceof ExternalIssuerSetupError && /^SEKISHO_EXTERNAL_ISSUER: cannot reach/.test(e.message),
+    );
+  });
+
+  it('rejects bad settings naming the key', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        return error.problems;
+      }
+    };
+    const iss = 'https://idp.example.com';
+    assert.match(
+      problems({ SEKISHO_EXTERNAL_ISSUER: 'http://idp.example.com' }).join(),
+      /SEKISHO_EXTERNAL_ISSUER: must use https/,
+    );
+    assert.match(problems({ SEKISHO_EXTERNAL_ISSUER: 'not a url' }).join(), /SEKISHO_EXTERNAL_ISSUER/);
+    assert.match(
+      problems({ SEKISHO_EXTERNAL_ROLE_CLAIM: 'groups' }).join(),
+      /SEKISHO_EXTERNAL_ROLE_CLAIM: needs SEKISHO_EXTERNAL_ISSUER/,
+    );
+    assert.match(
+      problems({ SEKISHO_EXTERNAL_ISSUER: iss, SEKISHO_EXTERNAL_TOKEN_VERIFICATION: 'introspection' }).join(),
+      /SEKISHO_EXTERNAL_TOKEN_VERIFICATION: introspection needs/,
+    );
+    assert.match(
+      problems({ SEKISHO_EXTERNAL_ISSUER: iss, SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_ID: 'x' }).join(),
+      /SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_SECRET: needed/,
+    );
+    assert.match(
+      problems({ SEKISHO_EXTERNAL_ISSUER: iss, SEKISHO_EXTERNAL_ADMIN_VALUES: 'a' }).join(),
+      /SEKISHO_EXTERNAL_ADMIN_VALUES: needs/,
+    );
+    assert.match(
+      problems({ SEKISHO_EXTERNAL_ISSUER: iss, SEKISHO_EXTERNAL_ALGORITHMS: 'HS256' }).join(),
+      /SEKISHO_EXTERNAL_ALGORITHMS/,
+    );
+    assert.match(
+      problems({ SEKISHO_EXTERNAL_ISSUER: iss, SEKISHO_EXTERNAL_CLOCK_SKEW_SECONDS: '3600' }).join(),
+      /SEKISHO_EXTERNAL_CLOCK_SKEW_SECONDS/,
+    );
+    assert.match(
+      problems({ SEKISHO_EXTERNAL_ISSUER: iss, SEKISHO_DEMO: '1' }).join(),
+      /SEKISHO_DEMO: demo mode needs/,
+    );
+    assert.deepEqual(problems({ SEKISHO_EXTERNAL_ISSUER: iss }), []);
+    assert.deepEqual(problems({ SEKISHO_EXTERNAL_ISSUER: 'http://localhost:8080/realms/x' }), []);
+  });
+});
