@@ -99,3 +99,71 @@ export function runInspectorCli(node: string, home: InspectorHome, args: readonl
     },
   };
 }
+
+export interface InspectorWeb {
+  /** The page to open, with the API token the launcher printed. */
+  readonly url: URL;
+  readonly origin: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `mcp-inspector --web …`: the Inspector's web UI on a free port of its own (the sandbox and the app
+ * origin on OS-assigned ports), resolved once it prints the address with its API token.
+ */
+export async function startInspectorWeb(
+  node: string,
+  home: InspectorHome,
+  port: number,
+  args: readonly string[],
+): Promise<InspectorWeb> {
+  // An ad-hoc server (--server-url) and a catalog exclude each other: the launcher refuses both.
+  const { MCP_CATALOG_PATH, ...env } = home.env;
+  const adHoc = args.includes('--server-url');
+  const child = spawn(node, [INSPECTOR_LAUNCHER, '--web', ...args], {
+    env: {
+      ...env,
+      ...(adHoc ? {} : { MCP_CATALOG_PATH }),
+      CLIENT_PORT: String(port),
+      MCP_SANDBOX_PORT: '0',
+      MCP_APP_ORIGIN_PORT: '0',
+      MCP_AUTO_OPEN_ENABLED: 'false',
+      BROWSER: 'true',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so close() ends whatever the launcher started
+  });
+  let output = '';
+  const url = await new Promise<URL>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the Inspector did not start in 90 s:\n${output}`)),
+      90_000,
+    );
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/?\?MCP_INSPECTOR_API_TOKEN=[0-9a-f]+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(new URL(match[1]!));
+      }
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the Inspector exited (${code}) before it was up:\n${output}`));
+    });
+  });
+  return {
+    url,
+    origin: url.origin,
+    close: async () => {
+      if (child.exitCode !== null || child.pid === undefined) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      process.kill(-child.pid, 'SIGTERM');
+      const timer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
