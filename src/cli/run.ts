@@ -24,7 +24,16 @@ import {
   keysList,
   keysRotate,
 } from './commands/oauth.ts';
-import { usersAdd, usersList, usersPasswd, usersRemove, usersRole } from './commands/users.ts';
+import {
+  usersAdd,
+  usersLink,
+  usersLinks,
+  usersList,
+  usersPasswd,
+  usersRemove,
+  usersRole,
+  usersUnlink,
+} from './commands/users.ts';
 import type { Command } from './context.ts';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, toCliError, UsageError } from './errors.ts';
 import { type Output, processOutput } from './output.ts';
@@ -35,6 +44,9 @@ export const COMMANDS: readonly Command[] = [
   usersRemove,
   usersPasswd,
   usersRole,
+  usersLink,
+  usersUnlink,
+  usersLinks,
   clientsAdd,
   clientsList,
   clientsRemove,

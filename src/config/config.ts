@@ -48,6 +48,8 @@ export interface Config {
   readonly passwordHash: { readonly concurrency: number; readonly queue: number };
   /** Development only: CIMD hosts exempt from the private-address rule (loopback ones over http). */
   readonly cimdAllowHosts: readonly string[];
+  /** Enterprise IdPs whose ID-JAG assertions the jwt-bearer grant accepts (empty: grant not offered). */
+  readonly enterpriseIdps: readonly EnterpriseIdp[];
   /** Bearer token that unlocks /metrics; /metrics does not exist without it. */
   readonly metricsToken: string | undefined;
   /** Serve the hottest /mcp requests on the fast lane (src/mcp/fast-lane/); false = full pipeline only. */
@@ -78,6 +80,23 @@ export interface ExternalIssuerSettings {
   readonly clockSkewSeconds: number;
   readonly timeoutMs: number;
   readonly startupTimeoutSeconds: number;
+}
+
+/** A trusted enterprise identity provider (Enterprise-Managed Authorization, ID-JAG). */
+export interface EnterpriseIdp {
+  /** Its issuer identifier: the assertions' `iss`, compared exactly. */
+  readonly issuer: string;
+  /** Where its signing keys are published (https; http only on loopback) — or `jwks`. */
+  readonly jwksUri: string | undefined;
+  readonly jwks: { readonly keys: readonly Record<string, unknown>[] } | undefined;
+  /** Our client_ids allowed to present its assertions (each must also hold the jwt-bearer grant). */
+  readonly clients: readonly string[];
+  /**
+   * `linked`: only a (issuer, sub) an operator linked to a local user (`sekisho users link`);
+   * `jit`: an unknown subject gets a new local user with `jitRole`, linked on first use.
+   */
+  readonly users: 'linked' | 'jit';
+  readonly jitRole: 'admin' | 'user';
 }
 
 /** How to reach PostgreSQL (storage/postgres/). `url` may hold a password: never log it. */

@@ -86,6 +86,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       queue: raw.SEKISHO_PASSWORD_HASH_QUEUE,
     }),
     cimdAllowHosts: Object.freeze((raw.SEKISHO_CIMD_ALLOW_HOSTS ?? []).map((h) => h.toLowerCase())),
+    enterpriseIdps: Object.freeze(
+      (raw.SEKISHO_ENTERPRISE_IDPS ?? []).map((idp) =>
+        Object.freeze({
+          issuer: idp.issuer,
+          jwksUri: idp.jwks_uri,
+          jwks: idp.jwks,
+          clients: Object.freeze([...idp.clients]),
+          users: idp.users,
+          jitRole: idp.jit_role,
+        }),
+      ),
+    ),
     externalIssuer: externalIssuerSettings(raw, merged),
   });
 }
@@ -112,6 +124,12 @@ function externalIssuerSettings(
     return undefined;
   }
   const problems: string[] = [];
+  if ((raw.SEKISHO_ENTERPRISE_IDPS ?? []).length > 0) {
+    // ID-JAG assertions are redeemed at the built-in authorization server's token endpoint.
+    problems.push(
+      'SEKISHO_ENTERPRISE_IDPS: needs the built-in authorization server; unset it with SEKISHO_EXTERNAL_ISSUER',
+    );
+  }
   if (raw.SEKISHO_DEMO) {
     // Demo mode's accounts and quick_login live in the built-in authorization server, which is off.
     problems.push(
@@ -224,9 +242,16 @@ function readConfigFile(path: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(data)) {
     if (!known.has(key)) throw new ConfigError([`${key}: unknown key in ${path}`]);
-    out[key] = Array.isArray(value) ? value.join(',') : String(value);
+    // Structured settings (SEKISHO_ENTERPRISE_IDPS) stay JSON text, exactly as the environment gives them.
+    const structured =
+      typeof value === 'object' && value !== null && (!Array.isArray(value) || value.some(isObject));
+    out[key] = structured ? JSON.stringify(value) : Array.isArray(value) ? value.join(',') : String(value);
   }
   return out;
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null;
 }
 
 function pickDefined(env: Record<string, string | undefined>): Record<string, string> {

@@ -142,6 +142,58 @@ const externalIssuerSettings = {
     ),
 };
 
+/** http only for loopback hosts (a development IdP on this machine); https everywhere else. */
+const idpUrl = z.url({ error: 'must be an absolute URL' }).refine(
+  (v) => {
+    const url = URL.parse(v);
+    if (!url || url.hash || url.username || url.password) return false;
+    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
+  },
+  { error: 'must be https (http only on 127.0.0.1, [::1] or localhost), without credentials or fragment' },
+);
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** One trusted enterprise IdP (ID-JAG issuer); see docs/grants.md. */
+const enterpriseIdp = z
+  .object({
+    issuer: idpUrl.describe('`iss` of its assertions, compared exactly.'),
+    jwks_uri: idpUrl.optional(),
+    jwks: z
+      .object({ keys: z.array(z.record(z.string(), z.unknown())).min(1, 'must hold at least one key') })
+      .optional(),
+    clients: z
+      .array(z.string().min(1).max(512))
+      .min(1, 'must name at least one client_id allowed to present this IdP’s assertions'),
+    users: z.enum(['linked', 'jit'], { error: 'must be linked or jit' }).default('linked'),
+    jit_role: z.enum(['admin', 'user'], { error: 'must be admin or user' }).default('user'),
+  })
+  .strict()
+  .refine((idp) => (idp.jwks_uri === undefined) !== (idp.jwks === undefined), {
+    error: 'needs exactly one of jwks_uri or jwks',
+  })
+  .refine((idp) => !idp.jwks?.keys.some((k) => ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((m) => m in k)), {
+    error: 'jwks must hold public keys only',
+  });
+
+/** A JSON array of IdPs: JSON text in the environment, or the array itself in the config file. */
+const enterpriseIdps = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of identity providers' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(enterpriseIdp, { error: 'must be a JSON array of identity providers' })
+      .refine((list) => new Set(list.map((i) => i.issuer)).size === list.length, {
+        error: 'each issuer may appear once',
+      }),
+  );
+
 /** Raw settings keyed by their environment-variable names; every value is optional text. */
 export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1').describe('Interface to listen on.'),
@@ -270,6 +322,11 @@ export const envSchema = z.object({
     .default(5)
     .describe(
       'Device flow (RFC 8628): seconds a device must wait between token polls; polling sooner gets slow_down.',
+    ),
+  SEKISHO_ENTERPRISE_IDPS: enterpriseIdps
+    .optional()
+    .describe(
+      'Enterprise identity providers whose Identity Assertion JWT Authorization Grants (ID-JAG, `typ: oauth-id-jag+jwt`) the token endpoint accepts with the jwt-bearer grant: a JSON array of `{issuer, jwks_uri | jwks, clients, users, jit_role}` (docs/grants.md). Unset: the grant is not offered.',
     ),
   SEKISHO_LOGIN_ATTEMPTS_PER_ACCOUNT_IP: count(1, 1_000)
     .default(5)

@@ -6,8 +6,8 @@
  *  - authorization code only (`responseTypes: ['code']`), PKCE S256 for every client, RFC 9207 `iss`
  *    on every authorization response (oidc-provider always adds it), no PAR/logout endpoints;
  *  - grants for agents and machines: the device flow (`device-flow.ts`), client credentials for
- *    operator-registered services (`client-credentials.ts`); DPoP-bound tokens (RFC 9449) for
- *    clients that send a proof;
+ *    operator-registered services (`client-credentials.ts`), the jwt-bearer grant with enterprise
+ *    ID-JAG assertions (`id-jag/`); DPoP-bound tokens (RFC 9449) for clients that send a proof;
  *  - one resource (RFC 8707): the MCP endpoint. Tokens for it are RFC 9068 JWTs signed ES256 with
  *    `aud` = the MCP URL and `gid` = the grant id, so the resource server can check revocation;
  *  - refresh tokens for every client registered with the refresh_token grant, rotated on every use
@@ -42,8 +42,10 @@ import {
   deviceFlowMiddleware,
   enforceDevicePollInterval,
 } from './device-flow.ts';
-import { OPERATOR_ONLY_GRANTS } from './grant-types.ts';
+import { JWT_BEARER_GRANT, OPERATOR_ONLY_GRANTS } from './grant-types.ts';
 import type { GrantService } from './grants.ts';
+import { registerIdJagGrant } from './id-jag/grant.ts';
+import { ID_JAG_GRANT_PROFILE } from './id-jag/verify.ts';
 import { langOf, switchHref } from './interactions/context.ts';
 import { setPageHeaders } from './page-http.ts';
 import { INTERACTION_PREFIX, OAUTH_ROUTES } from './routes.ts';
@@ -324,6 +326,16 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(config.baseUrl, configuration);
   extendClientModel(provider);
   enforceDevicePollInterval(provider, deps.replay, config.devicePollIntervalSeconds);
+  // Registered even with no IdP configured, so a client registered for it stays valid (its
+  // grant_types are checked against the provider's); it is advertised only when an IdP is trusted.
+  registerIdJagGrant(provider, {
+    config,
+    identity,
+    links: storage,
+    policy,
+    replay: deps.replay,
+    resourceServerInfo: mcpResourceServerInfo(config, policy),
+  });
   provider.use(
     deviceFlowMiddleware({
       limits: storage,
@@ -339,7 +351,14 @@ export function createProvider(deps: ProviderDeps): Provider {
     await next();
     if (ctx.state[STORAGE_DOWN]) answerStorageUnavailable(ctx);
     if (ctx.oidc?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
-      (ctx.body as Record<string, unknown>).scopes_supported = [...policy.supported];
+      const body = ctx.body as Record<string, unknown>;
+      body.scopes_supported = [...policy.supported];
+      if (config.enterpriseIdps.length > 0) {
+        // MCP ext-auth Enterprise-Managed Authorization: how clients learn the ID-JAG grant is served.
+        body.authorization_grant_profiles_supported = [ID_JAG_GRANT_PROFILE];
+      } else if (Array.isArray(body.grant_types_supported)) {
+        body.grant_types_supported = body.grant_types_supported.filter((g) => g !== JWT_BEARER_GRANT);
+      }
     }
   });
 

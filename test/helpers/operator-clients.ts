@@ -14,11 +14,20 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export async function sekishoCli(srv: TestServer, args: readonly string[]): Promise<CliRun> {
+export function sekishoCli(srv: TestServer, args: readonly string[]): Promise<CliRun> {
+  return sekishoCliAt(srv.dataDir, args);
+}
+
+/** The CLI against a data directory (and, in `env`, any other database setting). */
+export async function sekishoCliAt(
+  dataDir: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli([...args, '--data-dir', srv.dataDir], {
-    env: { SEKISHO_LOG_LEVEL: 'silent' },
+  const code = await runCli([...args, '--data-dir', dataDir], {
+    env: { SEKISHO_LOG_LEVEL: 'silent', ...env },
     io: {
       out: (t) => {
         stdout += `${t}\n`;

@@ -16,21 +16,28 @@ export const clientsAdd: Command = {
   name: 'clients add',
   needsAuthorizationServer: true,
   usage:
-    'clients add <name> --machine --role admin|user [--auth client_secret_basic|private_key_jwt] [--jwks <file> | --jwks-uri <https url>]',
-  summary: 'Register a machine client (client credentials: it acts as a service with the given role)',
+    'clients add <name> (--machine --role admin|user | --enterprise) [--auth client_secret_basic|private_key_jwt] [--jwks <file> | --jwks-uri <https url>] [--client-id <id>]',
+  summary:
+    'Register a confidential client: --machine (client credentials: a service with the given role), --enterprise (jwt-bearer with enterprise ID-JAG assertions), or both',
   args: ['name'],
   options: {
     machine: { type: 'boolean' },
+    enterprise: { type: 'boolean' },
     role: { type: 'string' },
     auth: { type: 'string' },
     jwks: { type: 'string' },
     'jwks-uri': { type: 'string' },
+    'client-id': { type: 'string' },
   },
   mayCreateDatabase: true,
   async run(ctx) {
     const o = ctx.options;
-    if (o.machine !== true) throw new UsageError('say what the client is for: --machine --role admin|user');
-    if (typeof o.role !== 'string') throw new UsageError('--machine needs --role admin|user');
+    if (o.machine !== true && o.enterprise !== true) {
+      throw new UsageError('say what the client is for: --machine --role admin|user, --enterprise, or both');
+    }
+    if (o.machine === true && typeof o.role !== 'string')
+      throw new UsageError('--machine needs --role admin|user');
+    if (o.machine !== true && o.role !== undefined) throw new UsageError('--role goes with --machine');
     const auth = (typeof o.auth === 'string' ? o.auth : 'client_secret_basic') as OperatorAuthMethod;
     if (auth !== 'client_secret_basic' && auth !== 'private_key_jwt') {
       throw new UsageError('--auth must be client_secret_basic or private_key_jwt');
@@ -47,10 +54,12 @@ export const clientsAdd: Command = {
     try {
       const client = await addOperatorClient(ctx.storage, {
         name: ctx.positionals[0]!,
-        serviceRole: requireRole(String(o.role)),
+        serviceRole: o.machine === true ? requireRole(String(o.role)) : undefined,
+        enterprise: o.enterprise === true,
         auth,
         jwks,
         jwksUri: typeof o['jwks-uri'] === 'string' ? o['jwks-uri'] : undefined,
+        clientId: typeof o['client-id'] === 'string' ? o['client-id'] : undefined,
       });
       if (ctx.options.json) return printJson(ctx.io, client);
       ctx.io.out(`client_id      ${client.clientId}`);

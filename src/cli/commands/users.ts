@@ -2,7 +2,7 @@
 import type { User } from '../../identity/users.ts';
 import { requireEmail, requireName, requireRole, requireUsername } from '../../identity/validation.ts';
 import type { Command, CommandContext } from '../context.ts';
-import { CliError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 import { printJson, printTable, when } from '../output.ts';
 import { readNewPassword } from '../password-input.ts';
 
@@ -115,3 +115,79 @@ export const usersRole: Command = {
     ctx.io.out(`${user.username} is now ${user.role}`);
   },
 };
+
+/**
+ * Links for enterprise identities (ID-JAG, docs/grants.md): which local user an IdP's subject acts
+ * as. The pair (issuer, subject) is exact — the IdP's `iss` and its `sub` for the person.
+ */
+export const usersLink: Command = {
+  name: 'users link',
+  usage: 'users link <username> --issuer <IdP issuer URL> --subject <sub at that IdP>',
+  summary: 'Let an enterprise identity (IdP issuer + subject) act as this account (ID-JAG)',
+  args: ['username'],
+  options: { issuer: { type: 'string' }, subject: { type: 'string' } },
+  mayCreateDatabase: false,
+  async run(ctx) {
+    const { issuer, subject } = linkKey(ctx);
+    const user = await ctx.identity.findByUsername(ctx.positionals[0]!);
+    if (!user) throw new CliError(`no such user: ${ctx.positionals[0]!.trim().toLowerCase()}`);
+    const existing = await ctx.storage.findExternalIdentity(issuer, subject);
+    if (existing && existing.userId !== user.id) {
+      throw new CliError('that enterprise identity is linked to another account; unlink it first');
+    }
+    await ctx.storage.linkExternalIdentity({ issuer, subject, userId: user.id });
+    ctx.io.out(`${issuer} ${subject} now acts as ${user.username}`);
+  },
+};
+
+export const usersUnlink: Command = {
+  name: 'users unlink',
+  usage: 'users unlink --issuer <IdP issuer URL> --subject <sub at that IdP>',
+  summary: 'Remove an enterprise identity link (its existing tokens live out their short lifetime)',
+  args: [],
+  options: { issuer: { type: 'string' }, subject: { type: 'string' } },
+  mayCreateDatabase: false,
+  async run(ctx) {
+    const { issuer, subject } = linkKey(ctx);
+    if (!(await ctx.storage.unlinkExternalIdentity(issuer, subject))) {
+      throw new CliError('no such link');
+    }
+    ctx.io.out(`unlinked ${issuer} ${subject}`);
+  },
+};
+
+export const usersLinks: Command = {
+  name: 'users links',
+  usage: 'users links <username> [--json]',
+  summary: 'List the enterprise identities linked to an account',
+  args: ['username'],
+  options: {},
+  mayCreateDatabase: false,
+  async run(ctx) {
+    const user = await ctx.identity.findByUsername(ctx.positionals[0]!);
+    if (!user) throw new CliError(`no such user: ${ctx.positionals[0]!.trim().toLowerCase()}`);
+    const links = (await ctx.storage.listExternalIdentities(user.id)).map((l) => ({
+      issuer: l.issuer,
+      subject: l.subject,
+      createdAt: l.createdAt,
+      lastLoginAt: l.lastLoginAt,
+    }));
+    if (ctx.options.json) return printJson(ctx.io, links);
+    printTable(
+      ctx.io,
+      ['ISSUER', 'SUBJECT', 'LINKED', 'LAST USED'],
+      links.map((l) => [l.issuer, l.subject, when(l.createdAt), when(l.lastLoginAt)]),
+      'no linked identities',
+    );
+  },
+};
+
+function linkKey(ctx: CommandContext): { issuer: string; subject: string } {
+  const issuer = str(ctx, 'issuer');
+  const subject = str(ctx, 'subject');
+  if (!issuer || !subject) throw new UsageError('--issuer and --subject are both required');
+  if (!URL.parse(issuer))
+    throw new UsageError('--issuer must be the IdP’s issuer URL, exactly as its `iss` says');
+  if (subject.length > 512) throw new UsageError('--subject is too long');
+  return { issuer, subject };
+}

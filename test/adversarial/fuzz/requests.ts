@@ -48,6 +48,16 @@ export interface Credentials {
   readonly interaction: { readonly uid: string; readonly cookie: string; readonly csrf: string };
   /** The account page's sign-in form: its nonce cookie and CSRF token. */
   readonly account: { readonly cookie: string; readonly csrf: string };
+  /**
+   * An `--enterprise` client and ID-JAG assertions from the target's trusted IdP: valid ones (each
+   * works once, then is a replay) and near misses (wrong typ, alg none, HS256, expired, wrong aud,
+   * another client's, an untrusted issuer), so the jwt-bearer grant is fuzzed past its first checks.
+   */
+  readonly enterprise: {
+    readonly clientId: string;
+    readonly clientSecret: string;
+    readonly assertions: readonly string[];
+  };
 }
 
 const MODERN = '2026-07-28';
@@ -351,8 +361,11 @@ function oauthToken(rng: Rng, c: Credentials): FuzzRequest {
     'client_credentials',
     'password',
     'urn:ietf:params:oauth:grant-type:device_code',
+    JWT_BEARER,
+    JWT_BEARER,
     oddString(rng),
   ]);
+  if (grant === JWT_BEARER) return jwtBearer(rng, c);
   const params: Record<string, string> = { grant_type: grant, client_id: oddValue(rng, c.clientId) };
   if (grant === 'refresh_token')
     params.refresh_token = rng.chance(0.3) ? c.refreshToken : oddValue(rng, c.refreshToken);
@@ -379,6 +392,45 @@ function oauthToken(rng: Rng, c: Credentials): FuzzRequest {
     headers: json ? { ...headers, 'content-type': 'application/json' } : headers,
     body: json ? Buffer.from(JSON.stringify(params)) : form(params),
   };
+}
+
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** The jwt-bearer grant (enterprise ID-JAG): real and near-miss assertions, odd parameters, odd auth. */
+function jwtBearer(rng: Rng, c: Credentials): FuzzRequest {
+  const e = c.enterprise;
+  const params: Record<string, string> = { grant_type: JWT_BEARER };
+  if (rng.chance(0.9)) {
+    params.assertion = rng.pick([
+      ...e.assertions,
+      oddString(rng),
+      `${oddString(rng)}.${oddString(rng)}.${oddString(rng)}`,
+      'e30.e30.',
+      'a'.repeat(rng.int(1, 40_000)),
+    ]);
+  }
+  if (rng.chance(0.3)) params.scope = rng.pick(['mcp:tools', 'mcp:admin', 'openid mcp:data', oddString(rng)]);
+  if (rng.chance(0.3))
+    params.resource = rng.pick([`http://${c.host}/mcp`, 'https://evil.example/mcp', oddString(rng)]);
+  if (rng.chance(0.1)) params.client_id = oddValue(rng, e.clientId);
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  const auth = rng.pick(['right', 'right', 'right', 'wrong', 'none', 'odd']);
+  if (auth === 'right') headers.authorization = basic(e.clientId, e.clientSecret);
+  else if (auth === 'wrong') headers.authorization = basic(e.clientId, oddString(rng));
+  else if (auth === 'odd') headers.authorization = `Basic ${oddString(rng)}`;
+  if (rng.chance(0.1)) headers.dpop = oddString(rng).slice(0, 200) || 'x';
+  return {
+    surface: 'oauth-token',
+    method: 'POST',
+    path: '/oauth/token',
+    headers,
+    body: form(params),
+  };
+}
+
+/** HTTP Basic as written (odd strings may hold lone surrogates: no URI-encoding, raw UTF-8). */
+function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
 
 function oauthRegister(rng: Rng, c: Credentials): FuzzRequest {

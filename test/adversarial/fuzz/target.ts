@@ -5,9 +5,12 @@
  * signed in through the real pages (access + refresh token), a token for the admin user, a live login
  * interaction with its cookies and CSRF token, and the account page's sign-in form.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { addOperatorClient } from '../../../src/oauth/operator-clients.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
+import { rawJws } from '../../helpers/access-tokens.ts';
 import { CookieJar, parseForms } from '../../helpers/browserless-login.ts';
 import { authorizeUrl, pkce, type RegisteredClient, signIn } from '../../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
@@ -42,7 +45,11 @@ export async function startTarget(name: string, env: Record<string, string>): Pr
       done();
     },
   });
-  const srv = await startTestServer({ SEKISHO_DEMO: '1', ...env }, { logger: createLogger('warn', sink) });
+  const idp = await fuzzIdp();
+  const srv = await startTestServer(
+    { SEKISHO_DEMO: '1', SEKISHO_ENTERPRISE_IDPS: idp.setting, ...env },
+    { logger: createLogger('warn', sink) },
+  );
   try {
     const demo = await signIn(srv.url, { username: 'demo', password: 'demo123' });
     if (demo.tokens.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(demo.tokens.body)}`);
@@ -52,7 +59,7 @@ export async function startTarget(name: string, env: Record<string, string>): Pr
       name,
       srv,
       client: demo.client,
-      credentials: await credentialsFor(srv, demo),
+      credentials: { ...(await credentialsFor(srv, demo)), enterprise: await idp.enterprise(srv) },
       healthUser,
       lines,
     };
@@ -62,10 +69,67 @@ export async function startTarget(name: string, env: Record<string, string>): Pr
   }
 }
 
+const FUZZ_IDP = 'https://idp.fuzz.example';
+const ENTERPRISE_CLIENT = 'fuzz-enterprise';
+
+/** A trusted enterprise IdP (inline key), its client and a set of real and near-miss ID-JAGs. */
+async function fuzzIdp() {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const publicJwk = { ...(await exportJWK(publicKey)), kid: 'fuzz-idp', alg: 'ES256' };
+  const setting = JSON.stringify([
+    { issuer: FUZZ_IDP, jwks: { keys: [publicJwk] }, clients: [ENTERPRISE_CLIENT], users: 'jit' },
+  ]);
+  const enterprise = async (srv: TestServer): Promise<Credentials['enterprise']> => {
+    const client = await addOperatorClient(srv.sekisho.storage, {
+      name: 'Fuzz assistant',
+      enterprise: true,
+      auth: 'client_secret_basic',
+      clientId: ENTERPRISE_CLIENT,
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const claims = (over: Record<string, unknown> = {}) => ({
+      iss: FUZZ_IDP,
+      sub: `fuzz-${randomUUID()}`,
+      aud: srv.url,
+      client_id: ENTERPRISE_CLIENT,
+      resource: `${srv.url}/mcp`,
+      scope: 'mcp:tools mcp:data',
+      jti: randomUUID(),
+      iat: now,
+      // Long enough for a 30-minute fuzz run under load (the server's ceiling is 10 minutes: the
+      // valid ones become "lives too long" refusals only if minted that far ahead, which they are not).
+      exp: now + 600,
+      ...over,
+    });
+    const sign = (payload: Record<string, unknown>, typ = 'oauth-id-jag+jwt') =>
+      new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: 'fuzz-idp', typ }).sign(privateKey);
+    const assertions = await Promise.all([
+      sign(claims()),
+      sign(claims()),
+      sign(claims({ sub: 'fuzz-repeat' })),
+      sign(claims({ scope: 'mcp:admin' })),
+      sign(claims({ scope: undefined, resource: undefined })),
+      sign(claims(), 'JWT'),
+      sign(claims({ exp: now - 60, iat: now - 400 })),
+      sign(claims({ aud: `${srv.url}/mcp` })),
+      sign(claims({ client_id: 'someone-else' })),
+      sign(claims({ iss: 'https://untrusted.example' })),
+      sign(claims({ resource: 'https://evil.example/mcp' })),
+      sign(claims({ sub: 'x'.repeat(600) })),
+      new SignJWT(claims())
+        .setProtectedHeader({ alg: 'HS256', typ: 'oauth-id-jag+jwt' })
+        .sign(randomBytes(32)),
+      Promise.resolve(rawJws({ alg: 'none', typ: 'oauth-id-jag+jwt' }, claims())),
+    ]);
+    return { clientId: client.clientId, clientSecret: client.clientSecret!, assertions };
+  };
+  return { setting, enterprise };
+}
+
 async function credentialsFor(
   srv: TestServer,
   demo: Awaited<ReturnType<typeof signIn>>,
-): Promise<Credentials> {
+): Promise<Omit<Credentials, 'enterprise'>> {
   const trusted = await trustTestKeys(srv, 'fuzz');
   const adminToken = await trusted.token('admin', 'openid mcp:tools mcp:admin');
 

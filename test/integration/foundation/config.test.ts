@@ -232,3 +232,62 @@ describe('database settings', () => {
     );
   });
 });
+
+describe('enterprise IdPs (SEKISHO_ENTERPRISE_IDPS)', () => {
+  const idp = { issuer: 'https://acme.okta.com', jwks_uri: 'https://acme.okta.com/keys', clients: ['svc_a'] };
+
+  it('reads JSON text from the environment and the array itself from the config file, with defaults', () => {
+    const fromEnv = loadConfig({ SEKISHO_ENTERPRISE_IDPS: JSON.stringify([idp]) });
+    assert.deepEqual(fromEnv.enterpriseIdps, [
+      {
+        issuer: idp.issuer,
+        jwksUri: idp.jwks_uri,
+        jwks: undefined,
+        clients: ['svc_a'],
+        users: 'linked',
+        jitRole: 'user',
+      },
+    ]);
+    const path = configFile(
+      'idps.json',
+      JSON.stringify({ SEKISHO_ENTERPRISE_IDPS: [{ ...idp, users: 'jit' }] }),
+    );
+    assert.equal(loadConfig({ SEKISHO_CONFIG_FILE: path }).enterpriseIdps[0]?.users, 'jit');
+    assert.deepEqual(loadConfig({}).enterpriseIdps, []);
+  });
+
+  it('cannot be combined with an external issuer (no token endpoint to redeem them at)', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        SEKISHO_EXTERNAL_ISSUER: 'https://auth.example.com',
+        SEKISHO_ENTERPRISE_IDPS: JSON.stringify([idp]),
+      }),
+    );
+    assert.ok(
+      problems.some((p) => /^SEKISHO_ENTERPRISE_IDPS: needs the built-in/.test(p)),
+      problems.join('\n'),
+    );
+  });
+
+  it('names the key for every bad entry', () => {
+    const bad: unknown[] = [
+      'not json',
+      { issuer: idp.issuer },
+      [{ ...idp, issuer: 'http://idp.example' }],
+      [{ ...idp, jwks: { keys: [{ kty: 'EC' }] } }],
+      [{ issuer: idp.issuer, clients: ['svc_a'] }],
+      [{ ...idp, jwks_uri: undefined, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }],
+      [{ ...idp, clients: [] }],
+      [{ ...idp, users: 'email' }],
+      [{ ...idp, extra: 1 }],
+      [idp, idp],
+    ];
+    for (const value of bad) {
+      const problems = problemsOf(() =>
+        loadConfig({ SEKISHO_ENTERPRISE_IDPS: typeof value === 'string' ? value : JSON.stringify(value) }),
+      );
+      assert.ok(problems.length > 0, JSON.stringify(value));
+      for (const p of problems) assert.match(p, /^SEKISHO_ENTERPRISE_IDPS/, JSON.stringify(value));
+    }
+  });
+});
