@@ -128,11 +128,7 @@ const externalIssuerSettings = {
   SEKISHO_EXTERNAL_CLOCK_SKEW_SECONDS: seconds(0, 120)
     .default(30)
     .describe('Clock difference tolerated on exp, nbf and iat of external tokens.'),
-  SEKISHO_EXTERNAL_TIMEOUT_MS: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(100, 'must be at least 100')
-    .max(30_000, 'must be at most 30000')
+  SEKISHO_EXTERNAL_TIMEOUT_MS: count(100, 30_000)
     .default(5_000)
     .describe('Time limit of each request to the external server (discovery, JWKS, introspection).'),
   SEKISHO_EXTERNAL_STARTUP_TIMEOUT_SECONDS: seconds(0, 3_600)

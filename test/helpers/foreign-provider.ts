@@ -68,6 +68,12 @@ export interface ForeignProviderOptions {
    * introspect or revoke its JWT access tokens, so tests of introspection use `opaque`.
    */
   readonly resourceTokenFormat?: 'jwt' | 'opaque';
+  /**
+   * Further scope values the provider knows, so clients may register and request them (an MCP
+   * client registers with the scopes it read from the resource's PRM; a real IdP has them defined:
+   * Keycloak client scopes, Entra ID exposed API scopes). Default none.
+   */
+  readonly extraScopes?: readonly string[];
   /** Access token lifetime in seconds (default 300). */
   readonly accessTokenTtlSeconds?: number;
   /** Put the scope-requested claims (email, groups…) into the ID token too (default true). */
@@ -236,7 +242,7 @@ export async function startForeignProvider(opts: ForeignProviderOptions = {}): P
     adapter: adapter.factory,
     jwks: { keys: [privateJwk] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'groups', 'roles'],
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'groups', 'roles', ...(opts.extraScopes ?? [])],
     claims: {
       openid: ['sub'],
       profile: ['name', 'preferred_username'],
