@@ -1,3 +1,5 @@
+import type { UpstreamProvider } from './upstreams.ts';
+
 /** The normalised, frozen configuration every other module receives. Nobody reads process.env later. */
 export interface Config {
   readonly host: string;
@@ -54,6 +56,10 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** Serve the hottest /mcp requests on the fast lane (src/mcp/fast-lane/); false = full pipeline only. */
   readonly fastLane: boolean;
+  /** Password sign-in on the login and account pages (SEKISHO_LOCAL_LOGIN). */
+  readonly localLogin: boolean;
+  /** Upstream OpenID providers users may sign in with (docs/identity.md); empty = none. */
+  readonly upstreams: readonly UpstreamProvider[];
   /**
    * Resource-server-only mode (SEKISHO_EXTERNAL_ISSUER): tokens come from this external authorization
    * server and the built-in one is off. Undefined = Sekisho is its own authorization server.

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config, ExternalIssuerSettings } from './config.ts';
 import { envSchema } from './schema.ts';
+import { parseUpstreams } from './upstreams.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -28,6 +29,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const raw = parsed.data;
+  const upstream = parseUpstreams(raw);
+  if (upstream.problems.length > 0) throw new ConfigError(upstream.problems);
+  if (!raw.SEKISHO_LOCAL_LOGIN && upstream.providers.length === 0) {
+    throw new ConfigError([
+      'SEKISHO_LOCAL_LOGIN: is 0 but no upstream provider is configured (SEKISHO_UPSTREAM_ISSUER or SEKISHO_UPSTREAMS), so nobody could sign in',
+    ]);
+  }
   const baseUrl = normaliseBaseUrl(raw.SEKISHO_BASE_URL ?? `http://localhost:${raw.PORT}`);
   const base = new URL(baseUrl);
   const demo = raw.SEKISHO_DEMO;
@@ -98,6 +106,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         }),
       ),
     ),
+    localLogin: raw.SEKISHO_LOCAL_LOGIN,
+    upstreams: Object.freeze(upstream.providers),
     externalIssuer: externalIssuerSettings(raw, merged),
   });
 }

@@ -380,6 +380,69 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1–64 characters of A-Z a-z 0-9 : _ . -')
     .default('sekisho:')
     .describe('Prefix of every Redis key and channel, so several deployments can share one Redis.'),
+  SEKISHO_LOCAL_LOGIN: flag
+    .default(true)
+    .describe(
+      'Local password sign-in on the login and account pages; 0 leaves only the upstream providers (needs at least one).',
+    ),
+  SEKISHO_UPSTREAM_ISSUER: z
+    .string()
+    .optional()
+    .describe(
+      'Issuer of an upstream OpenID provider users sign in with (https; docs/identity.md). Needs SEKISHO_UPSTREAM_CLIENT_ID and SEKISHO_UPSTREAM_CLIENT_SECRET.',
+    ),
+  SEKISHO_UPSTREAM_CLIENT_ID: z
+    .string()
+    .optional()
+    .describe('Client id Sekisho was registered with at the upstream provider.'),
+  SEKISHO_UPSTREAM_CLIENT_SECRET: z
+    .string()
+    .optional()
+    .describe('Client secret for SEKISHO_UPSTREAM_CLIENT_ID (never logged).'),
+  SEKISHO_UPSTREAM_NAME: z
+    .string()
+    .optional()
+    .describe('Name on the "Sign in with <name>" button. Default: the preset\'s (Google, Microsoft, Okta…).'),
+  SEKISHO_UPSTREAM_SCOPES: z
+    .string()
+    .optional()
+    .describe(
+      "Scopes asked of the upstream provider (space or comma separated; must include openid). Default: the preset's.",
+    ),
+  SEKISHO_UPSTREAM_PRESET: z
+    .string()
+    .optional()
+    .describe('google, entra, okta, auth0, keycloak or generic. Default: guessed from the issuer.'),
+  SEKISHO_UPSTREAM_GROUPS_CLAIM: z
+    .string()
+    .optional()
+    .describe(
+      "Claims read as the user's groups/roles (comma separated, dotted paths for nested ones, e.g. realm_access.roles). Default: the preset's.",
+    ),
+  SEKISHO_UPSTREAM_ADMIN_GROUPS: z
+    .string()
+    .optional()
+    .describe('Users whose groups/roles contain one of these (comma separated) become admins.'),
+  SEKISHO_UPSTREAM_USER_GROUPS: z
+    .string()
+    .optional()
+    .describe('Users whose groups/roles contain one of these (comma separated) become users.'),
+  SEKISHO_UPSTREAM_ALLOWED_DOMAINS: z
+    .string()
+    .optional()
+    .describe(
+      'When set, only users whose verified e-mail is in one of these domains (comma separated) may sign in.',
+    ),
+  SEKISHO_UPSTREAM_DEFAULT_ROLE: z
+    .string()
+    .optional()
+    .describe('Role of an admitted user no group rule matched: user (default), admin, or none (refused).'),
+  SEKISHO_UPSTREAMS: z
+    .string()
+    .optional()
+    .describe(
+      'Several upstream providers: a JSON array (normally in the config file) of {issuer, clientId, clientSecret, name?, id?, preset?, scopes?, groupsClaim?, adminGroups?, userGroups?, allowedDomains?, defaultRole?}.',
+    ),
   SEKISHO_CONFIG_FILE: z.string().optional().describe('Optional JSON file with any of these keys.'),
   SEKISHO_PROFILE: z
     .enum(['default', 'conformance'])

@@ -111,6 +111,8 @@ export interface Identity {
   setPassword(username: string, password: string): Promise<User>;
   /** Changes the role; lowering it ends the user's sessions (grants are clamped to the new role). */
   setRole(username: string, role: Role): Promise<User>;
+  /** Ends the user's browser sessions and revokes every grant with its tokens (access withdrawn). */
+  endSignIns(id: string): Promise<void>;
 }
 
 export interface IdentityOptions {
@@ -307,6 +309,8 @@ export function createIdentity(options: IdentityOptions): Identity {
       logger?.info({ userId: record.id, role: next }, 'role changed');
       return { ...toUser(record), role: next };
     },
+
+    endSignIns,
   };
 }
 

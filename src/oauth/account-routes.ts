@@ -23,6 +23,7 @@ import {
   type PageDeps,
   switchHref,
 } from './interactions/context.ts';
+import { localLoginOff } from './interactions/login.ts';
 import { pageCookies, readCookie } from './page-cookies.ts';
 import { sendPage } from './page-http.ts';
 import { ACCOUNT_PATH } from './routes.ts';
@@ -76,6 +77,7 @@ export function accountRoutes(deps: PageDeps): Router {
       lang,
       switchHref: switchHref(req, lang),
       action: `${ACCOUNT_PATH}/login`,
+      localLogin: deps.config.localLogin,
       csrf: secrets.csrfToken(ACCOUNT_LOGIN_CSRF, nonce),
       problem,
       username,
@@ -135,6 +137,7 @@ export function accountRoutes(deps: PageDeps): Router {
   router.post('/login', form, async (req, res) => {
     const nonce = readCookie(req, nonceCookie) ?? '';
     if (!checkCsrf(deps, req, res, ACCOUNT_LOGIN_CSRF, nonce)) return;
+    if (!deps.config.localLogin) throw localLoginOff();
     const body = (req.body ?? {}) as Record<string, unknown>;
     const username = typeof body.username === 'string' ? body.username.slice(0, 128) : '';
     const password = typeof body.password === 'string' ? body.password : '';

@@ -10,6 +10,7 @@
  *   /oauth/…                                    protocol endpoints (routes.ts); former paths → 308
  *   /device                                     device flow: enter the code, confirm (RFC 8628)
  *   /interaction/:uid                           login and consent
+ *   /upstream/callback                          back from an upstream OpenID provider (federation/)
  *   /account                                    the user's authorized apps
  *   /static/sekisho.css                         the pages' stylesheet
  */
@@ -19,6 +20,7 @@ import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/config.ts';
 import { mcpResourceUrl } from '../config/config.ts';
+import { createFederation, UPSTREAM_CALLBACK_PATH } from '../federation/index.ts';
 import { DEMO_USERS } from '../identity/demo.ts';
 import type { Identity } from '../identity/users.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -30,9 +32,10 @@ import { MAX_METADATA_BYTES } from './clients.ts';
 import { createGrantService, type GrantFilter, type GrantInfo } from './grants.ts';
 import { clientDisplayName, clientIp, type PageDeps, sendError } from './interactions/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { finishUpstreamSignIn } from './interactions/upstream.ts';
 import { createIssuer, type IssueAccessTokenInput, type IssuedAccessToken } from './issue.ts';
 import { effectiveOverlapSeconds, loadSigningKeys, type SigningKeys } from './keys.ts';
-import { rememberLanguage } from './page-cookies.ts';
+import { pageCookies, rememberLanguage } from './page-cookies.ts';
 import { stylesheetRoute } from './page-http.ts';
 import { createProvider } from './provider.ts';
 import {
@@ -101,6 +104,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
   const overlapSeconds = effectiveOverlapSeconds(config);
   const policy = createScopePolicy(deps.registry);
   const grants = createGrantService({ storage, resource });
+  const federation = createFederation({ config, storage, identity, logger, cookies: pageCookies(config) });
 
   /**
    * Everything that depends on the signing keys: oidc-provider takes its JWKS and cookie keys at
@@ -118,6 +122,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
       grants,
       logger,
       replay: deps.replay,
+      upstreamVerdict: federation ? (userId) => federation.provisioning.rejudge(userId) : undefined,
       clientName: (clientId) => clientDisplayName(storage, clientId),
       jwks: keys.jwks,
       cookieKeys: secrets.cookieKeys,
@@ -134,11 +139,13 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
       demoAccounts: config.demo
         ? DEMO_USERS.map((u) => ({ username: u.username, password: u.password, role: u.role }))
         : [],
+      federation,
     };
     const router = createRouter();
     router.use(providerPassThrough(provider));
     router.use(INTERACTION_PREFIX, interactionRoutes(pages));
     router.use(ACCOUNT_PATH, accountRoutes(pages));
+    if (federation) router.get(UPSTREAM_CALLBACK_PATH, (req, res) => finishUpstreamSignIn(pages, req, res));
     return {
       keys,
       fingerprint: keySetFingerprint(keys),
@@ -170,7 +177,10 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
   for (const [former, current] of Object.entries(FORMER_ROUTES)) router.all(former, redirectTo(current));
   router.all(OAUTH_ROUTES.registration, registrationCors());
   router.post(OAUTH_ROUTES.registration, registrationLimits(config, storage));
-  router.use([INTERACTION_PREFIX, ACCOUNT_PATH, OAUTH_ROUTES.authorization], rememberLanguage(config));
+  router.use(
+    [INTERACTION_PREFIX, ACCOUNT_PATH, OAUTH_ROUTES.authorization, UPSTREAM_CALLBACK_PATH],
+    rememberLanguage(config),
+  );
   router.use((req, res, next) => current.router(req, res, next));
 
   return {

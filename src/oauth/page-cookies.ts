@@ -1,7 +1,9 @@
 /**
  * The cookies our own pages set (oidc-provider names its own in `provider.ts`): the account page's
  * short sign-in and its pre-sign-in CSRF nonce (SameSite=Strict), and the remembered language
- * (SameSite=Lax, so it holds when an app sends the browser here). `__Host-` and Secure on https.
+ * (SameSite=Lax, so it holds when an app sends the browser here), and the browser binding of an
+ * upstream sign-in round trip (SameSite=Lax: the provider's redirect back is a cross-site top-level
+ * navigation). `__Host-` and Secure on https.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
@@ -16,6 +18,7 @@ export interface PageCookies {
   readonly account: string;
   readonly accountNonce: string;
   readonly lang: string;
+  readonly upstream: string;
   set(
     res: ServerResponse,
     name: string,
@@ -32,6 +35,7 @@ export function pageCookies(config: Pick<Config, 'baseUrl'>): PageCookies {
     account: `${prefix}sekisho_account`,
     accountNonce: `${prefix}sekisho_account_csrf`,
     lang: `${prefix}${LANG_COOKIE}`,
+    upstream: `${prefix}sekisho_upstream`,
     set(res, name, value, maxAgeSeconds, sameSite = 'Strict') {
       const previous = res.getHeader('Set-Cookie');
       const list = Array.isArray(previous) ? previous : previous ? [String(previous)] : [];

@@ -26,6 +26,7 @@ import { DPOP_ALGORITHMS } from '../access/dpop.ts';
 import type { Role } from '../access/scopes.ts';
 import type { Config } from '../config/config.ts';
 import { mcpResourceUrl } from '../config/config.ts';
+import type { Verdict } from '../federation/role-mapping.ts';
 import type { Identity } from '../identity/users.ts';
 import type { Logger } from '../observability/logger.ts';
 import { noteForRequestLog } from '../observability/request-notes.ts';
@@ -68,6 +69,11 @@ export interface ProviderDeps {
   readonly jwks: { readonly keys: readonly Record<string, unknown>[] };
   /** Cookie signing keys, newest first (`secrets.ts`). */
   readonly cookieKeys: readonly string[];
+  /**
+   * Today's role-mapping verdict for a user who signs in through an upstream provider
+   * (federation/provisioning.ts); undefined for local users, or when no provider is configured.
+   */
+  readonly upstreamVerdict?: ((userId: string) => Promise<Verdict | undefined>) | undefined;
 }
 
 /** oidc-provider's per-endpoint error events whose code goes into the request log. */
@@ -280,10 +286,20 @@ export function createProvider(deps: ProviderDeps): Provider {
     } as Configuration['features'],
     fetch: cimd.fetch as Configuration['fetch'],
     async findAccount(ctx, sub): Promise<SekishoAccount | undefined> {
-      const user = await identity.findById(sub);
+      let user = await identity.findById(sub);
       if (!user) return undefined;
-      // At the token endpoint the grant is loaded before the account: clamp it to today's role.
       const grant = (ctx as KoaContextWithOIDC | undefined)?.oidc?.entities?.Grant;
+      // An upstream user is judged again by today's rules on every refresh (and every silent
+      // sign-in): one they no longer admit loses the grant and every token issued under it now.
+      const verdict = await deps.upstreamVerdict?.(user.id);
+      if (verdict && !verdict.admitted) {
+        logger.info({ userId: user.id, because: verdict.because }, 'upstream user no longer admitted');
+        await identity.endSignIns(user.id);
+        return undefined;
+      }
+      if (verdict?.admitted && verdict.role !== user.role)
+        user = await identity.setRole(user.username, verdict.role);
+      // At the token endpoint the grant is loaded before the account: clamp it to today's role.
       if (grant && grant.accountId === user.id) clampToRole(grant, user.role);
       return {
         accountId: user.id,

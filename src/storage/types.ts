@@ -26,7 +26,9 @@ export type OidcModel =
   | 'PushedAuthorizationRequest'
   | 'Grant'
   | 'BackchannelAuthenticationRequest'
-  | 'PreAuthorizedCode';
+  | 'PreAuthorizedCode'
+  /** Sekisho's own: a pending sign-in round trip to an upstream OpenID provider (federation/). */
+  | 'UpstreamLogin';
 
 export interface OidcPayload {
   [key: string]: unknown;

@@ -161,6 +161,54 @@ const WORDS = {
       next: '数秒待ってから、もう一度お試しください。',
     },
   },
+  upstream_unavailable: {
+    en: {
+      title: 'Your sign-in service cannot be reached',
+      what: 'Sekisho could not reach the identity provider you chose, or it did not answer in time.',
+      next: 'Wait a moment and try again. If it keeps happening, tell whoever runs this server.',
+    },
+    ja: {
+      title: 'サインインに使うサービスに接続できません',
+      what: '選んだ 認証サービスに接続できないか、時間内に応答がありませんでした。',
+      next: '少し待ってから、もう一度お試しください。続く場合は、このサーバーの管理者に連絡してください。',
+    },
+  },
+  upstream_sign_in_failed: {
+    en: {
+      title: 'The sign-in answer could not be trusted',
+      what: 'The identity provider’s answer did not pass Sekisho’s checks, so nobody was signed in.',
+      next: 'Go back to the app and sign in again. If it keeps happening, tell whoever runs this server, with the error code below.',
+    },
+    ja: {
+      title: 'サインインの応答を確認できませんでした',
+      what: '認証サービスからの応答が Sekisho の検証を通らなかったため、サインインしませんでした。',
+      next: 'アプリに戻って、もう一度サインインしてください。続く場合は、下のエラーコードを添えてこのサーバーの管理者に連絡してください。',
+    },
+  },
+  upstream_state_invalid: {
+    en: {
+      title: 'This sign-in link has expired',
+      what: 'The answer from the identity provider belongs to a sign-in that is unknown here, was started in another browser, has already been used, or took too long.',
+      next: 'Go back to the app and sign in again.',
+    },
+    ja: {
+      title: 'このサインインは無効になっています',
+      what: '認証サービスからの応答が、このブラウザーで始めたサインインのものではないか、すでに使われたか、時間が経ちすぎています。',
+      next: 'アプリに戻って、もう一度サインインしてください。',
+    },
+  },
+  account_not_admitted: {
+    en: {
+      title: 'This account may not use this server',
+      what: 'You signed in at your identity provider, but this server’s rules do not admit your account (your group or e-mail domain).',
+      next: 'Ask whoever runs this server for access, or sign in with another account.',
+    },
+    ja: {
+      title: 'このアカウントではこのサーバーを利用できません',
+      what: '認証サービスでのサインインは成功しましたが、このサーバーの規則（グループやメールのドメイン）ではあなたのアカウントを受け付けていません。',
+      next: 'このサーバーの管理者に利用を申請するか、別のアカウントでサインインしてください。',
+    },
+  },
   default: {
     en: {
       title: 'The sign-in could not be completed',
@@ -190,6 +238,7 @@ const ALIASES: Record<string, Known> = {
   interaction_required: 'login_required',
   consent_required: 'login_required',
   account_selection_required: 'login_required',
+  upstream_access_denied: 'access_denied',
 };
 
 /** The words for an OAuth error code; the code itself is shown next to them, not inside. */

@@ -86,6 +86,9 @@ const en = {
   signIn: 'Sign in',
   cancel: 'Cancel',
   invalidCredentials: 'The username or password is incorrect.',
+  signInWith: (name: string) => `Sign in with ${name}`,
+  orWithPassword: 'Or sign in with a Sekisho username and password',
+  localLoginOff: 'Sign-in with a Sekisho password is turned off on this server.',
   throttled: (minutes: number) =>
     `Too many sign-in attempts. Please wait about ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`,
   busy: (seconds: number) =>
@@ -158,6 +161,9 @@ const ja: Messages = {
   signIn: 'サインイン',
   cancel: 'キャンセル',
   invalidCredentials: 'ユーザー名またはパスワードが正しくありません。',
+  signInWith: (name: string) => `${name} でサインイン`,
+  orWithPassword: 'Sekisho のユーザー名とパスワードでサインインすることもできます。',
+  localLoginOff: 'このサーバーでは、Sekisho のパスワードによるサインインは無効になっています。',
   throttled: (minutes: number) =>
     `サインインの試行回数が上限に達しました。${minutes} 分ほど待ってから、もう一度お試しください。`,
   busy: (seconds: number) =>

@@ -113,6 +113,9 @@ dl.meta dd { margin: 0; overflow-wrap: anywhere; }
 @media (min-width: 340px) { dl.meta time { white-space: nowrap; } }
 table.demo { width: 100%; border-collapse: collapse; font-size: .9rem; margin-top: .5rem; }
 table.demo th, table.demo td { text-align: left; padding: .4rem .5rem; border-top: 1px solid var(--line); }
+.upstreams { display: flex; flex-direction: column; gap: .6rem; margin: 1rem 0 0; }
+.upstreams form { display: flex; }
+.divider { color: var(--muted); font-size: .95rem; margin: 1.5rem 0 .25rem; padding-top: 1rem; border-top: 1px solid var(--line); }
 .demo-box { margin-top: 1.75rem; padding-top: 1rem; border-top: 1px dashed var(--line); }
 .apps { list-style: none; padding: 0; margin: 1rem 0 0; }
 .apps > li { border: 1px solid var(--line); border-radius: 10px; padding: 1rem; margin-top: .75rem; }

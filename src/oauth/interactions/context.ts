@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/config.ts';
+import type { Federation } from '../../federation/index.ts';
 import type { AuthResult, Identity } from '../../identity/users.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Storage } from '../../storage/types.ts';
@@ -34,6 +35,8 @@ export interface PageDeps {
   readonly logger: Logger;
   /** Listed on the sign-in page in demo mode only. */
   readonly demoAccounts: readonly DemoAccount[];
+  /** Upstream identity providers; undefined when none is configured. */
+  readonly federation: Federation | undefined;
 }
 
 /**

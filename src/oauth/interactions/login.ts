@@ -5,6 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import type { Interaction } from 'oidc-provider';
+import { HttpError } from '../../http/errors.ts';
 import { type LoginProblem, loginPage } from '../../ui/pages/login.ts';
 import { formTargetSource, sendPage } from '../page-http.ts';
 import { INTERACTION_PREFIX } from '../routes.ts';
@@ -19,6 +20,11 @@ import {
 } from './context.ts';
 
 export const LOGIN_CSRF = 'interaction-login';
+
+/** A password posted while SEKISHO_LOCAL_LOGIN=0 (the form is not even shown then). */
+export function localLoginOff(): HttpError {
+  return new HttpError(403, 'access_denied', 'Password sign-in is turned off on this server.');
+}
 
 export function showLogin(
   deps: PageDeps,
@@ -37,13 +43,22 @@ export function showLogin(
     action: `${base}/login`,
     cancelAction: `${base}/abort`,
     csrf: deps.secrets.csrfToken(LOGIN_CSRF, interaction.uid),
+    localLogin: deps.config.localLogin,
+    upstreams: [...(deps.federation?.clients.values() ?? [])].map((c) => ({
+      name: c.provider.name,
+      action: `${base}/upstream/${c.provider.id}`,
+    })),
     clientName,
     problem: failure?.problem,
     username: failure?.username,
     demoAccounts: deps.demoAccounts,
   });
   const target = formTargetSource(interaction.params.redirect_uri as string | undefined);
-  sendPage(res, status, document, { lang, formTargets: target ? [target] : [] });
+  // A "Sign in with …" form is answered by a redirect to the provider, which form-action covers.
+  const upstreamOrigins = [...(deps.federation?.clients.values() ?? [])].map(
+    (c) => new URL(c.provider.issuer).origin,
+  );
+  sendPage(res, status, document, { lang, formTargets: [...(target ? [target] : []), ...upstreamOrigins] });
 }
 
 export async function submitLogin(
@@ -54,6 +69,7 @@ export async function submitLogin(
   clientName: string,
 ): Promise<void> {
   if (!checkCsrf(deps, req, res, LOGIN_CSRF, interaction.uid)) return;
+  if (!deps.config.localLogin) throw localLoginOff();
   const body = (req.body ?? {}) as Record<string, unknown>;
   const username = typeof body.username === 'string' ? body.username.slice(0, 128) : '';
   const password = typeof body.password === 'string' ? body.password : '';

@@ -10,6 +10,7 @@ import { CONSENT_CSRF, showConsent, submitConsent } from './consent.ts';
 import { checkCsrf, clientDisplayName, type PageDeps, sendError } from './context.ts';
 import { LOGIN_CSRF, showLogin, submitLogin } from './login.ts';
 import { switchAccount } from './switch-account.ts';
+import { startUpstreamSignIn } from './upstream.ts';
 
 const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
 
@@ -58,6 +59,15 @@ export function interactionRoutes(deps: PageDeps): Router {
       return sendError(req, res, 400, 'session_not_found');
     }
     await submitLogin(deps, req, res, interaction, await clientName(interaction));
+  });
+
+  // "Sign in with <provider>" on the login page.
+  router.post('/:uid/upstream/:provider', form, async (req, res) => {
+    const interaction = await load(req, res);
+    if (!interaction) return;
+    if (!checkCsrf(deps, req, res, LOGIN_CSRF, interaction.uid)) return;
+    if (interaction.prompt.name !== 'login') return sendError(req, res, 400, 'session_not_found');
+    await startUpstreamSignIn(deps, req, res, interaction);
   });
 
   router.post('/:uid/consent', form, async (req, res) => {

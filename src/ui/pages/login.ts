@@ -17,8 +17,18 @@ export type LoginProblem =
   /** Too many attempts from this address (429), or password checking at capacity (503). */
   | { readonly kind: 'throttled' | 'busy'; readonly retryAfterSeconds: number };
 
+/** One "Sign in with <name>" button: a form posting to `action`. */
+export interface UpstreamButton {
+  readonly name: string;
+  readonly action: string;
+}
+
 export interface LoginView extends PageLanguage {
   readonly action: string;
+  /** Password sign-in offered (SEKISHO_LOCAL_LOGIN); default true. */
+  readonly localLogin?: boolean;
+  /** Upstream identity providers, shown first when present. */
+  readonly upstreams?: readonly UpstreamButton[];
   readonly csrf: string;
   /** The app asking (absent on the account page's own sign-in). */
   readonly clientName?: string;
@@ -42,6 +52,8 @@ export function loginPage(view: LoginView): string {
         : p && t.invalidCredentials;
   // After a failed attempt the username is kept, so the cursor waits in the password field.
   const focusPassword = view.problem !== undefined && Boolean(view.username);
+  const local = view.localLogin !== false;
+  const upstreams = view.upstreams ?? [];
   const body = html`
 <h1>${t.signInTitle}</h1>
 ${
@@ -50,6 +62,29 @@ ${
     : html`<p class="lead">${t.signInTo(view.clientName)}</p>`
 }
 ${problem ? html`<div class="notice error" role="alert">${problem}</div>` : ''}
+${upstreams.length ? upstreamButtons(view, upstreams) : ''}
+${local ? passwordForm(view, focusPassword, upstreams.length > 0) : upstreams.length ? '' : html`<div class="notice warn">${t.localLoginOff}</div>`}
+${
+  !local && view.cancelAction
+    ? html`<div class="actions"><form method="post" action="${view.cancelAction}"><input type="hidden" name="csrf" value="${view.csrf}"><button type="submit" class="secondary">${t.cancel}</button></form></div>`
+    : ''
+}
+${view.demoAccounts?.length && local ? demoBox(view.lang, view.demoAccounts) : ''}
+`;
+  return page({ lang: view.lang, switchHref: view.switchHref, title: t.signInTitle, body });
+}
+
+function upstreamButtons(view: LoginView, upstreams: readonly UpstreamButton[]) {
+  const t = MESSAGES[view.lang];
+  return html`<div class="upstreams">${upstreams.map(
+    (u) =>
+      html`<form method="post" action="${u.action}" class="upstream"><input type="hidden" name="csrf" value="${view.csrf}"><button type="submit" class="primary">${t.signInWith(u.name)}</button></form>`,
+  )}</div>`;
+}
+
+function passwordForm(view: LoginView, focusPassword: boolean, afterUpstreams: boolean) {
+  const t = MESSAGES[view.lang];
+  return html`${afterUpstreams ? html`<p class="divider">${t.orWithPassword}</p>` : ''}
 <form method="post" action="${view.action}" id="login">
 <input type="hidden" name="csrf" value="${view.csrf}">
 <label for="username">${t.username}</label>
@@ -64,10 +99,7 @@ ${
     ? html`<form method="post" action="${view.cancelAction}"><input type="hidden" name="csrf" value="${view.csrf}"><button type="submit" class="secondary">${t.cancel}</button></form>`
     : ''
 }
-</div>
-${view.demoAccounts?.length ? demoBox(view.lang, view.demoAccounts) : ''}
-`;
-  return page({ lang: view.lang, switchHref: view.switchHref, title: t.signInTitle, body });
+</div>`;
 }
 
 function demoBox(lang: Lang, accounts: readonly DemoAccount[]) {
