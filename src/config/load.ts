@@ -31,7 +31,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const raw = parsed.data;
   const upstream = parseUpstreams(raw);
   if (upstream.problems.length > 0) throw new ConfigError(upstream.problems);
-  if (!raw.SEKISHO_LOCAL_LOGIN && upstream.providers.length === 0) {
+  if (raw.SEKISHO_EXTERNAL_ISSUER && upstream.providers.length > 0) {
+    throw new ConfigError([
+      'SEKISHO_UPSTREAM_ISSUER / SEKISHO_UPSTREAMS: upstream sign-in needs the built-in authorization server, which SEKISHO_EXTERNAL_ISSUER turns off; configure the upstream provider at the external authorization server instead',
+    ]);
+  }
+  if (!raw.SEKISHO_LOCAL_LOGIN && upstream.providers.length === 0 && !raw.SEKISHO_EXTERNAL_ISSUER) {
     throw new ConfigError([
       'SEKISHO_LOCAL_LOGIN: is 0 but no upstream provider is configured (SEKISHO_UPSTREAM_ISSUER or SEKISHO_UPSTREAMS), so nobody could sign in',
     ]);
