@@ -28,6 +28,7 @@ import {
   profileFrom,
   profileFromStored,
   profileToClaims,
+  UPSTREAM_LINK_MARK,
   type UpstreamProfile,
   type Verdict,
 } from './role-mapping.ts';
@@ -156,7 +157,11 @@ export function createProvisioning(deps: ProvisioningDeps): Provisioning {
     },
 
     async rejudge(userId) {
-      const links = await storage.listExternalIdentities(userId);
+      // Only links an upstream sign-in made: an operator's link or an enterprise (ID-JAG) subject
+      // is not governed by these rules.
+      const links = (await storage.listExternalIdentities(userId)).filter(
+        (l) => l.claims.via === UPSTREAM_LINK_MARK,
+      );
       if (links.length === 0) return undefined;
       let best: Verdict | undefined;
       for (const link of links) {

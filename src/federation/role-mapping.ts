@@ -91,9 +91,16 @@ function asStrings(value: unknown): string[] {
   return [];
 }
 
+/**
+ * Marks a link made or refreshed by an upstream sign-in: links made otherwise (`sekisho users link`,
+ * enterprise ID-JAG subjects) are not judged by these rules.
+ */
+export const UPSTREAM_LINK_MARK = 'upstream-sign-in';
+
 /** The profile as stored with the link (claims column), and back. */
 export function profileToClaims(profile: UpstreamProfile): Record<string, unknown> {
   return {
+    via: UPSTREAM_LINK_MARK,
     sub: profile.sub,
     email: profile.email,
     email_verified: profile.emailVerified,
