@@ -54,9 +54,10 @@ export interface GrantSidecar {
   readonly remember?: boolean;
   /**
    * The resource server answered 403 insufficient_scope for these scopes under this grant (ms since
-   * the epoch). The next refresh that cannot cover them is refused once (see `grants.ts`).
+   * the epoch). The next refresh that cannot cover them is refused once (`answered` after that), and
+   * the next consent of this user for this client offers them (see `grants.ts`).
    */
-  readonly stepUp?: { readonly scopes: readonly string[]; readonly at: number };
+  readonly stepUp?: { readonly scopes: readonly string[]; readonly at: number; readonly answered?: boolean };
 }
 
 export interface AdapterOptions {

@@ -41,10 +41,17 @@ export interface GrantService {
   /** Notes that the resource server asked for a step-up to these scopes under the grant. */
   noteStepUp(grantId: string, scopes: readonly string[]): Promise<void>;
   /**
-   * The scopes of a step-up noted under the grant within the last `STEP_UP_WINDOW_MS`, removing the
-   * note (it answers one refresh only); undefined when there is none.
+   * The scopes of a step-up noted under the grant within the last `STEP_UP_WINDOW_MS` and not yet
+   * answered, marking it answered (it answers one refresh only); undefined when there is none.
    */
   takeStepUp(grantId: string): Promise<readonly string[] | undefined>;
+  /**
+   * Every scope of a step-up noted within the window under any grant of this user and client,
+   * answered by a refresh or not: the next consent for that client offers them.
+   */
+  pendingStepUp(filter: Required<GrantFilter>): Promise<readonly string[]>;
+  /** Drops the step-up notes of this user and client: a consent has answered them. */
+  settleStepUp(filter: Required<GrantFilter>): Promise<void>;
 }
 
 /**
@@ -103,12 +110,28 @@ export function createGrantService(opts: {
     async takeStepUp(grantId) {
       let pending: readonly string[] | undefined;
       await updateSidecar(grantId, (previous) => {
-        if (previous?.stepUp === undefined) return undefined;
-        const { stepUp, ...rest } = previous;
-        if (now() - stepUp.at <= STEP_UP_WINDOW_MS) pending = stepUp.scopes;
-        return rest;
+        const stepUp = previous?.stepUp;
+        if (stepUp === undefined || stepUp.answered) return undefined;
+        if (now() - stepUp.at > STEP_UP_WINDOW_MS) return { ...previous, stepUp: undefined };
+        pending = stepUp.scopes;
+        return { ...previous, stepUp: { ...stepUp, answered: true } };
       });
       return pending;
+    },
+    async pendingStepUp(filter) {
+      const scopes = new Set<string>();
+      for (const row of await storage.list('Grant', filter)) {
+        const stepUp = (row.payload[SIDECAR] as GrantSidecar | undefined)?.stepUp;
+        if (stepUp && now() - stepUp.at <= STEP_UP_WINDOW_MS) for (const s of stepUp.scopes) scopes.add(s);
+      }
+      return [...scopes];
+    },
+    async settleStepUp(filter) {
+      for (const row of await storage.list('Grant', filter)) {
+        await updateSidecar(row.id, (previous) =>
+          previous?.stepUp === undefined ? undefined : { ...previous, stepUp: undefined },
+        );
+      }
     },
   };
 }

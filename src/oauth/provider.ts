@@ -319,9 +319,12 @@ export function createProvider(deps: ProviderDeps): Provider {
       const account = ctx.oidc.account as unknown as SekishoAccount | undefined;
       const clientId = ctx.oidc.client?.clientId;
       if (!account || !clientId) return undefined;
-      // Only a decision the user asked us to remember is reused; otherwise consent is asked again.
+      // Only a decision the user asked us to remember is reused; otherwise consent is asked again —
+      // also when the resource has just asked this client for scopes the grant lacks (step-up).
+      const pending = await grants.pendingStepUp({ accountId: account.accountId, clientId });
       for (const info of await grants.listGrants({ accountId: account.accountId, clientId })) {
         if (!info.remembered) continue;
+        if (policy.allowedFor(account.role, pending).some((s) => !info.scopes.includes(s))) continue;
         const grant = await Grant.find(info.grantId);
         if (!grant) continue;
         clampToRole(grant, account.role);

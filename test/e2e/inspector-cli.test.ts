@@ -3,10 +3,10 @@
  * access on, as `npm start`): a call of a signed-in tool starts OAuth (the CLI prints the URL a user
  * would open; Chromium signs in and consents) and the call then succeeds.
  *
- * Not covered here: step-up. Run ad hoc (a URL, no catalog `oauth` settings) the 2.12 CLI answers a
- * 403 insufficient_scope by authorizing again with the scope it stored at first sign-in, never the
- * challenged one (its "legacy first-authorization" recovery path), so no server answer can lead it to
- * `mcp:admin`; see README "What each client gets".
+ * Step-up: run ad hoc (a URL, no catalog `oauth` settings) the 2.12 CLI answers a 403
+ * insufficient_scope by authorizing again with the scope it stored at first sign-in, not the
+ * challenged one. The consent page adds the step-up the resource noted for this client moments ago
+ * (`grants.pendingStepUp`), so the second consent is the one that reaches `admin_panel`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -64,5 +64,19 @@ describe('MCP Inspector 2.12 CLI (Node 22)', { skip, timeout: 180_000 }, () => {
     const result = await run.done;
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Username: admin/);
+  });
+
+  it('steps up to admin_panel: the CLI re-authorizes, the consent adds mcp:admin, the call succeeds', async (t) => {
+    if (!node) return t.skip('no Node 22');
+    // Signed in by the test above (same Inspector home): its stored token lacks mcp:admin.
+    const run = cli('--method', 'tools/call', '--tool-name', 'admin_panel', '--tool-arg', 'action=list_tokens');
+    const url = await run.nextAuthorizationUrl();
+    assert.ok(!scopesOf(url).includes('mcp:admin'), 'the CLI asks again for what it stored, not the challenge');
+    const auth = await authorizeInBrowser(context, url, callbackUrl, ADMIN);
+    assert.deepEqual(auth.pages, ['consent'], 'the sign-in session is reused');
+    assert.match(auth.consentText ?? '', /admin/i, 'the consent page names the step-up');
+    const result = await run.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Admin Panel - list_tokens/);
   });
 });

@@ -102,3 +102,71 @@ describe('a refresh that answers a step-up challenge', () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
   });
 });
+
+describe('a new authorization after a step-up challenge (clients that re-ask for their old scope)', () => {
+  const basic = 'mcp:tools mcp:data offline_access';
+  const mcpScopes = (scope: string) =>
+    scope
+      .split(' ')
+      .filter((s) => s.startsWith('mcp:'))
+      .sort();
+  const consentShown = (flow: { pages: readonly { html: string }[] }) =>
+    flow.pages.some((p) => p.html.includes('id="consent"'));
+
+  it('the consent adds the challenged scope the role allows; the token says so; then the note is settled', async () => {
+    const first = await signIn(srv.url, admin, { scope: basic });
+    assert.equal((await callAdminPanel(first.tokens.body.access_token)).status, 403);
+
+    // The client asks again for exactly what it asked before (as the Inspector 2.12 CLI does).
+    const again = await signIn(srv.url, admin, { scope: basic, client: first.client });
+    assert.equal(again.tokens.status, 200);
+    assert.deepEqual(mcpScopes(again.tokens.body.scope), ['mcp:admin', 'mcp:data', 'mcp:tools']);
+    const consent = again.flow.pages.find((p) => p.html.includes('id="consent"'));
+    assert.match(consent?.html ?? '', /mcp:admin/, 'the user saw what was added');
+    const ok = await callAdminPanel(again.tokens.body.access_token);
+    assert.equal(ok.status, 200);
+    assert.notEqual(ok.body?.result?.isError, true);
+
+    // Answered: a later authorization of that client gets what it asks for, nothing more.
+    const later = await signIn(srv.url, admin, { scope: basic, client: first.client });
+    assert.deepEqual(mcpScopes(later.tokens.body.scope), ['mcp:data', 'mcp:tools']);
+  });
+
+  it('a refresh answering the note does not hide it from the next consent', async () => {
+    const first = await signIn(srv.url, admin, { scope: basic });
+    await callAdminPanel(first.tokens.body.access_token);
+    const refused = await refresh(srv.url, {
+      clientId: first.client.client_id,
+      refreshToken: first.tokens.body.refresh_token,
+    });
+    assert.equal(refused.body.error, 'invalid_grant');
+    const again = await signIn(srv.url, admin, { scope: basic, client: first.client });
+    assert.ok(again.tokens.body.scope.split(' ').includes('mcp:admin'));
+  });
+
+  it('a remembered grant is not reused silently while a step-up is pending: consent is asked', async () => {
+    const first = await signIn(srv.url, { ...admin, remember: true }, { scope: basic });
+    const silent = await signIn(srv.url, admin, { scope: basic, client: first.client });
+    assert.equal(consentShown(silent.flow), false, 'remembered: no consent page');
+    await callAdminPanel(silent.tokens.body.access_token);
+    const asked = await signIn(srv.url, admin, { scope: basic, client: first.client });
+    assert.equal(consentShown(asked.flow), true, 'a pending step-up asks again');
+    assert.ok(asked.tokens.body.scope.split(' ').includes('mcp:admin'));
+  });
+
+  it('a note of another client or another user adds nothing', async () => {
+    const first = await signIn(srv.url, admin, { scope: basic });
+    await callAdminPanel(first.tokens.body.access_token);
+    const otherClient = await signIn(srv.url, admin, { scope: basic });
+    assert.ok(!otherClient.tokens.body.scope.split(' ').includes('mcp:admin'));
+    const otherUser = await signIn(
+      srv.url,
+      { username: 'inspector', password: 'inspector123' },
+      {
+        scope: basic,
+        client: first.client,
+      },
+    );
+    assert.ok(!otherUser.tokens.body.scope.split(' ').includes('mcp:admin'));
+  });
+});

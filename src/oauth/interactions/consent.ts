@@ -3,6 +3,12 @@
  * MCP scopes the user's role allows (the rest are recorded as rejected so the question is not asked
  * again), the basic set when none of the requested ones is allowed, and requested OpenID scopes.
  * "Remember my decision" marks the grant so later requests of this client reuse it silently.
+ *
+ * A step-up the resource server asked of this client moments ago (`grants.pendingStepUp`) is part of
+ * the question: some clients re-authorize after a 403 with the scope they first asked for, not the
+ * challenged one (the MCP Inspector 2.12 CLI), and would loop. RFC 6749 §3.3 lets the server grant
+ * other than what was asked on the user's instruction; the consent page lists the added scopes and
+ * the request is widened to name them, so the token response's `scope` says what was granted.
  */
 import type { Request, Response } from 'express';
 import type { Interaction } from 'oidc-provider';
@@ -31,7 +37,7 @@ export async function showConsent(
     sendError(req, res, 400, 'login_required');
     return;
   }
-  const decision = deps.policy.decide(interaction.params.scope as string | undefined, user.role);
+  const decision = deps.policy.decide(await scopeToAsk(deps, interaction, user.id), user.role);
   // A device-flow request has no redirect URI: the answer goes to the device that showed the code.
   const redirectUri = String(interaction.params.redirect_uri ?? '');
   const redirect = redirectUri ? URL.parse(redirectUri) : null;
@@ -83,7 +89,7 @@ export async function submitConsent(
     return;
   }
   const resource = mcpResourceUrl(config);
-  const requested = interaction.params.scope as string | undefined;
+  const requested = await scopeToAsk(deps, interaction, user.id);
   const decision = policy.decide(requested, user.role);
   const clientId = String(interaction.params.client_id);
   const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
@@ -92,14 +98,25 @@ export async function submitConsent(
   grant.addResourceScope(resource, decision.granted.join(' '));
   if (decision.withheld.length > 0) grant.rejectResourceScope(resource, decision.withheld.join(' '));
   const grantId = await grant.save();
+  await grants.settleStepUp({ accountId: user.id, clientId });
   // The latest answer counts: unticking it on a later consent stops the silent reuse.
   await grants.setRemembered(grantId, (req.body as Record<string, unknown> | undefined)?.remember === '1');
 
-  if (decision.defaulted) {
-    // Nothing asked for was allowed: the basic set replaces it, so the request must name it too
-    // (oidc-provider issues the intersection of request and grant).
-    interaction.params.scope = [...split(requested), ...decision.granted].join(' ');
+  // oidc-provider issues the intersection of request and grant, so the request must name whatever
+  // the grant adds: the basic set when nothing asked for was allowed, or a pending step-up.
+  const original = split(interaction.params.scope as string | undefined);
+  const added = new Set([...split(requested), ...decision.granted].filter((s) => !original.includes(s)));
+  if (added.size > 0) {
+    interaction.params.scope = [...original, ...added].join(' ');
     await interaction.save(Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)));
   }
   await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
+/** The request's scope, plus the scopes of a step-up pending for this user and client. */
+async function scopeToAsk(deps: PageDeps, interaction: Interaction, accountId: string): Promise<string> {
+  const requested = split(interaction.params.scope as string | undefined);
+  const clientId = String(interaction.params.client_id);
+  const pending = await deps.grants.pendingStepUp({ accountId, clientId });
+  return [...new Set([...requested, ...pending])].join(' ');
 }
