@@ -26,8 +26,9 @@ export interface Command {
   /** False for commands that only read: they refuse to create a database that is not there. */
   readonly mayCreateDatabase: boolean;
   /**
-   * True for commands about the built-in authorization server (clients, grants, signing keys): they
-   * refuse in resource-server-only mode (SEKISHO_EXTERNAL_ISSUER), where another server owns these.
+   * True for commands about the built-in authorization server (clients, grants, signing keys, the
+   * enterprise identity links of ID-JAG): they refuse in resource-server-only mode
+   * (SEKISHO_EXTERNAL_ISSUER), where another server owns these.
    */
   readonly needsAuthorizationServer?: boolean;
   /** False: open storage without applying migrations (`db status`, `db migrate`). Default true. */

@@ -167,7 +167,7 @@ async function dispatch(
   });
   if (command.needsAuthorizationServer && config.externalIssuer) {
     throw new CliError(
-      `${command.name}: the built-in authorization server is off (SEKISHO_EXTERNAL_ISSUER=${config.externalIssuer.issuer}); manage clients, grants and keys at that server`,
+      `${command.name}: the built-in authorization server is off (SEKISHO_EXTERNAL_ISSUER=${config.externalIssuer.issuer}); clients, grants, signing keys and identity links belong to that server`,
       EXIT_USAGE,
     );
   }

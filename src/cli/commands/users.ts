@@ -122,6 +122,7 @@ export const usersRole: Command = {
  */
 export const usersLink: Command = {
   name: 'users link',
+  needsAuthorizationServer: true,
   usage: 'users link <username> --issuer <IdP issuer URL> --subject <sub at that IdP>',
   summary: 'Let an enterprise identity (IdP issuer + subject) act as this account (ID-JAG)',
   args: ['username'],
@@ -142,6 +143,7 @@ export const usersLink: Command = {
 
 export const usersUnlink: Command = {
   name: 'users unlink',
+  needsAuthorizationServer: true,
   usage: 'users unlink --issuer <IdP issuer URL> --subject <sub at that IdP>',
   summary: 'Remove an enterprise identity link (its existing tokens live out their short lifetime)',
   args: [],

@@ -7,8 +7,8 @@
  *   2. https://idp.example/.well-known/openid-configuration/tenant         (RFC 8414 §5 for OIDC)
  *   3. https://idp.example/tenant/.well-known/openid-configuration         (OIDC Discovery §4)
  *
- * and for one without, the first and the last. A 404 moves on to the next; anything that is not an
- * answer (timeout, 5xx) is "unavailable" and retried at start-up by `discoverWithRetry`.
+ * and for one without, the first and the last. A 4xx moves on to the next; anything that is not an
+ * answer (timeout, 5xx, 429) is "unavailable" and retried at start-up by `discoverWithRetry`.
  *
  * The document must name the configured issuer character for character (RFC 8414 §3.3 — this is
  * what stops one server's metadata from standing in for another's), and its endpoints must use
@@ -69,20 +69,18 @@ export async function discoverMetadata(
   const tried: string[] = [];
   for (const url of discoveryUrls(settings.issuer)) {
     const answer = await fetchJson(url, { timeoutMs: settings.timeoutMs, maxBytes: MAX_ANSWER_BYTES });
-    if (answer.status === 404 || answer.status === 410) {
-      tried.push(url);
-      continue;
-    }
     if (answer.status >= 500 || answer.status === 429) {
       throw new ExternalIssuerUnavailableError(`${url} answered ${answer.status}`);
     }
     if (answer.status !== 200) {
-      throw new ExternalIssuerSetupError(`${url} answered ${answer.status} instead of metadata`);
+      // Not here (404; some servers say 400 or 403 for a path they do not know): try the next form.
+      tried.push(`${answer.status} at ${url}`);
+      continue;
     }
     return checkMetadata(answer.body, settings.issuer, url);
   }
   throw new ExternalIssuerSetupError(
-    `no authorization server metadata for ${settings.issuer} (404 at ${tried.join(' and ')})`,
+    `no authorization server metadata for ${settings.issuer} (${tried.join(', ')})`,
   );
 }
 

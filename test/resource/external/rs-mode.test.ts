@@ -149,15 +149,58 @@ describe('resource-server-only mode (fake issuer)', () => {
     assert.equal(info.account, undefined);
   });
 
-  it('CLI: clients, grants and keys commands refuse with a clear message', async () => {
+  it('CLI: clients, grants, keys and identity-link commands refuse with a clear message', async () => {
+    const env = { SEKISHO_DATA_DIR: srv.dataDir, SEKISHO_EXTERNAL_ISSUER: fake.issuer };
+    for (const argv of [
+      ['clients', 'list'],
+      ['clients', 'add', 'bot', '--role', 'user'],
+      ['grants', 'list'],
+      ['keys', 'rotate'],
+      ['users', 'link', 'someone', '--issuer', 'https://idp.example', '--subject', 's'],
+    ]) {
+      const lines: string[] = [];
+      const io = { out: (s: string) => lines.push(s), err: (s: string) => lines.push(s) };
+      const code = await runCli(argv, { env, io });
+      assert.equal(code, 2, `${argv.join(' ')}: ${lines.join('\n')}`);
+      assert.match(
+        lines.join('\n'),
+        new RegExp(
+          `${argv.slice(0, 2).join(' ')}: the built-in authorization server is off \\(SEKISHO_EXTERNAL_ISSUER=`,
+        ),
+      );
+    }
     const lines: string[] = [];
     const io = { out: (s: string) => lines.push(s), err: (s: string) => lines.push(s) };
-    const code = await runCli(['clients', 'list'], {
-      env: { SEKISHO_DATA_DIR: srv.dataDir, SEKISHO_EXTERNAL_ISSUER: fake.issuer },
-      io,
-    });
-    assert.equal(code, 2);
-    assert.match(lines.join('\n'), /built-in authorization server is off \(SEKISHO_EXTERNAL_ISSUER=/);
+    assert.equal(await runCli(['users', 'list'], { env, io }), 0, 'local-account commands still work');
+  });
+
+  it('answers hostile tokens with 401 or 400, never 5xx, and does not hammer the issuer', async () => {
+    const jwksBefore = fake.counts.jwks;
+    const { signingKey } = await import('./fake-issuer.ts');
+    const stranger = await signingKey('made-up');
+    const valid = await token();
+    const [header, payload] = valid.split('.');
+    const hostile = [
+      'x',
+      'a'.repeat(9_000),
+      `${header}.${payload}.`,
+      `${header}.${payload}.AAAA`,
+      `${valid}.extra.parts`,
+      'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+      `${Buffer.from('{"alg":"RS256","kid":"../../etc/passwd"}').toString('base64url')}.${payload}.AAAA`,
+      await fake.sign({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()) }, { key: stranger }),
+      await token({ scope: { nested: true } }),
+      await token({ sub: 'x'.repeat(600) }),
+      await token({ groups: Array.from({ length: 300 }, (_, i) => `g${i}`) }),
+    ];
+    for (const t of hostile) {
+      const res = await modernPost(srv.mcpUrl, 'tools/list', {}, bearer(t));
+      assert.ok(
+        res.status === 401 || res.status === 400,
+        `${res.status} for ${t.slice(0, 40)}…: ${res.text}`,
+      );
+    }
+    assert.ok(fake.counts.jwks - jwksBefore <= 1, `key set fetched ${fake.counts.jwks - jwksBefore} times`);
   });
 });
 
