@@ -26,7 +26,9 @@ export interface PageOptions extends PageLanguage {
  * whatever the request line held, the switch cannot point off this server.
  */
 export function languageHref(pathAndQuery: string, lang: Lang): string {
-  const url = new URL(pathAndQuery, 'http://page.invalid');
+  // A would-be authority (`//host/x`) is dropped by taking only the path; one that cannot even be
+  // parsed (`///`, an empty host) gives the site's root.
+  const url = URL.parse(pathAndQuery, 'http://page.invalid') ?? new URL('http://page.invalid/');
   url.searchParams.set('lang', lang);
   return `/${url.pathname.replace(/^\/+/, '')}${url.search}`;
 }

@@ -144,6 +144,22 @@ export function runStorageContract(name: string, open: StorageFactory): void {
         assert.equal(await s.sweep(), 1);
       });
 
+      it("Sekisho's own UpstreamLogin rows: round trip, taken once under concurrency, gone at expiry", async () => {
+        const row = { providerId: 'acme', uid: 'interaction-1', nonce: 'n', codeVerifier: 'v', browser: 'b' };
+        await s.upsert('UpstreamLogin', 'state-digest', row, 600);
+        assert.deepEqual(await s.find('UpstreamLogin', 'state-digest'), row);
+        assert.equal(await s.find('Interaction', 'state-digest'), undefined, 'models do not mix');
+        const takes = await Promise.all(
+          Array.from({ length: 10 }, () => s.consume('UpstreamLogin', 'state-digest')),
+        );
+        assert.equal(takes.filter(Boolean).length, 1, 'exactly one callback wins');
+        assert.ok((await s.find('UpstreamLogin', 'state-digest'))?.consumed);
+        await s.upsert('UpstreamLogin', 'other', row, 600);
+        clock.advance(600_000);
+        assert.equal(await s.find('UpstreamLogin', 'other'), undefined);
+        assert.equal(await s.consume('UpstreamLogin', 'other'), false);
+      });
+
       it('list filters by accountId and clientId (client_id for Client rows) and reports times', async () => {
         await s.upsert('Grant', 'g1', { accountId: 'alice', clientId: 'app1' }, 600);
         clock.advance(1000);

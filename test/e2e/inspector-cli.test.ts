@@ -69,9 +69,19 @@ describe('MCP Inspector 2.12 CLI (Node 22)', { skip, timeout: 180_000 }, () => {
   it('steps up to admin_panel: the CLI re-authorizes, the consent adds mcp:admin, the call succeeds', async (t) => {
     if (!node) return t.skip('no Node 22');
     // Signed in by the test above (same Inspector home): its stored token lacks mcp:admin.
-    const run = cli('--method', 'tools/call', '--tool-name', 'admin_panel', '--tool-arg', 'action=list_tokens');
+    const run = cli(
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'admin_panel',
+      '--tool-arg',
+      'action=list_tokens',
+    );
     const url = await run.nextAuthorizationUrl();
-    assert.ok(!scopesOf(url).includes('mcp:admin'), 'the CLI asks again for what it stored, not the challenge');
+    assert.ok(
+      !scopesOf(url).includes('mcp:admin'),
+      'the CLI asks again for what it stored, not the challenge',
+    );
     const auth = await authorizeInBrowser(context, url, callbackUrl, ADMIN);
     assert.deepEqual(auth.pages, ['consent'], 'the sign-in session is reused');
     assert.match(auth.consentText ?? '', /admin/i, 'the consent page names the step-up');

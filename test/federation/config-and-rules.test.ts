@@ -230,6 +230,16 @@ describe('role mapping', () => {
     );
   });
 
+  it('bounds what a claim can carry: at most 500 groups per claim, strings only', () => {
+    const p = provider({});
+    const many = Array.from({ length: 5_000 }, (_, n) => `g${n}`);
+    const profile = profileFrom({ sub: 's', groups: [...many, 42, null, { a: 1 }, ''] }, p);
+    assert.equal(profile.groups.length, 500);
+    assert.ok(profile.groups.every((g) => typeof g === 'string' && g !== ''));
+    assert.deepEqual(profileFrom({ sub: 's', groups: { admin: true } }, p).groups, []);
+    assert.equal(profileFrom({ sub: 's', email: 'not-an-address' }, p).email, undefined);
+  });
+
   it('the e-mail domain gate wants a verified address in an allowed domain, before any group', () => {
     const rules = { allowedDomains: ['acme.example'], adminGroups: ['ops'] };
     assert.equal(verdict({ email: 'a@acme.example', email_verified: true }, rules).admitted, true);

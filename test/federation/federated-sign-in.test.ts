@@ -300,6 +300,46 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     assert.match(page.html, /upstream_state_invalid/);
   });
 
+  it('abuse of the start and callback routes: no CSRF, unknown provider, finished interaction, bad state', async () => {
+    const { challenge } = pkce();
+    const url = authorizeUrl(srv.url, { clientId: client.client_id, challenge, resource: srv.mcpUrl });
+    const jar = new CookieJar();
+    const interaction = new URL((await jar.fetch(url)).headers.get('location')!, url);
+    const html = await (await jar.fetch(interaction)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+    const post = (path: string, body: Record<string, string>) =>
+      jar.fetch(`${interaction.href}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+        body: new URLSearchParams(body).toString(),
+      });
+    assert.equal((await post('/upstream/keycloak', {})).status, 403, 'no CSRF token');
+    assert.equal((await post('/upstream/keycloak', { csrf: 'forged' })).status, 403, 'forged CSRF token');
+    assert.equal((await post('/upstream/nobody', { csrf })).status, 404, 'unknown provider');
+    const other = await new CookieJar().fetch(`${interaction.href}/upstream/127-0-0-1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      body: new URLSearchParams({ csrf }).toString(),
+    });
+    assert.equal(other.status, 400, 'another browser (no interaction cookie)');
+    const started = await post('/upstream/127-0-0-1', { csrf });
+    assert.equal(started.status, 303);
+    assert.ok(started.headers.get('location')!.startsWith(idp.issuer));
+    for (const query of [
+      '',
+      '?state=',
+      `?state=${'a'.repeat(600)}`,
+      '?state=unknown&code=x',
+      '?code=x&iss=x',
+    ]) {
+      const res = await jar.fetch(`${srv.url}/upstream/callback${query}`, {
+        headers: { accept: 'text/html' },
+      });
+      assert.equal(res.status, 400, query);
+      assert.match(await res.text(), /upstream_state_invalid/);
+    }
+  });
+
   it('refreshes the profile at each sign-in and applies a lower role', async () => {
     idp.upsertUser({
       username: 'bob',

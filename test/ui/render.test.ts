@@ -208,6 +208,8 @@ describe('language', () => {
       '/\\evil.example/x',
       'https://evil.example/x',
       '///evil.example',
+      '///',
+      '/\\\\',
     ]) {
       const href = languageHref(evil, 'en');
       assert.match(href, /^\/(?!\/)/, `${evil} → ${href}`);

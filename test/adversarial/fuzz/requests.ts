@@ -58,6 +58,11 @@ export interface Credentials {
     readonly clientSecret: string;
     readonly assertions: readonly string[];
   };
+  /**
+   * The target's upstream OpenID provider (a live foreign provider): its id on the login page and
+   * its issuer, so "Sign in with …" and the callback are fuzzed past their first checks.
+   */
+  readonly upstream: { readonly id: string; readonly issuer: string };
 }
 
 const MODERN = '2026-07-28';
@@ -609,6 +614,39 @@ function pages(rng: Rng, c: Credentials): FuzzRequest {
   };
 }
 
+/** "Sign in with …" on a live interaction, and the provider's redirect back to UPSTREAM_CALLBACK_PATH. */
+function upstreamSignIn(rng: Rng, c: Credentials): FuzzRequest {
+  const i = c.interaction;
+  if (rng.chance(0.4)) {
+    const uid = rng.chance(0.8) ? i.uid : oddString(rng).replace(/[/?#]/g, '') || 'x';
+    const provider = rng.chance(0.7) ? c.upstream.id : oddString(rng).replace(/[/?#]/g, '') || 'x';
+    const csrf = rng.chance(0.7) ? i.csrf : oddString(rng);
+    return {
+      surface: 'upstream',
+      method: 'POST',
+      path: `/interaction/${pct(uid)}/upstream/${pct(provider)}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: i.cookie, accept: 'text/html' },
+      body: form({ csrf }),
+    };
+  }
+  const params = new URLSearchParams();
+  if (rng.chance(0.8)) params.set('state', rng.chance(0.5) ? 'x'.repeat(43) : oddString(rng));
+  if (rng.chance(0.7)) params.set('code', oddString(rng));
+  if (rng.chance(0.6)) params.set('iss', rng.chance(0.5) ? c.upstream.issuer : oddString(rng));
+  if (rng.chance(0.2)) params.set('error', rng.pick(['access_denied', 'server_error', oddString(rng)]));
+  if (rng.chance(0.1)) params.append('state', 'second');
+  const query = rng.chance(0.3) ? mutateQuery(rng, params.toString()) : params.toString();
+  return {
+    surface: 'upstream',
+    method: rng.pick(['GET', 'GET', 'GET', 'POST', 'HEAD']),
+    path: `/upstream/callback?${query}`,
+    headers: {
+      accept: 'text/html',
+      cookie: rng.chance(0.5) ? `sekisho_upstream=${pct(oddString(rng))}` : i.cookie,
+    },
+  };
+}
+
 function misc(rng: Rng, c: Credentials): FuzzRequest {
   const path = rng.pick([
     '/healthz',
@@ -696,6 +734,7 @@ export const SURFACES: readonly (readonly [number, (rng: Rng, c: Credentials) =>
   [5, oauthOther],
   [5, discovery],
   [10, pages],
+  [3, upstreamSignIn],
   [4, misc],
   [2, rawHttp],
 ];

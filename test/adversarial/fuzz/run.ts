@@ -106,6 +106,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   } finally {
     for (const agent of agents) agent.destroy();
     await Promise.all(targets.map((t) => t.srv.close()));
+    await Promise.all(targets.map((t) => t.upstream.close()));
   }
 }
 

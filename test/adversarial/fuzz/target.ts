@@ -12,6 +12,7 @@ import { addOperatorClient } from '../../../src/oauth/operator-clients.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { rawJws } from '../../helpers/access-tokens.ts';
 import { CookieJar, parseForms } from '../../helpers/browserless-login.ts';
+import { type ForeignProvider, startForeignProvider } from '../../helpers/foreign-provider.ts';
 import { authorizeUrl, pkce, type RegisteredClient, signIn } from '../../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { trustTestKeys } from '../../helpers/trusted-tokens.ts';
@@ -33,6 +34,8 @@ export interface FuzzTarget {
   readonly healthUser: { readonly username: string; readonly password: string };
   /** Every line the server logged at warn or above. */
   readonly lines: LogLine[];
+  /** The upstream OpenID provider users of this target may sign in with. */
+  readonly upstream: ForeignProvider;
 }
 
 export async function startTarget(name: string, env: Record<string, string>): Promise<FuzzTarget> {
@@ -46,10 +49,30 @@ export async function startTarget(name: string, env: Record<string, string>): Pr
     },
   });
   const idp = await fuzzIdp();
-  const srv = await startTestServer(
-    { SEKISHO_DEMO: '1', SEKISHO_ENTERPRISE_IDPS: idp.setting, ...env },
-    { logger: createLogger('warn', sink) },
-  );
+  const upstream = await startForeignProvider({ users: [{ username: 'fuzz', password: 'fuzz-pw' }] });
+  const upstreamSecret = randomBytes(24).toString('base64url');
+  let srv: TestServer;
+  try {
+    srv = await startTestServer(
+      {
+        SEKISHO_DEMO: '1',
+        SEKISHO_ENTERPRISE_IDPS: idp.setting,
+        SEKISHO_UPSTREAM_ISSUER: upstream.issuer,
+        SEKISHO_UPSTREAM_CLIENT_ID: 'sekisho-fuzz',
+        SEKISHO_UPSTREAM_CLIENT_SECRET: upstreamSecret,
+        ...env,
+      },
+      { logger: createLogger('warn', sink) },
+    );
+  } catch (error) {
+    await upstream.close();
+    throw error;
+  }
+  upstream.addClient({
+    client_id: 'sekisho-fuzz',
+    client_secret: upstreamSecret,
+    redirect_uris: [`${srv.url}/upstream/callback`],
+  });
   try {
     const demo = await signIn(srv.url, { username: 'demo', password: 'demo123' });
     if (demo.tokens.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(demo.tokens.body)}`);
@@ -59,12 +82,18 @@ export async function startTarget(name: string, env: Record<string, string>): Pr
       name,
       srv,
       client: demo.client,
-      credentials: { ...(await credentialsFor(srv, demo)), enterprise: await idp.enterprise(srv) },
+      credentials: {
+        ...(await credentialsFor(srv, demo)),
+        enterprise: await idp.enterprise(srv),
+        upstream: { id: srv.config.upstreams[0]!.id, issuer: upstream.issuer },
+      },
       healthUser,
       lines,
+      upstream,
     };
   } catch (error) {
     await srv.close();
+    await upstream.close();
     throw error;
   }
 }
@@ -129,7 +158,7 @@ async function fuzzIdp() {
 async function credentialsFor(
   srv: TestServer,
   demo: Awaited<ReturnType<typeof signIn>>,
-): Promise<Omit<Credentials, 'enterprise'>> {
+): Promise<Omit<Credentials, 'enterprise' | 'upstream'>> {
   const trusted = await trustTestKeys(srv, 'fuzz');
   const adminToken = await trusted.token('admin', 'openid mcp:tools mcp:admin');
 
