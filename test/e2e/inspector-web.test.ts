@@ -105,7 +105,7 @@ async function passSekishoPages(page: Page, inspectorOrigin: string) {
       await page.click('button[form="consent"]');
     } else {
       throw new Error(
-        `unexpected page ${page.url()}: ${(await page.locator('body').innerText()).slice(0, 300)}`,
+        `unexpected page ${page.url()}: ${(await page.locator('body').textContent())?.slice(0, 300)}`,
       );
     }
     await page.waitForURL((url) => url.href !== before, { timeout: 30_000 });
@@ -114,7 +114,7 @@ async function passSekishoPages(page: Page, inspectorOrigin: string) {
   return { pages, consent };
 }
 
-const results = (page: Page) => page.locator('body').innerText();
+const results = async (page: Page) => (await page.locator('body').textContent()) ?? '';
 
 describe('MCP Inspector 2.12 web UI (Node 22, Chromium)', { skip, timeout: 240_000 }, () => {
   it('signs in on the first signed-in call, then steps up to admin_panel, in the same tab', async (t) => {
