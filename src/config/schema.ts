@@ -422,7 +422,9 @@ export const envSchema = z.object({
   SEKISHO_UPSTREAM_ADMIN_GROUPS: z
     .string()
     .optional()
-    .describe('Users whose groups/roles contain one of these (comma separated) become admins.'),
+    .describe(
+      'Users whose groups/roles contain one of these (comma separated) become admins. Default: sekisho-admins (Entra ID: the app role Sekisho.Admin; Google: none).',
+    ),
   SEKISHO_UPSTREAM_USER_GROUPS: z
     .string()
     .optional()

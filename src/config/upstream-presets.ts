@@ -23,11 +23,19 @@ export interface UpstreamPreset {
   readonly groupClaims: readonly string[];
   /** The claim that says the `email` claim was verified by the provider (true/"true"). */
   readonly emailVerifiedClaim: string;
+  /**
+   * Groups/roles that make an admin when the operator names none (SEKISHO_UPSTREAM_ADMIN_GROUPS):
+   * a name nobody has by accident, which an IdP administrator creates on purpose.
+   */
+  readonly adminGroups: readonly string[];
   /** Why an issuer that fits the template may still be refused (e.g. a multi-tenant endpoint). */
   readonly refuse?: (issuer: URL) => string | undefined;
 }
 
 const host = (issuer: URL) => issuer.hostname.toLowerCase();
+
+/** The conventional admin group (Entra uses an app role, `Sekisho.Admin`; Google has no groups). */
+export const SEKISHO_ADMINS = 'sekisho-admins';
 
 export const PRESETS: Readonly<Record<PresetName, UpstreamPreset>> = Object.freeze({
   generic: {
@@ -38,6 +46,7 @@ export const PRESETS: Readonly<Record<PresetName, UpstreamPreset>> = Object.free
     scopes: ['openid', 'email', 'profile'],
     groupClaims: ['groups'],
     emailVerifiedClaim: 'email_verified',
+    adminGroups: [SEKISHO_ADMINS],
   },
   google: {
     name: 'google',
@@ -48,6 +57,7 @@ export const PRESETS: Readonly<Record<PresetName, UpstreamPreset>> = Object.free
     // Google puts no groups in ID tokens; `hd` is the Workspace domain (use the e-mail domain rule).
     groupClaims: [],
     emailVerifiedClaim: 'email_verified',
+    adminGroups: [],
   },
   entra: {
     name: 'entra',
@@ -59,6 +69,7 @@ export const PRESETS: Readonly<Record<PresetName, UpstreamPreset>> = Object.free
     groupClaims: ['roles', 'groups'],
     // Entra does not send email_verified; `xms_edov` (optional claim) says the domain is verified.
     emailVerifiedClaim: 'xms_edov',
+    adminGroups: ['Sekisho.Admin'],
     refuse: (issuer) => {
       const tenant = issuer.pathname.split('/')[1]?.toLowerCase();
       return tenant === 'common' || tenant === 'organizations' || tenant === 'consumers'
@@ -74,6 +85,7 @@ export const PRESETS: Readonly<Record<PresetName, UpstreamPreset>> = Object.free
     scopes: ['openid', 'email', 'profile', 'groups'],
     groupClaims: ['groups'],
     emailVerifiedClaim: 'email_verified',
+    adminGroups: [SEKISHO_ADMINS],
   },
   auth0: {
     name: 'auth0',
@@ -84,6 +96,7 @@ export const PRESETS: Readonly<Record<PresetName, UpstreamPreset>> = Object.free
     // Auth0 releases roles only through an Action, as a namespaced claim; name it in groupsClaim.
     groupClaims: [],
     emailVerifiedClaim: 'email_verified',
+    adminGroups: [SEKISHO_ADMINS],
   },
   keycloak: {
     name: 'keycloak',
@@ -94,6 +107,7 @@ export const PRESETS: Readonly<Record<PresetName, UpstreamPreset>> = Object.free
     // `groups` needs the Group Membership mapper; realm roles are always in realm_access.roles.
     groupClaims: ['groups', 'realm_access.roles'],
     emailVerifiedClaim: 'email_verified',
+    adminGroups: [SEKISHO_ADMINS],
   },
 });
 

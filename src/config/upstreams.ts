@@ -198,7 +198,7 @@ function buildProvider(entry: ProviderEntry, issuerKey: string): UpstreamProvide
     groupClaims: Object.freeze(entry.groupsClaim ?? [...preset.groupClaims]),
     emailVerifiedClaim: preset.emailVerifiedClaim,
     rules: Object.freeze({
-      adminGroups: Object.freeze(entry.adminGroups ?? []),
+      adminGroups: Object.freeze(entry.adminGroups ?? [...preset.adminGroups]),
       userGroups: Object.freeze(entry.userGroups ?? []),
       allowedDomains: Object.freeze(
         (entry.allowedDomains ?? []).map((d) => d.toLowerCase().replace(/^@/, '')),

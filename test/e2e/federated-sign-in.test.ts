@@ -52,8 +52,8 @@ before(async () => {
     SEKISHO_UPSTREAM_CLIENT_SECRET: SECRET,
     SEKISHO_UPSTREAM_NAME: 'Acme SSO',
     SEKISHO_UPSTREAM_SCOPES: 'openid email profile groups',
-    SEKISHO_UPSTREAM_ADMIN_GROUPS: 'sekisho-admins',
-    SEKISHO_UPSTREAM_USER_GROUPS: 'staff',
+    // No mapping configured: the conventional admin group (sekisho-admins) makes admins; nobody
+    // else is admitted.
     SEKISHO_UPSTREAM_DEFAULT_ROLE: 'none',
   });
   idp.addClient({

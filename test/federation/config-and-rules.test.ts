@@ -41,6 +41,7 @@ describe('upstream provider settings', () => {
     assert.deepEqual(p.scopes, ['openid', 'email', 'profile']);
     assert.deepEqual(p.groupClaims, ['groups', 'realm_access.roles']);
     assert.equal(p.rules.defaultRole, 'user');
+    assert.deepEqual(p.rules.adminGroups, ['sekisho-admins'], 'the conventional admin group');
   });
 
   it('takes name, scopes and rules from the environment', () => {
@@ -93,6 +94,11 @@ describe('upstream provider settings', () => {
       ],
     );
     assert.deepEqual(config.upstreams[2]!.scopes, ['openid', 'email', 'profile', 'groups']);
+    assert.deepEqual(
+      config.upstreams.map((p) => p.rules.adminGroups),
+      [[], ['Sekisho.Admin'], ['sekisho-admins']],
+      'Google has no groups; Entra uses an app role',
+    );
   });
 
   it('names the key of every bad value', () => {
