@@ -5,6 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { externalToolServices, toolServicesFrom } from './app-services/wiring.ts';
+import { type Audit, createAudit } from './audit/audit.ts';
+import { pruneAuditLog, recordExpiredClients } from './audit/retention.ts';
 import { composeStorage } from './cluster/compose-storage.ts';
 import type { Invalidation } from './cluster/invalidation-bus.ts';
 import { openSharedState, type SharedStateHandle } from './cluster/shared-state.ts';
@@ -48,6 +50,8 @@ export interface Sekisho {
   readonly shared: SharedStateHandle;
   /** Local accounts (users, passwords, login throttling) on that storage. */
   readonly identity: Identity;
+  /** The audit log's one emit point: every security event is recorded through it. */
+  readonly audit: Audit;
   /** The resource server: PRM routes, the /mcp gate and its token verifier. */
   readonly resource: ResourceServer;
   /**
@@ -94,7 +98,10 @@ export async function startSekisho(
   const storage = composeStorage(durable, { rateLimits: shared.rateLimits, bus: shared.bus, logger });
   // One bounded hashing pool per server: sign-in bursts queue here, not on the event loop's cores.
   const hashPool = createHashPool(initial.passwordHash);
-  const identity = createIdentity({ storage, logger, hashPool, throttle: loginThrottle(initial) });
+  // Metrics first: the security counters observe the audit log's emit point.
+  const metrics = createMetrics();
+  const audit = createAudit({ storage, logger, observers: [metrics.security.observeAudit] });
+  const identity = createIdentity({ storage, logger, audit, hashPool, throttle: loginThrottle(initial) });
   // Demo mode only: the seed's three public test accounts. Outside it, operators add users (CLI).
   const demoUsers = initial.demo ? await seedDemoUsers(identity) : [];
   const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 60_000, headersTimeout: 20_000 });
@@ -119,7 +126,7 @@ export async function startSekisho(
   // Off in resource-server-only mode: no provider, no pages, no /oauth routes, no discovery document.
   const authorizationServer = external
     ? undefined
-    : await createAuthorizationServer({ config, storage, identity, registry, logger, replay });
+    : await createAuthorizationServer({ config, storage, identity, registry, logger, audit, replay });
   // The resource server (issue #4): PRM, the /mcp bearer gate, and who is calling.
   const resource = createResourceServer({
     config,
@@ -129,7 +136,13 @@ export async function startSekisho(
     users: storage,
     logger,
     replay,
-    onStepUp: authorizationServer && ((grantId, scopes) => authorizationServer.noteStepUp(grantId, scopes)),
+    onStepUp:
+      authorizationServer &&
+      ((grantId, scopes) => {
+        metrics.security.stepUpChallenged();
+        return authorizationServer.noteStepUp(grantId, scopes);
+      }),
+    onRejected: metrics.security.tokenRejected,
     verifier:
       external && externalMetadata
         ? createExternalTokenVerifier({
@@ -145,12 +158,21 @@ export async function startSekisho(
     config,
     registry,
     services: authorizationServer
-      ? toolServicesFrom({ demo: config.demo, demoUsers, identity, storage, authorizationServer, resource })
+      ? toolServicesFrom({
+          demo: config.demo,
+          demoUsers,
+          identity,
+          storage,
+          authorizationServer,
+          resource,
+          audit,
+        })
       : externalToolServices({
           issuer: externalMetadata!.issuer,
           endpoints: externalInfo!.endpoints,
           resource,
           identity,
+          audit,
         }),
     callerOf: resource.callerOf,
     calledTools: resource.calledTools,
@@ -159,7 +181,6 @@ export async function startSekisho(
   const factory = createServerFactory(factoryDeps);
   const mcp = createMcpEndpoint(factory, { maxBodyBytes: config.maxBodyBytes, logger });
   fixture?.attachNotifier(mcp.handler.notify);
-  const metrics = createMetrics();
   const app = createApp({
     config,
     logger,
@@ -197,7 +218,7 @@ export async function startSekisho(
     },
   );
   server.on('request', listener);
-  const stopSweeping = startSweeper(storage, config.sweepIntervalSeconds, logger);
+  const stopSweeping = startSweeper(storage, audit, config, logger);
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -221,6 +242,7 @@ export async function startSekisho(
     storage,
     shared,
     identity,
+    audit,
     resource,
     authorizationServer,
     externalIssuer: externalMetadata,
@@ -298,16 +320,37 @@ function followInvalidations(
   };
 }
 
-/** Deletes expired rows every `intervalSeconds` (unref'd: it never keeps the process alive). */
-function startSweeper(storage: Storage, intervalSeconds: number, logger: Logger): () => void {
+/**
+ * Deletes expired rows, and audit records past SEKISHO_AUDIT_RETENTION_DAYS, every sweep interval
+ * (unref'd: it never keeps the process alive).
+ */
+function startSweeper(
+  storage: Storage,
+  audit: Audit,
+  config: Pick<Config, 'sweepIntervalSeconds' | 'auditRetentionDays' | 'clientIdleTtlSeconds'>,
+  logger: Logger,
+): () => void {
+  const intervalSeconds = config.sweepIntervalSeconds;
   if (intervalSeconds <= 0) return () => {};
   const timer = setInterval(() => {
-    storage.sweep().then(
-      (removed) => {
-        if (removed > 0) logger.debug({ removed }, 'storage sweep');
-      },
-      (err: unknown) => logger.warn({ err }, 'storage sweep failed'),
-    );
+    // Expired clients first, one by one into the audit log; then everything else expired, in bulk.
+    recordExpiredClients(storage, audit, config.clientIdleTtlSeconds)
+      .catch((err: unknown) => logger.warn({ err }, 'expired clients not recorded'))
+      .then(() => storage.sweep())
+      .then(
+        (removed) => {
+          if (removed > 0) logger.debug({ removed }, 'storage sweep');
+        },
+        (err: unknown) => logger.warn({ err }, 'storage sweep failed'),
+      );
+    if (config.auditRetentionDays > 0) {
+      pruneAuditLog(storage, config.auditRetentionDays).then(
+        (pruned) => {
+          if (pruned > 0) logger.info({ pruned }, 'audit records past retention deleted');
+        },
+        (err: unknown) => logger.warn({ err }, 'audit pruning failed'),
+      );
+    }
   }, intervalSeconds * 1000);
   timer.unref();
   return () => clearInterval(timer);

@@ -12,8 +12,16 @@
  */
 
 import { scopesForRole } from '../access/scopes.ts';
+import type { Audit } from '../audit/audit.ts';
+import type { AuditActor } from '../audit/events.ts';
 import type { User } from '../identity/users.ts';
-import type { GrantSummary, QuickLoginOutcome, ToolServices, UserSummary } from '../tools/services.ts';
+import type {
+  ActingCaller,
+  GrantSummary,
+  QuickLoginOutcome,
+  ToolServices,
+  UserSummary,
+} from '../tools/services.ts';
 
 export interface IssuedToken {
   readonly accessToken: string;
@@ -41,8 +49,9 @@ export interface ToolServicesDeps {
   };
   readonly grants: {
     list(): Promise<readonly GrantSummary[]>;
-    revoke(grantId: string): Promise<void>;
+    revoke(grantId: string, by: AuditActor): Promise<void>;
   };
+  readonly audit: Audit;
   readonly countClients: () => Promise<number>;
   readonly issueAccessToken: (input: {
     accountId: string;
@@ -90,14 +99,24 @@ export function createToolServices(deps: ToolServicesDeps): ToolServices {
 
     listGrants: () => deps.grants.list(),
 
-    async revokeGrants(prefix) {
+    async revokeGrants(prefix, by) {
       if (prefix.length < MIN_GRANT_PREFIX) return { revoked: [], ambiguous: true };
       const matches = (await deps.grants.list()).filter((g) => g.grantId.startsWith(prefix));
       if (matches.length > 1) return { revoked: [], ambiguous: true };
       const [match] = matches;
       if (!match) return { revoked: [], ambiguous: false };
-      await deps.grants.revoke(match.grantId);
+      await deps.grants.revoke(match.grantId, actorOf(by));
       return { revoked: [match.grantId], ambiguous: false };
+    },
+
+    async recordAdminAction(by, action, outcome, details = {}) {
+      await deps.audit.record({
+        type: 'admin.action',
+        outcome,
+        actor: actorOf(by),
+        clientId: by.clientId,
+        details: { tool: 'admin_panel', action, ...details },
+      });
     },
 
     async userStats() {
@@ -114,6 +133,13 @@ export function createToolServices(deps: ToolServicesDeps): ToolServices {
       };
     },
   };
+}
+
+/** An admin acting through a tool: a user (by id) or a machine client with the admin role. */
+function actorOf(caller: ActingCaller): AuditActor {
+  return caller.kind === 'user'
+    ? { kind: 'admin', id: caller.userId, name: caller.username }
+    : { kind: 'client', id: caller.clientId, name: caller.name };
 }
 
 function summary(user: User): UserSummary {

@@ -3,6 +3,7 @@
  * `createToolServices` takes, so the composition root wires tools with one call and the tool-facing
  * view of a grant (user name, client name, times in seconds) is built in one place.
  */
+import type { Audit } from '../audit/audit.ts';
 import type { Identity, User } from '../identity/users.ts';
 import type { AuthorizationServer } from '../oauth/index.ts';
 import { currentClientIp } from '../observability/request-context.ts';
@@ -21,6 +22,7 @@ export interface ToolServiceParts {
     'endpoints' | 'issueAccessToken' | 'listGrants' | 'revokeGrant'
   >;
   readonly resource: Pick<ResourceServer, 'authenticate' | 'resourceUrl' | 'metadataUrl'>;
+  readonly audit: Audit;
 }
 
 /** Resource-server-only mode: the external authorization server, as tools may describe it. */
@@ -30,6 +32,7 @@ export interface ExternalToolServiceParts {
   readonly endpoints: Readonly<Record<string, string>>;
   readonly resource: Pick<ResourceServer, 'resourceUrl' | 'metadataUrl'>;
   readonly identity: ToolServiceParts['identity'];
+  readonly audit: Audit;
 }
 
 /**
@@ -53,6 +56,7 @@ export function externalToolServices(parts: ExternalToolServiceParts): ToolServi
     issueAccessToken: managedElsewhere,
     clientIp: () => currentClientIp() ?? 'unknown',
     tokenUserId: async () => undefined,
+    audit: parts.audit,
   });
   return { ...services, externalIssuer: parts.issuer };
 }
@@ -92,10 +96,11 @@ export function toolServicesFrom(parts: ToolServiceParts): ToolServices {
           }),
         );
       },
-      async revoke(grantId) {
-        await as.revokeGrant(grantId);
+      async revoke(grantId, actor) {
+        await as.revokeGrant(grantId, { actor, by: 'admin_tool' });
       },
     },
+    audit: parts.audit,
     countClients: async () => (await storage.list('Client')).length,
     async issueAccessToken({ accountId, scopes }) {
       const issued = await as.issueAccessToken({ accountId, scopes });

@@ -1,4 +1,5 @@
 /** What every command gets: the opened storage and identity, output, the config and parsed options. */
+import type { Audit } from '../audit/audit.ts';
 import type { Config } from '../config/config.ts';
 import type { Identity } from '../identity/users.ts';
 import type { ManagedStorage } from '../storage/open.ts';
@@ -9,6 +10,8 @@ export interface CommandContext {
   /** The configured storage: PostgreSQL (SEKISHO_DATABASE_URL) or SQLite (SEKISHO_DATA_DIR / --data-dir). */
   readonly storage: ManagedStorage;
   readonly identity: Identity;
+  /** The audit log, recording as this operator (`cli`, the OS account name). */
+  readonly audit: Audit;
   readonly io: Output;
   readonly positionals: readonly string[];
   readonly options: Readonly<Record<string, string | boolean | undefined>>;

@@ -5,6 +5,8 @@
  * `oauth/grants.ts` imports through the adapter); both read and revoke grants through
  * `oauth/grant-rows.ts`, which has no oidc-provider import.
  */
+import type { Audit } from '../audit/audit.ts';
+import type { RevokedBy } from '../audit/events.ts';
 import { grantedScopes, revokeGrantRows } from '../oauth/grant-rows.ts';
 import type { OidcRow, Storage } from '../storage/types.ts';
 
@@ -64,11 +66,27 @@ export async function listGrants(
   return out;
 }
 
-/** Revokes every token of the grant, then the grant itself. False when there was no such grant. */
-export async function revokeGrant(storage: Storage, grantId: string): Promise<boolean> {
-  const exists = (await storage.find('Grant', grantId)) !== undefined;
+/**
+ * Revokes every token of the grant, then the grant itself, and records it as done by the audit's
+ * actor through `by`. False when there was no such grant.
+ */
+export async function revokeGrant(
+  storage: Storage,
+  grantId: string,
+  audit: Audit,
+  by: RevokedBy,
+): Promise<boolean> {
+  const grant = await storage.find('Grant', grantId);
   await revokeGrantRows(storage, grantId);
-  return exists;
+  if (!grant) return false;
+  await audit.record({
+    type: 'grant.revoked',
+    userId: typeof grant.accountId === 'string' ? grant.accountId : undefined,
+    clientId: typeof grant.clientId === 'string' ? grant.clientId : undefined,
+    grantId,
+    details: { by },
+  });
+  return true;
 }
 
 export async function listClients(storage: Storage): Promise<ClientInfo[]> {
@@ -87,14 +105,25 @@ export async function listClients(storage: Storage): Promise<ClientInfo[]> {
  * Deletes a client and everything issued to it (its grants and their tokens, its registration
  * access tokens). Returns the number of grants revoked, or undefined when there is no such client.
  */
-export async function removeClient(storage: Storage, clientId: string): Promise<number | undefined> {
-  if (!(await storage.find('Client', clientId))) return undefined;
+export async function removeClient(
+  storage: Storage,
+  clientId: string,
+  audit: Audit,
+  by: RevokedBy,
+): Promise<number | undefined> {
+  const client = await storage.find('Client', clientId);
+  if (!client) return undefined;
   const grants = await storage.list('Grant', { clientId });
-  for (const g of grants) await revokeGrant(storage, g.id);
+  for (const g of grants) await revokeGrant(storage, g.id, audit, by);
   for (const rat of await storage.list('RegistrationAccessToken', { clientId })) {
     await storage.destroy('RegistrationAccessToken', rat.id);
   }
   await storage.destroy('Client', clientId);
+  await audit.record({
+    type: 'client.removed',
+    clientId,
+    details: { by, name: text(client.client_name), grantsRevoked: grants.length },
+  });
   return grants.length;
 }
 

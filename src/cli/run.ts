@@ -5,7 +5,9 @@
  * busy_timeout make that safe while the server runs).
  */
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { createAudit } from '../audit/audit.ts';
 import { composeStorage } from '../cluster/compose-storage.ts';
 import { openSharedState, type SharedStateHandle } from '../cluster/shared-state.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
@@ -14,6 +16,7 @@ import { SchemaVersionError } from '../storage/errors.ts';
 import { openStorage } from '../storage/open.ts';
 import { RedisUnreachableError } from '../storage/redis/connection.ts';
 import { sqliteFileFor } from '../storage/sqlite/index.ts';
+import { audit } from './commands/audit.ts';
 import { dbCopy, dbMigrate, dbStatus } from './commands/db.ts';
 import {
   clientsAdd,
@@ -54,6 +57,7 @@ export const COMMANDS: readonly Command[] = [
   grantsRevoke,
   keysList,
   keysRotate,
+  audit,
   dbStatus,
   dbMigrate,
   dbCopy,
@@ -123,11 +127,18 @@ async function dispatch(
 ): Promise<number> {
   // A lenient first pass that knows every option's type, so `--data-dir /x users list` finds the words.
   const allOptions = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((c) => c.options));
-  const words = parseArgs({ args: [...argv], options: allOptions, allowPositionals: true, strict: false })
-    .positionals.slice(0, 2)
-    .join(' ');
+  const found = parseArgs({
+    args: [...argv],
+    options: allOptions,
+    allowPositionals: true,
+    strict: false,
+  }).positionals;
+  const words = found.slice(0, 2).join(' ');
   const wantsHelp = argv.includes('--help') || argv.includes('-h') || argv[0] === 'help';
-  const command = COMMANDS.find((c) => words === c.name);
+  // Two-word commands (`users add`) first, then one-word ones (`audit`).
+  const command =
+    COMMANDS.find((c) => words === c.name) ??
+    COMMANDS.find((c) => !c.name.includes(' ') && c.name === found[0]);
   if (!command) {
     if (wantsHelp || argv.length === 0) {
       (argv.length === 0 ? io.err : io.out)(helpText());
@@ -152,7 +163,7 @@ async function dispatch(
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\nUsage: sekisho ${command.usage}`);
   }
-  const positionals = parsed.positionals.slice(2);
+  const positionals = parsed.positionals.slice(command.name.split(' ').length);
   if (positionals.length !== command.args.length) {
     const expected = command.args.map((a) => `<${a}>`).join(' ') || 'no arguments';
     throw new UsageError(`${command.name} takes ${expected}\nUsage: sekisho ${command.usage}`);
@@ -184,11 +195,13 @@ async function dispatch(
   // is announced to every running instance (when Redis is configured).
   const storage = composeStorage(durable, { rateLimits: shared?.rateLimits, bus: shared?.bus });
   try {
-    const identity = createIdentity({ storage });
+    const audit = createAudit({ storage, actor: { kind: 'cli', name: operatorName() } });
+    const identity = createIdentity({ storage, audit });
     await command.run({
       config,
       storage,
       identity,
+      audit,
       io,
       positionals,
       options,
@@ -197,6 +210,15 @@ async function dispatch(
   } finally {
     await shared?.close();
     await storage.close();
+  }
+}
+
+/** The OS account running the command: who the audit log names for CLI actions. */
+function operatorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
   }
 }
 

@@ -20,6 +20,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** Seconds between sweeps of expired storage rows; 0 = never. */
   readonly sweepIntervalSeconds: number;
+  /** Days audit records are kept (0: forever). */
+  readonly auditRetentionDays: number;
   /** Seconds between re-reads of the signing keys from storage (rotation by another process). */
   readonly keyCheckSeconds: number;
   /** Redis for shared ephemeral state and fan-out; undefined = one process, in-process state. */

@@ -73,6 +73,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: raw.SEKISHO_MAX_BODY_BYTES,
     shutdownGraceMs: raw.SEKISHO_SHUTDOWN_GRACE_MS,
     sweepIntervalSeconds: raw.SEKISHO_SWEEP_INTERVAL_SECONDS,
+    auditRetentionDays: raw.SEKISHO_AUDIT_RETENTION_DAYS,
     keyOverlapSeconds: raw.SEKISHO_KEY_OVERLAP_SECONDS,
     keyCheckSeconds: raw.SEKISHO_KEY_CHECK_SECONDS,
     redisUrl: raw.SEKISHO_REDIS_URL,

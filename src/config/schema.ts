@@ -290,6 +290,15 @@ export const envSchema = z.object({
     .describe(
       'How often expired tokens, sessions and rate-limit windows are deleted (0 turns sweeping off).',
     ),
+  SEKISHO_AUDIT_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 (keep forever) or more')
+    .max(36_500, 'must be at most 36500')
+    .default(90)
+    .describe(
+      'How long audit records (sign-ins, consents, revocations, admin actions) are kept, in days; older ones are deleted at each sweep (0 keeps them forever).',
+    ),
   SEKISHO_ACCESS_TOKEN_TTL_SECONDS: seconds(60, 86_400)
     .default(600)
     .describe('Lifetime of access tokens (JWT, audience /mcp). Short: clients refresh silently.'),

@@ -106,7 +106,7 @@ export function createProvisioning(deps: ProvisioningDeps): Provisioning {
       if (!verdict.admitted) {
         if (linked) {
           // Refused today: whatever was issued under yesterday's verdict goes now, not at expiry.
-          await identity.endSignIns(linked.id);
+          await identity.endSignIns(linked.id, 'upstream_refused');
           await storage.linkExternalIdentity({ ...link, claims: profileToClaims(profile) });
         }
         logger.info(

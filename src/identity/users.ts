@@ -25,6 +25,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from '../access/scopes.ts';
+import { type Audit, NO_AUDIT } from '../audit/audit.ts';
+import type { AuditActor } from '../audit/events.ts';
 import type { Logger } from '../observability/logger.ts';
 import { DuplicateError } from '../storage/errors.ts';
 import { secondsUntilWindowEnds } from '../storage/rate-window.ts';
@@ -93,10 +95,16 @@ export interface NewUser {
   readonly role?: Role;
 }
 
+/** Who asked for a change to an account (the audit log's actor; default: the identity's own). */
+export interface ChangedBy {
+  readonly by?: AuditActor;
+}
+
 export interface Identity {
+  /** Checks a password (throttled; see above) and records the attempt in the audit log. */
   authenticate(username: string, password: string, ip: string): Promise<AuthResult>;
   /** Throws IdentityError (invalid_* / weak_password / duplicate_username). */
-  addUser(input: NewUser, opts?: { allowWeakPassword?: boolean }): Promise<User>;
+  addUser(input: NewUser, opts?: { allowWeakPassword?: boolean } & ChangedBy): Promise<User>;
   listUsers(): Promise<User[]>;
   findById(id: string): Promise<User | undefined>;
   findByUsername(username: string): Promise<User | undefined>;
@@ -106,18 +114,28 @@ export interface Identity {
    */
   credentialStamp(id: string): Promise<string | undefined>;
   /** Deletes the user and revokes everything issued to them (grants, their tokens, sessions). */
-  removeUser(username: string): Promise<User>;
+  removeUser(username: string, opts?: ChangedBy): Promise<User>;
   /** Sets a new password; ends the user's sessions and revokes their grants. */
-  setPassword(username: string, password: string): Promise<User>;
+  setPassword(username: string, password: string, opts?: ChangedBy): Promise<User>;
   /** Changes the role; lowering it ends the user's sessions (grants are clamped to the new role). */
-  setRole(username: string, role: Role): Promise<User>;
-  /** Ends the user's browser sessions and revokes every grant with its tokens (access withdrawn). */
-  endSignIns(id: string): Promise<void>;
+  setRole(username: string, role: Role, opts?: ChangedBy): Promise<User>;
+  /**
+   * Disables the account (no sign-in, its sessions end and its grants are revoked) or enables it
+   * again. A disabled user's tokens are refused even before their grants are gone (resource/caller.ts).
+   */
+  setDisabled(username: string, disabled: boolean, opts?: ChangedBy): Promise<User>;
+  /**
+   * Ends the user's browser sessions and revokes every grant with its tokens (access withdrawn);
+   * each revocation is recorded with `because`.
+   */
+  endSignIns(id: string, because: string, opts?: ChangedBy): Promise<void>;
 }
 
 export interface IdentityOptions {
   readonly storage: Storage;
   readonly logger?: Logger;
+  /** Where sign-ins and account changes are recorded (default: nowhere, for unit tests). */
+  readonly audit?: Audit;
   /** ms since the epoch; must be the same clock the storage uses for windows. */
   readonly now?: () => number;
   readonly throttle?: LoginThrottle;
@@ -135,6 +153,7 @@ export function newUserId(): string {
 
 export function createIdentity(options: IdentityOptions): Identity {
   const { storage, logger, hashPool } = options;
+  const audit = options.audit ?? NO_AUDIT;
   const now = options.now ?? Date.now;
   const limits = options.throttle ?? DEFAULT_THROTTLE;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -173,13 +192,39 @@ export function createIdentity(options: IdentityOptions): Identity {
   }
 
   /** Ends the user's sessions and revokes every grant with the tokens issued under it. */
-  async function endSignIns(userId: string): Promise<void> {
+  async function endSignIns(userId: string, by: AuditActor | undefined, because: string): Promise<void> {
     await endSessions(userId);
     for (const grant of await storage.list('Grant', { accountId: userId })) {
       await storage.revokeByGrantId(grant.id);
       await storage.destroy('Grant', grant.id);
+      const clientId = grant.payload.clientId;
+      await audit.record({
+        type: 'grant.revoked',
+        actor: by,
+        userId,
+        grantId: grant.id,
+        clientId: typeof clientId === 'string' ? clientId : undefined,
+        details: { by: 'user_lifecycle', because },
+      });
     }
   }
+
+  /** A sign-in attempt for the audit log: the username only when it is a well-formed one. */
+  const signIn = (
+    type: 'signin.succeeded' | 'signin.failed' | 'signin.throttled',
+    ip: string,
+    username: string | undefined,
+    details: Record<string, string> = {},
+    userId?: string,
+  ) =>
+    audit.record({
+      type,
+      outcome: type === 'signin.succeeded' ? 'success' : 'failure',
+      actor: userId ? { kind: 'user', id: userId } : { kind: 'user' },
+      userId,
+      ip,
+      details: { username, ...details },
+    });
 
   return {
     async authenticate(rawUsername, password, ip) {
@@ -191,12 +236,12 @@ export function createIdentity(options: IdentityOptions): Identity {
       const failuresOf = `login:failures:${username}`;
 
       if ((await byIp.take()) > limits.perIp) {
-        logger?.info({ ip }, 'login throttled (ip)');
+        await signIn('signin.throttled', ip, valid, { limit: 'ip' });
         return throttled();
       }
       if ((await byPair.take()) > limits.perAccountIp) {
         await byIp.giveBack(); // no password was checked
-        logger?.info({ ip }, 'login throttled (username from this ip)');
+        await signIn('signin.throttled', ip, valid, { limit: 'username_ip' });
         return throttled();
       }
       const delay = progressiveDelayMs(await storage.peek(failuresOf, window), limits);
@@ -214,11 +259,18 @@ export function createIdentity(options: IdentityOptions): Identity {
         // Nothing was checked: the attempt counts against no one.
         await Promise.all([byIp.giveBack(), byPair.giveBack()]);
         logger?.warn({ ip }, 'login refused: password hashing at capacity');
+        await signIn('signin.failed', ip, valid, { reason: 'busy' });
         return { ok: false, reason: 'busy', retryAfterSeconds: error.retryAfterSeconds };
       }
       if (!ok || !record) {
         await storage.hit(failuresOf, window);
-        logger?.info({ ip }, 'login failed');
+        await signIn('signin.failed', ip, valid, { reason: record ? 'wrong_password' : 'unknown_user' });
+        return { ok: false, reason: 'invalid' };
+      }
+      if (record.disabledAt !== undefined) {
+        // The right password for a disabled account: the same answer as a wrong one, so a disabled
+        // account cannot be told apart from a guess; the pair's count stays (nothing succeeded).
+        await signIn('signin.failed', ip, valid, { reason: 'disabled' }, record.id);
         return { ok: false, reason: 'invalid' };
       }
       await Promise.all([byIp.giveBack(), byPair.clear()]);
@@ -229,7 +281,7 @@ export function createIdentity(options: IdentityOptions): Identity {
           if (!(error instanceof HashBusyError)) throw error; // rehashed on a later sign-in
         }
       }
-      logger?.info({ userId: record.id }, 'login succeeded');
+      await signIn('signin.succeeded', ip, valid, {}, record.id);
       return { ok: true, user: toUser(record) };
     },
 
@@ -253,7 +305,12 @@ export function createIdentity(options: IdentityOptions): Identity {
         }
         throw error;
       }
-      logger?.info({ userId: record.id, role: record.role }, 'user added');
+      await audit.record({
+        type: 'user.created',
+        actor: opts.by,
+        userId: record.id,
+        details: { username, role: record.role },
+      });
       return toUser(record);
     },
 
@@ -274,31 +331,41 @@ export function createIdentity(options: IdentityOptions): Identity {
       const record = await storage.findUserById(id);
       if (!record) return undefined;
       return createHash('sha256')
-        .update(`${record.role}\n${record.passwordHash}`)
+        .update(`${record.role}\n${record.passwordHash}\n${record.disabledAt ?? ''}`)
         .digest('base64url')
         .slice(0, 16);
     },
 
-    async removeUser(username) {
+    async removeUser(username, opts = {}) {
       const record = await requireUser(username);
       await storage.deleteUser(record.id);
       // A deleted account must not keep working through sessions or tokens it was issued.
-      await endSignIns(record.id);
-      logger?.info({ userId: record.id }, 'user removed');
+      await endSignIns(record.id, opts.by, 'user_removed');
+      await audit.record({
+        type: 'user.removed',
+        actor: opts.by,
+        userId: record.id,
+        details: { username: record.username, role: record.role },
+      });
       return toUser(record);
     },
 
-    async setPassword(username, password) {
+    async setPassword(username, password, opts = {}) {
       const record = await requireUser(username);
       requirePassword(password);
       await storage.updateUser(record.id, { passwordHash: await hash(password) });
       // Whoever held the old password may hold a session or a refresh token: both end here.
-      await endSignIns(record.id);
-      logger?.info({ userId: record.id }, 'password changed; sessions ended, grants revoked');
+      await endSignIns(record.id, opts.by, 'password_changed');
+      await audit.record({
+        type: 'user.password_changed',
+        actor: opts.by,
+        userId: record.id,
+        details: { username: record.username },
+      });
       return toUser(record);
     },
 
-    async setRole(username, role) {
+    async setRole(username, role, opts = {}) {
       const record = await requireUser(username);
       const next = requireRole(role);
       await storage.updateUser(record.id, { role: next });
@@ -306,11 +373,31 @@ export function createIdentity(options: IdentityOptions): Identity {
       // rather than revoked: the bearer gate applies the current role on every request, and the
       // token endpoint narrows the grant to it at the next refresh (oauth/provider.ts findAccount).
       if (ROLE_RANK[next] < ROLE_RANK[record.role]) await endSessions(record.id);
-      logger?.info({ userId: record.id, role: next }, 'role changed');
+      await audit.record({
+        type: 'user.role_changed',
+        actor: opts.by,
+        userId: record.id,
+        details: { username: record.username, from: record.role, to: next },
+      });
       return { ...toUser(record), role: next };
     },
 
-    endSignIns,
+    async setDisabled(username, disabled, opts = {}) {
+      const record = await requireUser(username);
+      const disabledAt = disabled ? (record.disabledAt ?? now()) : undefined;
+      await storage.updateUser(record.id, { disabledAt: disabledAt ?? null });
+      if (disabled) await endSignIns(record.id, opts.by, 'user_disabled');
+      await audit.record({
+        type: 'user.changed',
+        actor: opts.by,
+        userId: record.id,
+        details: { username: record.username, disabled },
+      });
+      const { disabledAt: _was, ...rest } = toUser(record);
+      return disabledAt === undefined ? rest : { ...rest, disabledAt };
+    },
+
+    endSignIns: (id, because, opts = {}) => endSignIns(id, opts.by, because),
   };
 }
 

@@ -62,8 +62,9 @@ export function accountRoutes(deps: PageDeps): Router {
       }
     }
     const session = await provider.Session.get(provider.createContext(req, res));
-    if (session.accountId && (await identity.findById(session.accountId))) {
-      return { accountId: session.accountId, binding: `sso:${session.uid}` };
+    const sessionUser = session.accountId ? await identity.findById(session.accountId) : undefined;
+    if (sessionUser && sessionUser.disabledAt === undefined) {
+      return { accountId: sessionUser.id, binding: `sso:${session.uid}` };
     }
     return undefined;
   }
@@ -157,9 +158,8 @@ export function accountRoutes(deps: PageDeps): Router {
     const clientId = typeof req.body?.client_id === 'string' ? req.body.client_id : '';
     // Only this user's grants: the client id alone never reaches anyone else's.
     for (const g of await grants.listGrants({ accountId: who.accountId, clientId })) {
-      await grants.revokeGrant(g.grantId);
+      await grants.revokeGrant(g.grantId, { actor: { kind: 'user', id: who.accountId }, by: 'user' });
     }
-    deps.logger.info({ accountId: who.accountId, clientId }, 'grant revoked from the account page');
     // The notice is a flash: a signed marker, bound to this sign-in, that expires within a minute. A
     // link with any other `revoked` value shows nothing.
     const exp = Math.floor(Date.now() / 1000) + REVOKED_NOTICE_SECONDS;

@@ -22,7 +22,9 @@
  * the code or refresh token is consumed: oidc-provider checks the resource only after consuming, so a
  * client's corrected retry would otherwise look like a replay and cost the user the grant.
  */
+
 import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
+import type { Audit } from '../audit/audit.ts';
 import { hashTokenId, SIDECAR } from '../storage/sidecar.ts';
 import type { OidcModel, OidcPayload, Storage } from '../storage/types.ts';
 import { hashClientSecret, isHashedClientSecret } from './client-secret.ts';
@@ -68,6 +70,8 @@ export interface AdapterOptions {
   /** The one RFC 8707 resource this server issues tokens for (the MCP endpoint). */
   readonly resource: string;
   readonly now?: () => number;
+  /** Records the grant this adapter revokes itself (a code redeemed twice at once). */
+  readonly audit?: Audit;
 }
 
 export function createAdapterFactory(options: AdapterOptions): (name: string) => Adapter {
@@ -157,7 +161,16 @@ class StorageAdapter implements Adapter {
     if (await this.#storage.consume(this.#model, key)) return;
     if (this.#model === 'AuthorizationCode') {
       const code = await this.#storage.find(this.#model, key);
-      if (typeof code?.grantId === 'string') await revokeGrantRows(this.#storage, code.grantId);
+      if (typeof code?.grantId === 'string') {
+        await revokeGrantRows(this.#storage, code.grantId);
+        await this.#options.audit?.record({
+          type: 'grant.revoked',
+          userId: typeof code.accountId === 'string' ? code.accountId : undefined,
+          clientId: typeof code.clientId === 'string' ? code.clientId : undefined,
+          grantId: code.grantId,
+          details: { by: 'code_reuse' },
+        });
+      }
       throw new errors.InvalidGrant('authorization code already consumed');
     }
     throw new errors.InvalidGrant(`${describe(this.#model)} already used`);

@@ -9,6 +9,8 @@
  * minute (use-recorder.ts); with short-lived access tokens a client in use refreshes often, so this
  * tracks real use closely.
  */
+import { type Audit, NO_AUDIT } from '../audit/audit.ts';
+import type { AuditActor, RevokedBy } from '../audit/events.ts';
 import type { Storage } from '../storage/types.ts';
 import { type GrantSidecar, SIDECAR } from './adapter.ts';
 import { grantedScopes, revokeGrantRows } from './grant-rows.ts';
@@ -27,6 +29,12 @@ export interface GrantInfo {
   readonly remembered: boolean;
 }
 
+/** Who revoked a grant, and through what: the audit record's actor and `details.by`. */
+export interface Revoker {
+  readonly actor: AuditActor;
+  readonly by: RevokedBy;
+}
+
 export interface GrantFilter {
   readonly accountId?: string;
   readonly clientId?: string;
@@ -34,8 +42,11 @@ export interface GrantFilter {
 
 export interface GrantService {
   listGrants(filter?: GrantFilter): Promise<GrantInfo[]>;
-  /** Deletes the grant and every token and code issued under it. Returns false if it did not exist. */
-  revokeGrant(grantId: string): Promise<boolean>;
+  /**
+   * Deletes the grant and every token and code issued under it, and records who did it. Returns false
+   * if it did not exist (nothing is recorded then).
+   */
+  revokeGrant(grantId: string, by: Revoker): Promise<boolean>;
   /** Records the user's latest "remember my decision" answer on a saved grant. */
   setRemembered(grantId: string, remember: boolean): Promise<void>;
   /** Notes that the resource server asked for a step-up to these scopes under the grant. */
@@ -65,8 +76,10 @@ export function createGrantService(opts: {
   readonly storage: Storage;
   readonly resource: string;
   readonly now?: () => number;
+  readonly audit?: Audit;
 }): GrantService {
   const { storage, resource } = opts;
+  const audit = opts.audit ?? NO_AUDIT;
   const now = opts.now ?? Date.now;
 
   /** Rewrites the grant's sidecar; `change` returns undefined to leave the row untouched. */
@@ -91,10 +104,19 @@ export function createGrantService(opts: {
         .filter((g): g is GrantInfo => g !== undefined)
         .sort((a, b) => b.createdAt - a.createdAt);
     },
-    async revokeGrant(grantId) {
-      const existed = (await storage.find('Grant', grantId)) !== undefined;
+    async revokeGrant(grantId, revoker) {
+      const payload = await storage.find('Grant', grantId);
       await revokeGrantRows(storage, grantId);
-      return existed;
+      if (!payload) return false;
+      await audit.record({
+        type: 'grant.revoked',
+        actor: revoker.actor,
+        userId: typeof payload.accountId === 'string' ? payload.accountId : undefined,
+        clientId: typeof payload.clientId === 'string' ? payload.clientId : undefined,
+        grantId,
+        details: { by: revoker.by },
+      });
+      return true;
     },
     async setRemembered(grantId, remember) {
       await updateSidecar(grantId, (previous) =>

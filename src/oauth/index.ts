@@ -18,6 +18,7 @@ import type { Request, RequestHandler, Response, Router } from 'express';
 import { Router as createRouter } from 'express';
 import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
+import type { Audit } from '../audit/audit.ts';
 import type { Config } from '../config/config.ts';
 import { mcpResourceUrl } from '../config/config.ts';
 import { createFederation, UPSTREAM_CALLBACK_PATH } from '../federation/index.ts';
@@ -29,7 +30,7 @@ import type { ReplayCache, Storage } from '../storage/types.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { accountRoutes } from './account-routes.ts';
 import { MAX_METADATA_BYTES } from './clients.ts';
-import { createGrantService, type GrantFilter, type GrantInfo } from './grants.ts';
+import { createGrantService, type GrantFilter, type GrantInfo, type Revoker } from './grants.ts';
 import { clientDisplayName, clientIp, type PageDeps, sendError } from './interactions/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { finishUpstreamSignIn } from './interactions/upstream.ts';
@@ -63,6 +64,8 @@ export interface AuthorizationServerDeps {
   readonly identity: Identity;
   readonly registry: Pick<ToolRegistry, 'scopes' | 'basicScopes'>;
   readonly logger: Logger;
+  /** The audit log's one emit point (audit/audit.ts). */
+  readonly audit: Audit;
   /** One-time values (device polls, DPoP proof ids, ID-JAG ids); shared across instances when Redis is. */
   readonly replay: ReplayCache;
 }
@@ -93,17 +96,17 @@ export interface AuthorizationServer {
   issueAccessToken(input: IssueAccessTokenInput): Promise<IssuedAccessToken>;
   listGrants(filter?: GrantFilter): Promise<GrantInfo[]>;
   /** Deletes the grant and every token and code issued under it. False if it did not exist. */
-  revokeGrant(grantId: string): Promise<boolean>;
+  revokeGrant(grantId: string, by?: Revoker): Promise<boolean>;
   /** The resource server asked this grant's client to step up to `scopes` (see `step-up.ts`). */
   noteStepUp(grantId: string, scopes: readonly string[]): Promise<void>;
 }
 
 export async function createAuthorizationServer(deps: AuthorizationServerDeps): Promise<AuthorizationServer> {
-  const { config, storage, identity, logger } = deps;
+  const { config, storage, identity, logger, audit } = deps;
   const resource = mcpResourceUrl(config);
   const overlapSeconds = effectiveOverlapSeconds(config);
   const policy = createScopePolicy(deps.registry);
-  const grants = createGrantService({ storage, resource });
+  const grants = createGrantService({ storage, resource, audit });
   const federation = createFederation({ config, storage, identity, logger, cookies: pageCookies(config) });
 
   /**
@@ -121,6 +124,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
       policy,
       grants,
       logger,
+      audit,
       replay: deps.replay,
       upstreamVerdict: federation ? (userId) => federation.provisioning.rejudge(userId) : undefined,
       clientName: (clientId) => clientDisplayName(storage, clientId),
@@ -136,6 +140,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
       grants,
       secrets,
       logger,
+      audit,
       demoAccounts: config.demo
         ? DEMO_USERS.map((u) => ({ username: u.username, password: u.password, role: u.role }))
         : [],
@@ -151,7 +156,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
       fingerprint: keySetFingerprint(keys),
       provider,
       router,
-      issue: createIssuer({ provider, config, identity, policy }),
+      issue: createIssuer({ provider, config, identity, policy, audit }),
     };
   };
   let current = build(await loadSigningKeys(storage, { overlapSeconds }));
@@ -201,10 +206,12 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
     reloadKeys,
     issueAccessToken: (input) => current.issue(input),
     listGrants: (filter) => grants.listGrants(filter),
-    revokeGrant: (grantId) => grants.revokeGrant(grantId),
+    revokeGrant: (grantId, by = IN_PROCESS) => grants.revokeGrant(grantId, by),
     noteStepUp: (grantId, scopes) => grants.noteStepUp(grantId, scopes),
   };
 }
+
+const IN_PROCESS: Revoker = { actor: { kind: 'system' }, by: 'api' };
 
 /** Which keys, in which order and state: equal fingerprints mean nothing to rebuild. */
 function keySetFingerprint(keys: SigningKeys): string {

@@ -8,6 +8,7 @@
  * Scopes are clamped to the user's role, as at the consent page; none asked → the basic set.
  */
 import type Provider from 'oidc-provider';
+import type { Audit } from '../audit/audit.ts';
 import type { Config } from '../config/config.ts';
 import { mcpResourceUrl } from '../config/config.ts';
 import type { Identity } from '../identity/users.ts';
@@ -43,6 +44,7 @@ export function createIssuer(deps: {
   readonly config: Config;
   readonly identity: Identity;
   readonly policy: ScopePolicy;
+  readonly audit: Audit;
 }): (input: IssueAccessTokenInput) => Promise<IssuedAccessToken> {
   const { provider, config, identity, policy } = deps;
   const resource = mcpResourceUrl(config);
@@ -67,6 +69,13 @@ export function createIssuer(deps: {
     // so admin_panel and the account page never show it "expiring" months after the token died.
     grant.exp = Math.floor(Date.now() / 1000) + config.accessTokenTtlSeconds;
     const grantId = await grant.save();
+    await deps.audit.record({
+      type: 'grant.issued',
+      userId: user.id,
+      clientId,
+      grantId,
+      details: { scopes: granted, via: 'in_process' },
+    });
 
     const token = new provider.AccessToken({
       accountId: user.id,

@@ -17,7 +17,9 @@
  * SEKISHO_KEY_CHECK_SECONDS, then signs with the new key (`AuthorizationServer.reloadKeys`). The old
  * key stays published for the overlap, so tokens signed with it stay valid everywhere.
  */
+
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { Audit } from '../audit/audit.ts';
 import type { Config } from '../config/config.ts';
 import type { KeyStore, SigningKeyRecord } from '../storage/types.ts';
 
@@ -87,12 +89,14 @@ export async function loadSigningKeys(
 export async function rotateSigningKeys(
   store: KeyStore,
   overlapSeconds: number,
+  audit: Audit,
   now: () => number = Date.now,
 ): Promise<{ kid: string; previousKid: string | undefined; pruned: number }> {
   const previous = (await store.listKeys()).find((k) => k.rotatedAt === undefined);
   const next = await generateSigningKey(now());
   await store.rotateKeys(next, now());
   const pruned = await store.pruneKeys(now() - overlapSeconds * 1000);
+  await audit.record({ type: 'key.rotated', details: { kid: next.kid, previousKid: previous?.kid, pruned } });
   return { kid: next.kid, previousKid: previous?.kid, pruned };
 }
 

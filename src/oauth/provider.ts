@@ -24,6 +24,7 @@ import Provider, {
 } from 'oidc-provider';
 import { DPOP_ALGORITHMS } from '../access/dpop.ts';
 import type { Role } from '../access/scopes.ts';
+import type { Audit } from '../audit/audit.ts';
 import type { Config } from '../config/config.ts';
 import { mcpResourceUrl } from '../config/config.ts';
 import type { Verdict } from '../federation/role-mapping.ts';
@@ -61,6 +62,7 @@ export interface ProviderDeps {
   readonly policy: ScopePolicy;
   readonly grants: GrantService;
   readonly logger: Logger;
+  readonly audit: Audit;
   /** One-time values: device polls, DPoP proofs, ID-JAG assertion ids. */
   readonly replay: ReplayCache;
   /** Display name of a client on the pages. */
@@ -113,7 +115,7 @@ export function mcpResourceServerInfo(
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, storage, identity, policy, grants, logger } = deps;
+  const { config, storage, identity, policy, grants, logger, audit } = deps;
   const resource = mcpResourceUrl(config);
   const https = config.baseUrl.startsWith('https:');
   /** Grants loaded because the user ticked "remember my decision" (skip the native-client prompt). */
@@ -155,6 +157,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientIdleTtlSeconds: config.clientIdleTtlSeconds,
       refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
       resource,
+      audit,
     }),
     clients: BUILT_IN_CLIENTS.map((c) => ({ ...c })),
     jwks: { keys: deps.jwks.keys.map((k) => ({ ...k })) },
@@ -287,14 +290,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     fetch: cimd.fetch as Configuration['fetch'],
     async findAccount(ctx, sub): Promise<SekishoAccount | undefined> {
       let user = await identity.findById(sub);
-      if (!user) return undefined;
+      // A disabled account gets nothing from the token endpoint, whatever grant it still holds.
+      if (!user || user.disabledAt !== undefined) return undefined;
       const grant = (ctx as KoaContextWithOIDC | undefined)?.oidc?.entities?.Grant;
       // An upstream user is judged again by today's rules on every refresh (and every silent
       // sign-in): one they no longer admit loses the grant and every token issued under it now.
       const verdict = await deps.upstreamVerdict?.(user.id);
       if (verdict && !verdict.admitted) {
         logger.info({ userId: user.id, because: verdict.because }, 'upstream user no longer admitted');
-        await identity.endSignIns(user.id);
+        await identity.endSignIns(user.id, 'upstream_refused');
         return undefined;
       }
       if (verdict?.admitted && verdict.role !== user.role)
@@ -393,6 +397,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientId ? uses.record('Client', clientId, idleTtl) : undefined,
     ]).catch((err: unknown) => logger.warn({ err }, 'could not record grant use'));
   });
+  auditProviderEvents(provider, audit, logger);
   // The request log line of a failed OAuth request names the error code (never the description or
   // any parameter: those may carry client input). `oauth_error` for the endpoint, e.g. grant.error.
   const events = provider as unknown as NodeJS.EventEmitter; // the typings list only some events
@@ -468,4 +473,60 @@ function answerStorageUnavailable(ctx: PageContext): void {
   ctx.set('Cache-Control', 'no-store');
   if (html) renderErrorPage(ctx, out);
   else ctx.body = out;
+}
+
+/**
+ * What oidc-provider does on its own that the audit log must hold: dynamic registrations and their
+ * deletion by the client (RFC 7592), and grants it revokes — on a reused refresh token or
+ * authorization code (RFC 9700 §4.14.2, RFC 6749 §4.1.2) or at the revocation endpoint (RFC 7009).
+ * Its events fire inside the request, so the audit service finds the caller's IP and user agent.
+ */
+function auditProviderEvents(provider: Provider, audit: Audit, logger: Logger): void {
+  const record = (event: Parameters<Audit['record']>[0]) =>
+    void audit.record(event).catch((err: unknown) => logger.warn({ err }, 'audit failed'));
+  const clientOf = (client: { clientId?: string; clientName?: string } | undefined) => client?.clientId;
+  const events = provider as unknown as NodeJS.EventEmitter; // the typings list only some events
+  events.on(
+    'registration_create.success',
+    (_ctx: KoaContextWithOIDC, client: { clientId: string; clientName?: string; redirectUris?: string[] }) =>
+      record({
+        type: 'client.registered',
+        actor: { kind: 'client', id: client.clientId },
+        clientId: client.clientId,
+        details: { kind: 'dcr', name: client.clientName, redirectUris: client.redirectUris ?? [] },
+      }),
+  );
+  events.on('registration_delete.success', (_ctx: KoaContextWithOIDC, client: { clientId: string }) =>
+    record({
+      type: 'client.removed',
+      actor: { kind: 'client', id: client.clientId },
+      clientId: clientOf(client),
+      details: { by: 'client' },
+    }),
+  );
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    const clientId = clientOf(ctx.oidc.client);
+    const grantType = ctx.oidc.params?.grant_type;
+    const userId =
+      ctx.oidc.entities.RefreshToken?.accountId ?? ctx.oidc.entities.AuthorizationCode?.accountId;
+    const base = { clientId, grantId, userId };
+    if (ctx.oidc.route === 'token' && grantType === 'refresh_token') {
+      record({
+        type: 'refresh_token.reused',
+        outcome: 'failure',
+        actor: { kind: 'client', id: clientId },
+        ...base,
+      });
+      record({ type: 'grant.revoked', ...base, details: { by: 'reuse_detection' } });
+    } else if (ctx.oidc.route === 'token') {
+      record({ type: 'grant.revoked', ...base, details: { by: 'code_reuse' } });
+    } else {
+      record({
+        type: 'grant.revoked',
+        actor: { kind: 'client', id: clientId },
+        ...base,
+        details: { by: 'client' },
+      });
+    }
+  });
 }

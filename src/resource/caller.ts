@@ -40,7 +40,10 @@ async function resolveService(token: VerifiedAccessToken, deps: CallerLookups): 
   const client = await deps.grants.find('Client', token.clientId);
   const role = clientSidecar(client)?.serviceRole;
   if (!client || role === undefined) {
-    throw new TokenRejectedError('The client behind this token is no longer registered as a service.');
+    throw new TokenRejectedError(
+      'The client behind this token is no longer registered as a service.',
+      'service_removed',
+    );
   }
   const name =
     typeof client.client_name === 'string' && client.client_name ? client.client_name : token.clientId;
@@ -66,15 +69,21 @@ async function resolveUser(
   ]);
   const nowSeconds = Math.floor((deps.now ?? Date.now)() / 1000);
   if (!grant || (typeof grant.exp === 'number' && grant.exp <= nowSeconds)) {
-    throw new TokenRejectedError('The authorization behind this token was revoked. Sign in again.');
+    throw new TokenRejectedError(
+      'The authorization behind this token was revoked. Sign in again.',
+      'revoked',
+    );
   }
   if (
     (grant.accountId !== undefined && grant.accountId !== token.subject) ||
     (grant.clientId !== undefined && grant.clientId !== token.clientId)
   ) {
-    throw new TokenRejectedError('The access token does not match its authorization.');
+    throw new TokenRejectedError('The access token does not match its authorization.', 'mismatch');
   }
-  if (!user) throw new TokenRejectedError('The account behind this token no longer exists.');
+  if (!user) throw new TokenRejectedError('The account behind this token no longer exists.', 'user_removed');
+  if (user.disabledAt !== undefined) {
+    throw new TokenRejectedError('The account behind this token is disabled.', 'user_disabled');
+  }
   return Object.freeze({
     kind: 'user',
     userId: user.id,

@@ -36,7 +36,7 @@ import {
 import { DPOP_ALGORITHMS, DpopProofError, verifyDpopProof } from './dpop.ts';
 import { resourceMetadataUrl } from './metadata.ts';
 import { challengeForCalls, toolCallsIn } from './tool-calls.ts';
-import { TokenRejectedError, type TokenVerifier } from './verify-token.ts';
+import { type RejectionReason, TokenRejectedError, type TokenVerifier } from './verify-token.ts';
 
 export interface McpGateDeps extends CallerLookups {
   readonly config: Pick<Config, 'baseUrl' | 'anonymous'>;
@@ -50,6 +50,8 @@ export interface McpGateDeps extends CallerLookups {
    * a client that answers with a plain refresh — which cannot widen a grant — is sent to authorize).
    */
   readonly onStepUp?: (grantId: string, scopes: readonly string[]) => Promise<void>;
+  /** Told of every refused token, with why (the security metrics). */
+  readonly onRejected?: (reason: RejectionReason | 'dpop') => void;
 }
 
 /** `rawBody`: the bytes the JSON parser read (http/app.ts, the fast lane), for DPoP `content_digest`. */
@@ -143,11 +145,13 @@ export function createMcpGate(deps: McpGateDeps): RequestHandler {
         } catch (error) {
           if (error instanceof DpopProofError) {
             logger.debug({ reason: error.message }, 'DPoP proof rejected');
+            deps.onRejected?.('dpop');
             return refuse(res, { ...invalidDpopProof(error.message, basic), dpop });
           }
           if (!(error instanceof TokenRejectedError)) throw error;
           verifier.forget(token);
           logger.debug({ reason: error.message }, 'bearer token rejected');
+          deps.onRejected?.(error.reason);
           return refuse(res, { ...invalidToken(error.message, basic), ...(dpop ? { dpop } : {}) });
         }
         usedDpop = dpop !== undefined;

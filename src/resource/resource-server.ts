@@ -11,7 +11,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { ReplayCache } from '../storage/types.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { type CallerLookups, callerFromAuthInfo, resolveCaller, toolCallsFromAuthInfo } from './caller.ts';
-import { createMcpGate } from './gate.ts';
+import { createMcpGate, type McpGateDeps } from './gate.ts';
 import { protectedResourceMetadataRoutes, resourceMetadataUrl } from './metadata.ts';
 import {
   createTokenVerifier,
@@ -30,6 +30,8 @@ export interface ResourceServerDeps extends CallerLookups {
   readonly replay: ReplayCache;
   /** See `McpGateDeps.onStepUp`. */
   readonly onStepUp?: (grantId: string, scopes: readonly string[]) => Promise<void>;
+  /** See `McpGateDeps.onRejected`. */
+  readonly onRejected?: McpGateDeps['onRejected'];
   /** Another verifier than the built-in AS's: the external one (resource-server-only mode), or tests' tuning. */
   readonly verifier?: TokenVerifier;
 }

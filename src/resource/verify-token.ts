@@ -51,8 +51,32 @@ export interface VerifiedAccessToken {
 }
 
 /** The token is not acceptable. `message` is safe to send to the client as `error_description`. */
+/** Why a token was refused, as a short fixed word (the metrics label; never client input). */
+export type RejectionReason =
+  | 'malformed'
+  | 'expired'
+  | 'audience'
+  | 'issuer'
+  | 'not_yet_valid'
+  | 'type'
+  | 'algorithm'
+  | 'signature'
+  | 'unknown_key'
+  | 'claims'
+  | 'revoked'
+  | 'mismatch'
+  | 'user_removed'
+  | 'user_disabled'
+  | 'service_removed'
+  | 'invalid';
+
 export class TokenRejectedError extends Error {
   override readonly name = 'TokenRejectedError';
+  readonly reason: RejectionReason;
+  constructor(message: string, reason: RejectionReason = 'claims') {
+    super(message);
+    this.reason = reason;
+  }
 }
 
 export interface TokenVerifierOptions {
@@ -148,7 +172,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
           currentDate: new Date(now()),
         }));
       } catch (error) {
-        throw new TokenRejectedError(describeJoseError(error));
+        throw joseRejection(error);
       }
       const verified = toVerified(payload);
       cache.set(token, verified);
@@ -160,7 +184,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
 /** RFC 6750 §2.1: a b64token of sane length; anything else is refused before any work is done. */
 export function checkTokenShape(token: string): void {
   if (token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token)) {
-    throw new TokenRejectedError('The access token is malformed.');
+    throw new TokenRejectedError('The access token is malformed.', 'malformed');
   }
 }
 
@@ -191,27 +215,33 @@ function toVerified(payload: JWTPayload): VerifiedAccessToken {
   });
 }
 
-/** A short, safe reason for `error_description` — no token content, no key material. */
-export function describeJoseError(error: unknown): string {
-  if (error instanceof errors.JWTExpired) return 'The access token has expired.';
+/** A refusal for a jose failure: a short, safe message (no token content, no key material) and its reason word. */
+export function joseRejection(error: unknown): TokenRejectedError {
+  const [message, reason] = describeJose(error);
+  return new TokenRejectedError(message, reason);
+}
+
+function describeJose(error: unknown): [string, RejectionReason] {
+  if (error instanceof errors.JWTExpired) return ['The access token has expired.', 'expired'];
   if (error instanceof errors.JWTClaimValidationFailed) {
     switch (error.claim) {
       case 'aud':
-        return 'The access token was not issued for this resource.';
+        return ['The access token was not issued for this resource.', 'audience'];
       case 'iss':
-        return 'The access token was issued by another authorization server.';
+        return ['The access token was issued by another authorization server.', 'issuer'];
       case 'nbf':
-        return 'The access token is not valid yet.';
+        return ['The access token is not valid yet.', 'not_yet_valid'];
       case 'typ':
-        return 'The token is not an access token (typ must be at+jwt).';
+        return ['The token is not an access token (typ must be at+jwt).', 'type'];
       default:
-        return `The access token is missing or has an invalid ${error.claim} claim.`;
+        return [`The access token is missing or has an invalid ${error.claim} claim.`, 'claims'];
     }
   }
   if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported)
-    return 'The access token uses an algorithm this server does not accept.';
-  if (error instanceof errors.JWSSignatureVerificationFailed) return 'The access token signature is invalid.';
+    return ['The access token uses an algorithm this server does not accept.', 'algorithm'];
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return ['The access token signature is invalid.', 'signature'];
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
-    return 'The access token was signed with an unknown key.';
-  return 'The access token is invalid.';
+    return ['The access token was signed with an unknown key.', 'unknown_key'];
+  return ['The access token is invalid.', 'invalid'];
 }

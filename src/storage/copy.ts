@@ -9,6 +9,7 @@
  * target is refused rather than merged (two databases' signing keys and grants cannot be merged
  * safely). Both backends share one table layout, so rows move column for column.
  */
+import { AUDIT_COLUMN_LIST } from './audit-rows.ts';
 import { StorageOpenError } from './errors.ts';
 import type { PostgresStorage } from './postgres/index.ts';
 import { quoteIdent } from './postgres/migrations.ts';
@@ -26,7 +27,17 @@ interface CopiedTable {
 export const COPIED_TABLES: readonly CopiedTable[] = [
   {
     name: 'users',
-    columns: ['id', 'username', 'name', 'email', 'role', 'password_hash', 'created_at', 'updated_at'],
+    columns: [
+      'id',
+      'username',
+      'name',
+      'email',
+      'role',
+      'password_hash',
+      'created_at',
+      'updated_at',
+      'disabled_at',
+    ],
   },
   {
     name: 'external_identities',
@@ -51,6 +62,8 @@ export const COPIED_TABLES: readonly CopiedTable[] = [
     ],
     live: 'expires_at IS NULL OR expires_at > ?',
   },
+  // The whole retained history: an operator's questions about last month do not end at the move.
+  { name: 'audit_log', columns: AUDIT_COLUMN_LIST },
   {
     name: 'rate_limits',
     columns: ['key', 'window_start', 'count', 'expires_at'],

@@ -68,6 +68,11 @@ export interface OidcStore {
    * row does not exist or has expired. The payload is not rewritten.
    */
   touch(model: OidcModel, id: string, expiresInSeconds?: number): Promise<boolean>;
+  /**
+   * Deletes the expired rows of one model now and returns them (the sweeper records each expired
+   * client in the audit log before the general sweep would remove it silently).
+   */
+  takeExpired(model: OidcModel): Promise<OidcRow[]>;
 }
 
 /** One stored row as `list` returns it. Times are milliseconds since the epoch. */
@@ -89,6 +94,17 @@ export interface UserRecord {
   /** scrypt hash in PHC-like form; never the password. */
   readonly passwordHash: string;
   readonly createdAt: number;
+  /** When an administrator disabled the account (ms); absent while it is enabled. */
+  readonly disabledAt?: number;
+}
+
+/** What `updateUser` may change. `disabledAt: null` enables the account again; absent keeps it. */
+export interface UserPatch {
+  readonly name?: string;
+  readonly email?: string;
+  readonly role?: Role;
+  readonly passwordHash?: string;
+  readonly disabledAt?: number | null;
 }
 
 export interface UserStore {
@@ -97,10 +113,7 @@ export interface UserStore {
   findUserById(id: string): Promise<UserRecord | undefined>;
   findUserByUsername(username: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
-  updateUser(
-    id: string,
-    patch: Partial<Pick<UserRecord, 'name' | 'email' | 'role' | 'passwordHash'>>,
-  ): Promise<boolean>;
+  updateUser(id: string, patch: UserPatch): Promise<boolean>;
   deleteUser(id: string): Promise<boolean>;
 }
 
@@ -202,7 +215,68 @@ export interface ReplayCache {
   remember(key: string, ttlSeconds: number): Promise<boolean>;
 }
 
-export interface Storage extends OidcStore, UserStore, ExternalIdentityStore, KeyStore, RateLimitStore {
+/**
+ * Who did something recorded in the audit log: the user it concerns (`user`: signing in, consenting,
+ * revoking on the account page), an administrator (`admin`: console or admin tool; `id` is their user
+ * id), an operator on the command line (`cli`; `name` is the OS account), an OAuth client acting on
+ * its own registration or tokens (`client`), or Sekisho itself (`system`: reuse detection, expiry).
+ */
+export interface AuditActor {
+  readonly kind: 'user' | 'admin' | 'cli' | 'client' | 'system';
+  readonly id?: string;
+  readonly name?: string;
+}
+
+/**
+ * One security-relevant event, as stored. Never a secret: the audit service (`audit/audit.ts`) drops
+ * secret-looking detail keys before a record reaches storage or the log. Times are ms since the epoch.
+ */
+export interface AuditRecord {
+  /** Sortable: records with the same `at` from one process sort in the order they were made. */
+  readonly id: string;
+  readonly at: number;
+  /** One of `AUDIT_EVENT_TYPES` (audit/events.ts), e.g. `signin.failed`. */
+  readonly type: string;
+  readonly outcome: 'success' | 'failure';
+  readonly actor: AuditActor;
+  /** The user the event concerns (not necessarily the actor). */
+  readonly userId?: string;
+  readonly clientId?: string;
+  readonly grantId?: string;
+  readonly ip?: string;
+  readonly userAgent?: string;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditQuery {
+  /** Records whose subject user *or* actor is this user id. */
+  readonly userId?: string;
+  readonly clientId?: string;
+  /** Any of these exact types (empty or absent: all). */
+  readonly types?: readonly string[];
+  /** At or after (ms). */
+  readonly since?: number;
+  /** Strictly before (ms): the next page of a newest-first listing. */
+  readonly until?: number;
+  /** At most this many, newest first (default and ceiling: 1000). */
+  readonly limit?: number;
+}
+
+export interface AuditStore {
+  appendAudit(record: AuditRecord): Promise<void>;
+  /** Newest first (`at`, then `id`, descending). */
+  listAudit(query?: AuditQuery): Promise<AuditRecord[]>;
+  /** Deletes records older than `olderThan` (ms); returns how many (the retention period). */
+  pruneAudit(olderThan: number): Promise<number>;
+}
+
+export interface Storage
+  extends OidcStore,
+    UserStore,
+    ExternalIdentityStore,
+    KeyStore,
+    RateLimitStore,
+    AuditStore {
   /** Deletes expired rows; returns how many. Called periodically. */
   sweep(): Promise<number>;
   /** Cheap liveness check for /readyz. */

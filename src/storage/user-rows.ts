@@ -12,9 +12,10 @@ export interface UserRow {
   role: UserRecord['role'];
   password_hash: string;
   created_at: number;
+  disabled_at: number | null;
 }
 
-export const USER_COLUMNS = 'id, username, name, email, role, password_hash, created_at';
+export const USER_COLUMNS = 'id, username, name, email, role, password_hash, created_at, disabled_at';
 
 export function toUser(row: UserRow | undefined): UserRecord | undefined {
   if (!row) return undefined;
@@ -26,5 +27,7 @@ export function toUser(row: UserRow | undefined): UserRecord | undefined {
     role: row.role,
     passwordHash: row.password_hash,
     createdAt: row.created_at,
+    // Absent rather than undefined: an enabled user reads back exactly as it was created.
+    ...(row.disabled_at === null ? {} : { disabledAt: row.disabled_at }),
   };
 }

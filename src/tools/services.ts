@@ -3,7 +3,11 @@
  * every tool call; tools never import storage or the authorization server directly, which keeps them
  * testable and keeps the dependency arrows pointing one way (tools → services interface).
  */
+import type { Caller } from '../access/policy.ts';
 import type { Role } from '../access/scopes.ts';
+
+/** A signed-in caller acting through an admin tool: who the audit log names. */
+export type ActingCaller = Exclude<Caller, { kind: 'anonymous' }>;
 
 export interface UserSummary {
   readonly id: string;
@@ -54,8 +58,18 @@ export interface ToolServices {
    */
   tokenUser(accessToken: string): Promise<UserSummary | undefined>;
   listGrants(): Promise<readonly GrantSummary[]>;
-  /** Revoke every grant whose id starts with `prefix`; returns the revoked ids. Refuses ambiguous prefixes. */
-  revokeGrants(prefix: string): Promise<{ revoked: readonly string[]; ambiguous: boolean }>;
+  /**
+   * Revoke every grant whose id starts with `prefix`, recorded as done by `by`; returns the revoked
+   * ids. Refuses ambiguous prefixes.
+   */
+  revokeGrants(prefix: string, by: ActingCaller): Promise<{ revoked: readonly string[]; ambiguous: boolean }>;
+  /** Records an admin tool action in the audit log (what was asked, by whom, and how it ended). */
+  recordAdminAction(
+    by: ActingCaller,
+    action: string,
+    outcome: 'success' | 'failure',
+    details?: Readonly<Record<string, string | number | boolean | undefined>>,
+  ): Promise<void>;
   userStats(): Promise<{ users: number; admins: number; activeGrants: number; clients: number }>;
   /**
    * Resource-server-only mode: the external authorization server that signs users in and keeps

@@ -8,7 +8,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DuplicateError } from '../../src/storage/errors.ts';
-import type { OidcModel, SigningKeyRecord, Storage, UserRecord } from '../../src/storage/types.ts';
+import type {
+  AuditRecord,
+  OidcModel,
+  SigningKeyRecord,
+  Storage,
+  UserRecord,
+} from '../../src/storage/types.ts';
 
 export interface ContractClock {
   now(): number;
@@ -181,6 +187,26 @@ export function runStorageContract(name: string, open: StorageFactory): void {
         assert.equal(g1?.lastUsedAt, undefined);
       });
 
+      it('takeExpired removes and returns only the expired rows of one model', async () => {
+        await s.upsert('Client', 'c-old', { client_id: 'c-old', client_name: 'Old' }, 60);
+        await s.upsert('Client', 'c-live', { client_id: 'c-live' }, 3600);
+        await s.upsert('Client', 'c-forever', { client_id: 'c-forever' }, undefined);
+        await s.upsert('Session', 's-old', { accountId: 'u' }, 60);
+        clock.advance(60_000);
+        const taken = await s.takeExpired('Client');
+        assert.deepEqual(
+          taken.map((r) => [r.id, r.payload.client_name]),
+          [['c-old', 'Old']],
+        );
+        assert.deepEqual(await s.takeExpired('Client'), [], 'taken once');
+        assert.deepEqual((await s.list('Client')).map((r) => r.id).sort(), ['c-forever', 'c-live']);
+        assert.deepEqual(
+          (await s.takeExpired('Session')).map((r) => r.id),
+          ['s-old'],
+          'other models are untouched until asked',
+        );
+      });
+
       it('touch records last use and slides expiry without rewriting the payload', async () => {
         await s.upsert('Client', 'c1', { client_id: 'c1' }, 100);
         clock.advance(90_000);
@@ -238,6 +264,110 @@ export function runStorageContract(name: string, open: StorageFactory): void {
           return true;
         });
         await assert.rejects(s.createUser({ ...alice, username: 'other' }), DuplicateError);
+      });
+
+      it('disables and enables a user; other patches keep the disabled state', async () => {
+        await s.createUser(alice);
+        assert.equal(await s.updateUser('usr_a', { disabledAt: T0 + 5 }), true);
+        assert.equal((await s.findUserById('usr_a'))?.disabledAt, T0 + 5);
+        await s.updateUser('usr_a', { name: 'Alice A.' });
+        assert.deepEqual(await s.findUserByUsername('alice'), {
+          ...alice,
+          name: 'Alice A.',
+          disabledAt: T0 + 5,
+        });
+        assert.equal((await s.listUsers())[0]?.disabledAt, T0 + 5);
+        await s.updateUser('usr_a', { disabledAt: null });
+        assert.deepEqual(await s.findUserById('usr_a'), { ...alice, name: 'Alice A.' });
+      });
+    });
+
+    describe('AuditStore', () => {
+      const record = (n: number, over: Partial<AuditRecord> = {}): AuditRecord => ({
+        id: `aud_${String(n).padStart(4, '0')}`,
+        at: T0 + n * 1000,
+        type: 'signin.succeeded',
+        outcome: 'success',
+        actor: { kind: 'user', id: 'usr_a' },
+        userId: 'usr_a',
+        details: {},
+        ...over,
+      });
+
+      it('appends and lists newest first, every field round-tripping', async () => {
+        const full = record(2, {
+          type: 'grant.revoked',
+          actor: { kind: 'admin', id: 'usr_root', name: 'root' },
+          userId: 'usr_b',
+          clientId: 'cl_1',
+          grantId: 'gr_1',
+          ip: '203.0.113.9',
+          userAgent: 'Mozilla/5.0 (日本語)',
+          details: { by: 'admin', scopes: ['mcp:tools'], count: 2, nested: { ok: true } },
+        });
+        const minimal = record(1, { actor: { kind: 'system' }, userId: undefined });
+        delete (minimal as { userId?: string }).userId;
+        await s.appendAudit(minimal);
+        await s.appendAudit(full);
+        assert.deepEqual(await s.listAudit(), [full, minimal]);
+        await assert.rejects(s.appendAudit(full), 'an id is recorded once');
+      });
+
+      it('filters by user (subject or actor), client, types and time; limits', async () => {
+        await s.appendAudit(record(1));
+        await s.appendAudit(record(2, { type: 'signin.failed', outcome: 'failure' }));
+        await s.appendAudit(
+          record(3, {
+            userId: 'usr_b',
+            actor: { kind: 'user', id: 'usr_b' },
+            clientId: 'cl_1',
+            type: 'consent.granted',
+          }),
+        );
+        await s.appendAudit(
+          record(4, { userId: 'usr_b', actor: { kind: 'admin', id: 'usr_a' }, type: 'user.role_changed' }),
+        );
+        await s.appendAudit(
+          record(5, { userId: 'usr_c', actor: { kind: 'cli', name: 'ops' }, type: 'user.created' }),
+        );
+        const ids = (rows: AuditRecord[]) => rows.map((r) => r.id);
+        assert.deepEqual(ids(await s.listAudit({ userId: 'usr_a' })), ['aud_0004', 'aud_0002', 'aud_0001']);
+        assert.deepEqual(ids(await s.listAudit({ userId: 'usr_b' })), ['aud_0004', 'aud_0003']);
+        assert.deepEqual(ids(await s.listAudit({ clientId: 'cl_1' })), ['aud_0003']);
+        assert.deepEqual(ids(await s.listAudit({ types: ['signin.failed', 'user.created'] })), [
+          'aud_0005',
+          'aud_0002',
+        ]);
+        assert.deepEqual(ids(await s.listAudit({ since: T0 + 2000, until: T0 + 4000 })), [
+          'aud_0003',
+          'aud_0002',
+        ]);
+        assert.deepEqual(ids(await s.listAudit({ limit: 2 })), ['aud_0005', 'aud_0004']);
+        assert.deepEqual(ids(await s.listAudit({ userId: 'usr_b', types: ['consent.granted'] })), [
+          'aud_0003',
+        ]);
+        assert.deepEqual(await s.listAudit({ userId: 'nobody' }), []);
+        assert.deepEqual(
+          ids(await s.listAudit({ userId: "x' OR '1'='1" })),
+          [],
+          'filter values are parameters, never SQL',
+        );
+      });
+
+      it('orders records of the same millisecond by id; prunes by age', async () => {
+        await s.appendAudit(record(1, { id: 'aud_b', at: T0 }));
+        await s.appendAudit(record(1, { id: 'aud_a', at: T0 }));
+        await s.appendAudit(record(1, { id: 'aud_c', at: T0 + 10 }));
+        assert.deepEqual(
+          (await s.listAudit()).map((r) => r.id),
+          ['aud_c', 'aud_b', 'aud_a'],
+        );
+        assert.equal(await s.pruneAudit(T0 + 10), 2);
+        assert.deepEqual(
+          (await s.listAudit()).map((r) => r.id),
+          ['aud_c'],
+        );
+        assert.equal(await s.pruneAudit(T0), 0);
       });
     });
 

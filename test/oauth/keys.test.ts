@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { calculateJwkThumbprint, createLocalJWKSet, importJWK, jwtVerify, SignJWT } from 'jose';
+import { NO_AUDIT } from '../../src/audit/audit.ts';
 import {
   effectiveOverlapSeconds,
   generateSigningKey,
@@ -63,7 +64,7 @@ describe('signing keys', () => {
       .sign(await importJWK(before.active, 'ES256'));
 
     t += 1000;
-    const rotated = await rotateSigningKeys(storage, DAY, now);
+    const rotated = await rotateSigningKeys(storage, DAY, NO_AUDIT, now);
     assert.equal(rotated.previousKid, before.active.kid);
     assert.notEqual(rotated.kid, before.active.kid);
 

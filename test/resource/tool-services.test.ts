@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createToolServices, type ToolServicesDeps } from '../../src/app-services/tool-services.ts';
+import { NO_AUDIT } from '../../src/audit/audit.ts';
 import type { User } from '../../src/identity/users.ts';
-import type { GrantSummary } from '../../src/tools/services.ts';
+import type { ActingCaller, GrantSummary } from '../../src/tools/services.ts';
 
 const admin: User = {
   id: 'u-admin',
@@ -69,6 +70,7 @@ function services(over: Partial<ToolServicesDeps> = {}) {
         grants = grants.filter((g) => g.grantId !== id);
       },
     },
+    audit: NO_AUDIT,
     countClients: async () => 2,
     clientIp: () => '192.0.2.7',
     endpoints: { issuer: 'http://localhost:1' },
@@ -81,6 +83,19 @@ function services(over: Partial<ToolServicesDeps> = {}) {
   };
   return { s: createToolServices(deps), revoked, issued, attemptsFrom };
 }
+
+const ADMIN_CALLER: ActingCaller = {
+  kind: 'user',
+  userId: 'u-admin',
+  username: 'admin',
+  name: 'Admin',
+  email: '',
+  role: 'admin',
+  scopes: new Set(['mcp:admin']),
+  clientId: 'c',
+  grantId: undefined,
+  expiresAt: 0,
+};
 
 describe('tool services', () => {
   it('quick_login mints a token with every scope the role may hold, for demo accounts only', async () => {
@@ -142,10 +157,13 @@ describe('tool services', () => {
 
   it('revokes by an unambiguous prefix of at least 4 characters', async () => {
     const { s, revoked } = services();
-    assert.deepEqual(await s.revokeGrants('abc'), { revoked: [], ambiguous: true });
-    assert.deepEqual(await s.revokeGrants('abcd'), { revoked: [], ambiguous: true });
-    assert.deepEqual(await s.revokeGrants('zzzz'), { revoked: [], ambiguous: false });
-    assert.deepEqual(await s.revokeGrants('abcd2'), { revoked: ['abcd2222'], ambiguous: false });
+    assert.deepEqual(await s.revokeGrants('abc', ADMIN_CALLER), { revoked: [], ambiguous: true });
+    assert.deepEqual(await s.revokeGrants('abcd', ADMIN_CALLER), { revoked: [], ambiguous: true });
+    assert.deepEqual(await s.revokeGrants('zzzz', ADMIN_CALLER), { revoked: [], ambiguous: false });
+    assert.deepEqual(await s.revokeGrants('abcd2', ADMIN_CALLER), {
+      revoked: ['abcd2222'],
+      ambiguous: false,
+    });
     assert.deepEqual(revoked, ['abcd2222']);
   });
 

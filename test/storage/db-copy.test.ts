@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/run.ts';
+import { PG_MIGRATIONS } from '../../src/storage/postgres/migrations.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { modernPost } from '../helpers/mcp-http.ts';
 import { refresh, signIn } from '../helpers/oauth.ts';
@@ -77,9 +78,11 @@ describe('sekisho db copy: SQLite → PostgreSQL without signing in again', { sk
       'external_identities',
       'signing_keys',
       'oidc_models',
+      'audit_log',
       'rate_limits',
     ]);
     assert.equal(report.copied.users, 3, 'the three demo users');
+    assert.ok((report.copied.audit_log ?? 0) >= 3, 'the audit history moves too (sign-in, consent, grant)');
     assert.ok((report.copied.signing_keys ?? 0) >= 1);
     assert.ok((report.copied.oidc_models ?? 0) >= 4, 'client, grant, session, refresh token …');
     assert.doesNotMatch(copy.stdout + copy.stderr, /postgres:\/\/postgres@/, 'never prints the URL');
@@ -152,7 +155,10 @@ describe('sekisho db copy: SQLite → PostgreSQL without signing in again', { sk
       assert.match(before.stdout, /pending {3}1 \(initial schema\)/);
       const applied = await cli(['db', 'migrate', '--json'], env);
       assert.equal(applied.code, 0, applied.stderr);
-      assert.deepEqual((JSON.parse(applied.stdout) as { applied: number[] }).applied, [1, 2]);
+      assert.deepEqual(
+        (JSON.parse(applied.stdout) as { applied: number[] }).applied,
+        PG_MIGRATIONS.map((m) => m.version),
+      );
     } finally {
       await fresh.drop();
     }

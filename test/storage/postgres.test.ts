@@ -28,7 +28,9 @@ if (skip) {
   runStorageContract('postgres', async ({ now }) => {
     const s = await open({ now });
     // Each contract test starts from empty tables (the schema is migrated once, then reused).
-    await s.pool.query('TRUNCATE oidc_models, users, external_identities, signing_keys, rate_limits');
+    await s.pool.query(
+      'TRUNCATE oidc_models, users, external_identities, signing_keys, rate_limits, audit_log',
+    );
     return s;
   });
 }

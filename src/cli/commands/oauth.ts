@@ -61,6 +61,11 @@ export const clientsAdd: Command = {
         jwksUri: typeof o['jwks-uri'] === 'string' ? o['jwks-uri'] : undefined,
         clientId: typeof o['client-id'] === 'string' ? o['client-id'] : undefined,
       });
+      await ctx.audit.record({
+        type: 'client.registered',
+        clientId: client.clientId,
+        details: { kind: 'machine', name: ctx.positionals[0], role: String(o.role), auth },
+      });
       if (ctx.options.json) return printJson(ctx.io, client);
       ctx.io.out(`client_id      ${client.clientId}`);
       if (client.clientSecret) {
@@ -113,7 +118,7 @@ export const clientsRemove: Command = {
   mayCreateDatabase: false,
   async run(ctx) {
     const clientId = ctx.positionals[0]!;
-    const revoked = await removeClient(ctx.storage, clientId);
+    const revoked = await removeClient(ctx.storage, clientId, ctx.audit, 'cli');
     if (revoked === undefined) throw new CliError(`no such client: ${clientId}`);
     ctx.io.out(`removed client ${clientId}; ${revoked} grant(s) revoked`);
   },
@@ -163,7 +168,8 @@ export const grantsRevoke: Command = {
   mayCreateDatabase: false,
   async run(ctx) {
     const grantId = ctx.positionals[0]!;
-    if (!(await revokeGrant(ctx.storage, grantId))) throw new CliError(`no such grant: ${grantId}`);
+    if (!(await revokeGrant(ctx.storage, grantId, ctx.audit, 'cli')))
+      throw new CliError(`no such grant: ${grantId}`);
     ctx.io.out(`revoked grant ${grantId}`);
   },
 };
@@ -204,7 +210,7 @@ export const keysRotate: Command = {
   mayCreateDatabase: true,
   async run(ctx) {
     const overlap = effectiveOverlapSeconds(ctx.config);
-    const result = await rotateSigningKeys(ctx.storage, overlap);
+    const result = await rotateSigningKeys(ctx.storage, overlap, ctx.audit);
     if (ctx.options.json) return printJson(ctx.io, { ...result, overlapSeconds: overlap });
     ctx.io.out(`new signing key ${result.kid}`);
     if (result.previousKid) ctx.io.out(`previous key ${result.previousKid} stays published for ${overlap}s`);

@@ -22,6 +22,7 @@
  * verdicts, Host/Origin values that passed, and tools/list results keyed by the visible tool set
  * (tools-list-cache.ts).
  */
+import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AuthInfo, McpRequestContext } from '@modelcontextprotocol/server';
 import { isJsonContentType } from '@modelcontextprotocol/server';
@@ -179,22 +180,27 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
         const chunks: Buffer[] = [];
         req.on('data', (chunk: Buffer) => chunks.push(chunk));
         req.once('error', () => res.destroy());
-        req.once('end', () => {
-          const raw = Buffer.concat(chunks);
-          req.rawBody = raw;
-          const text = raw.toString('utf8');
-          serve(req, res, text, fallback, startedAt).catch((error: unknown) => {
-            opts.onError(error);
-            if (!res.headersSent) {
-              // The tool may have run: never re-run it through the fallback.
-              send(res, {
-                status: 500,
-                headers: { 'content-type': 'application/json' },
-                body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"Internal error"}}',
-              });
-            } else res.destroy();
-          });
-        });
+        // Bound to this request's async context: a socket's 'end' fires outside it, and the tools
+        // (quick_login's throttle) and the audit log read the caller's address from it.
+        req.once(
+          'end',
+          AsyncResource.bind(() => {
+            const raw = Buffer.concat(chunks);
+            req.rawBody = raw;
+            const text = raw.toString('utf8');
+            serve(req, res, text, fallback, startedAt).catch((error: unknown) => {
+              opts.onError(error);
+              if (!res.headersSent) {
+                // The tool may have run: never re-run it through the fallback.
+                send(res, {
+                  status: 500,
+                  headers: { 'content-type': 'application/json' },
+                  body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"Internal error"}}',
+                });
+              } else res.destroy();
+            });
+          }),
+        );
       };
     },
   };

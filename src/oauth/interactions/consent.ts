@@ -93,6 +93,7 @@ export async function submitConsent(
   const decision = policy.decide(requested, user.role);
   const clientId = String(interaction.params.client_id);
   const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
+  const before = new Set(existing ? split(existing.getResourceScope(resource)) : []);
   const grant = existing ?? new provider.Grant({ accountId: user.id, clientId });
   if (decision.oidc.length > 0) grant.addOIDCScope(decision.oidc.join(' '));
   grant.addResourceScope(resource, decision.granted.join(' '));
@@ -100,7 +101,25 @@ export async function submitConsent(
   const grantId = await grant.save();
   await grants.settleStepUp({ accountId: user.id, clientId });
   // The latest answer counts: unticking it on a later consent stops the silent reuse.
-  await grants.setRemembered(grantId, (req.body as Record<string, unknown> | undefined)?.remember === '1');
+  const remember = (req.body as Record<string, unknown> | undefined)?.remember === '1';
+  await grants.setRemembered(grantId, remember);
+  const widenedBy = decision.granted.filter((s) => !before.has(s));
+  const subject = { actor: { kind: 'user', id: user.id }, userId: user.id, clientId, grantId } as const;
+  await deps.audit.record({
+    type: 'consent.granted',
+    ...subject,
+    details: { scopes: decision.granted, withheld: decision.withheld, remember },
+  });
+  // A consent on an existing grant that adds scopes is a step-up (the resource asked for more).
+  if (!existing)
+    await deps.audit.record({ type: 'grant.issued', ...subject, details: { scopes: decision.granted } });
+  else if (widenedBy.length > 0) {
+    await deps.audit.record({
+      type: 'grant.widened',
+      ...subject,
+      details: { added: widenedBy, scopes: decision.granted },
+    });
+  }
 
   // oidc-provider issues the intersection of request and grant, so the request must name whatever
   // the grant adds: the basic set when nothing asked for was allowed, or a pending step-up.

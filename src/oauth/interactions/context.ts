@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import type Provider from 'oidc-provider';
+import type { Audit } from '../../audit/audit.ts';
 import type { Config } from '../../config/config.ts';
 import type { Federation } from '../../federation/index.ts';
 import type { AuthResult, Identity } from '../../identity/users.ts';
@@ -33,6 +34,7 @@ export interface PageDeps {
   readonly grants: GrantService;
   readonly secrets: ServerSecrets;
   readonly logger: Logger;
+  readonly audit: Audit;
   /** Listed on the sign-in page in demo mode only. */
   readonly demoAccounts: readonly DemoAccount[];
   /** Upstream identity providers; undefined when none is configured. */

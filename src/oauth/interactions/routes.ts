@@ -93,6 +93,19 @@ export function interactionRoutes(deps: PageDeps): Router {
     if (!interaction) return;
     const purpose = interaction.prompt.name === 'login' ? LOGIN_CSRF : CONSENT_CSRF;
     if (!checkCsrf(deps, req, res, purpose, interaction.uid)) return;
+    if (interaction.prompt.name === 'consent') {
+      const userId = interaction.session?.accountId;
+      await deps.audit.record({
+        type: 'consent.denied',
+        outcome: 'failure',
+        actor: userId ? { kind: 'user', id: userId } : { kind: 'user' },
+        userId,
+        clientId: String(interaction.params.client_id),
+        details: {
+          scope: typeof interaction.params.scope === 'string' ? interaction.params.scope : undefined,
+        },
+      });
+    }
     await deps.provider.interactionFinished(
       req,
       res,

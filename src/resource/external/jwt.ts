@@ -17,7 +17,7 @@
  * ExternalIssuerUnavailableError (503), not as a 401 that would send the client to sign in again.
  */
 import { createRemoteJWKSet, customFetch, errors, type JWTPayload, jwtVerify } from 'jose';
-import { describeJoseError, TokenRejectedError } from '../verify-token.ts';
+import { joseRejection, TokenRejectedError } from '../verify-token.ts';
 import { ExternalIssuerUnavailableError } from './errors.ts';
 import { fetchJson, MAX_ANSWER_BYTES } from './fetch-json.ts';
 
@@ -70,7 +70,7 @@ export function createExternalJwtCheck(opts: ExternalJwtOptions): ExternalJwtChe
       if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
         throw new ExternalIssuerUnavailableError(`the key set at ${opts.jwksUri} could not be read`);
       }
-      throw new TokenRejectedError(describeJoseError(error));
+      throw joseRejection(error);
     }
     if (typ !== undefined && !ACCEPTED_TYPES.has(typ.toLowerCase())) {
       throw new TokenRejectedError(`The token is not an access token (typ ${JSON.stringify(typ)}).`);

@@ -10,6 +10,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { SchemaVersionError, StorageOpenError, StorageUnavailableError } from '../errors.ts';
 import type { SchemaStatus } from '../schema-status.ts';
 import type { Storage } from '../types.ts';
+import { createPostgresAuditStore } from './audit-store.ts';
 import { createPostgresExternalIdentityStore } from './external-identity-store.ts';
 import { createPostgresKeyStore } from './key-store.ts';
 import { migratePostgres, postgresSchemaStatus } from './migrations.ts';
@@ -89,6 +90,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     ...createPostgresExternalIdentityStore(pool, now),
     ...createPostgresKeyStore(pool),
     ...createPostgresRateLimitStore(pool, now),
+    ...createPostgresAuditStore(pool),
     async sweep() {
       const result = await query<{ removed: number }>(pool, sweepSql, [now()]);
       return Number(result.rows[0]?.removed ?? 0);

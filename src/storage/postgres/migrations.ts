@@ -89,6 +89,36 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX external_identities_user ON external_identities (user_id);
     `,
   },
+  {
+    version: 3,
+    name: 'audit log and disabled users',
+    sql: `
+      -- Security events (audit/events.ts), kept for SEKISHO_AUDIT_RETENTION_DAYS. No foreign keys:
+      -- a record outlives the user, client or grant it names.
+      CREATE TABLE audit_log (
+        id          text   PRIMARY KEY,        -- sortable within one millisecond
+        at          bigint NOT NULL,
+        type        text   NOT NULL,
+        outcome     text   NOT NULL CHECK (outcome IN ('success', 'failure')),
+        actor_kind  text   NOT NULL,
+        actor_id    text,
+        actor_name  text,
+        user_id     text,
+        client_id   text,
+        grant_id    text,
+        ip          text,
+        user_agent  text,
+        details     text   NOT NULL            -- JSON, never secrets
+      );
+      CREATE INDEX audit_log_at     ON audit_log (at);
+      CREATE INDEX audit_log_type   ON audit_log (type, at);
+      CREATE INDEX audit_log_user   ON audit_log (user_id, at) WHERE user_id IS NOT NULL;
+      CREATE INDEX audit_log_actor  ON audit_log (actor_id, at) WHERE actor_id IS NOT NULL;
+      CREATE INDEX audit_log_client ON audit_log (client_id, at) WHERE client_id IS NOT NULL;
+
+      ALTER TABLE users ADD COLUMN disabled_at bigint;   -- NULL = enabled
+    `,
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

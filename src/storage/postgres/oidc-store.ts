@@ -34,6 +34,8 @@ const SQL = {
     RETURNING 1`,
   destroy: 'DELETE FROM oidc_models WHERE model = $1 AND id = $2',
   revokeByGrantId: 'DELETE FROM oidc_models WHERE grant_id = $1',
+  takeExpired: `DELETE FROM oidc_models WHERE model = $1 AND expires_at IS NOT NULL AND expires_at <= $2
+    RETURNING ${COLUMNS}`,
   touch: `
     UPDATE oidc_models SET last_used_at = $3, expires_at = COALESCE($4, expires_at)
     WHERE model = $1 AND id = $2 AND ${live(3)}`,
@@ -85,6 +87,15 @@ export function createPostgresOidcStore(pool: PgPool, now: () => number): OidcSt
       const t = now();
       const expiresAt = expiresInSeconds === undefined ? null : expiryFrom(t, expiresInSeconds);
       return (await count('touch', [model, id, t, expiresAt])) === 1;
+    },
+    async takeExpired(model) {
+      const result = await query<StoredOidcRow>(
+        pool,
+        SQL.takeExpired,
+        [model, now()],
+        'sekisho_oidc_take_expired',
+      );
+      return result.rows.map(toOidcRow);
     },
     async list(model, filter = {}) {
       const values = [model, filter.accountId ?? null, filter.clientId ?? null, now()];

@@ -16,7 +16,8 @@ const SQL = {
   update: `
     UPDATE users SET
       name = COALESCE($2, name), email = COALESCE($3, email), role = COALESCE($4, role),
-      password_hash = COALESCE($5, password_hash), updated_at = $6
+      password_hash = COALESCE($5, password_hash),
+      disabled_at = CASE WHEN $7::boolean THEN $8::bigint ELSE disabled_at END, updated_at = $6
     WHERE id = $1`,
 } as const;
 
@@ -57,6 +58,8 @@ export function createPostgresUserStore(pool: PgPool, now: () => number): UserSt
         patch.role ?? null,
         patch.passwordHash ?? null,
         now(),
+        patch.disabledAt !== undefined,
+        patch.disabledAt ?? null,
       ]);
       return result.rowCount === 1;
     },

@@ -9,6 +9,7 @@ import DatabaseConstructor, { type Database } from 'better-sqlite3';
 import type { Logger } from '../../observability/logger.ts';
 import type { SchemaStatus } from '../schema-status.ts';
 import type { Storage } from '../types.ts';
+import { createSqliteAuditStore } from './audit-store.ts';
 import { createSqliteExternalIdentityStore } from './external-identity-store.ts';
 import { createSqliteKeyStore } from './key-store.ts';
 import { migrate, sqliteSchemaStatus } from './migrations.ts';
@@ -71,6 +72,7 @@ export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage 
   const external = createSqliteExternalIdentityStore(db, now);
   const keys = createSqliteKeyStore(db);
   const limits = createSqliteRateLimitStore(db, now);
+  const audit = createSqliteAuditStore(db);
   const sweepOidc = db.prepare('DELETE FROM oidc_models WHERE expires_at IS NOT NULL AND expires_at <= ?');
   const sweepLimits = db.prepare('DELETE FROM rate_limits WHERE expires_at <= ?');
   const sweep = db.transaction((t: number) => sweepOidc.run(t).changes + sweepLimits.run(t).changes);
@@ -87,6 +89,7 @@ export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage 
     ...external,
     ...keys,
     ...limits,
+    ...audit,
     async sweep() {
       return sweep.immediate(now());
     },

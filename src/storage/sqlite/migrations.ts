@@ -88,6 +88,36 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX external_identities_user ON external_identities (user_id);
     `,
   },
+  {
+    version: 3,
+    name: 'audit log and disabled users',
+    sql: `
+      -- Security events (audit/events.ts), kept for SEKISHO_AUDIT_RETENTION_DAYS. No foreign keys:
+      -- a record outlives the user, client or grant it names.
+      CREATE TABLE audit_log (
+        id          TEXT    PRIMARY KEY,         -- sortable within one millisecond
+        at          INTEGER NOT NULL,
+        type        TEXT    NOT NULL,
+        outcome     TEXT    NOT NULL CHECK (outcome IN ('success', 'failure')),
+        actor_kind  TEXT    NOT NULL,
+        actor_id    TEXT,
+        actor_name  TEXT,
+        user_id     TEXT,
+        client_id   TEXT,
+        grant_id    TEXT,
+        ip          TEXT,
+        user_agent  TEXT,
+        details     TEXT    NOT NULL             -- JSON, never secrets
+      ) WITHOUT ROWID;
+      CREATE INDEX audit_log_at     ON audit_log (at);
+      CREATE INDEX audit_log_type   ON audit_log (type, at);
+      CREATE INDEX audit_log_user   ON audit_log (user_id, at) WHERE user_id IS NOT NULL;
+      CREATE INDEX audit_log_actor  ON audit_log (actor_id, at) WHERE actor_id IS NOT NULL;
+      CREATE INDEX audit_log_client ON audit_log (client_id, at) WHERE client_id IS NOT NULL;
+
+      ALTER TABLE users ADD COLUMN disabled_at INTEGER;   -- NULL = enabled
+    `,
+  },
 ];
 
 /** Applies every pending migration; returns the versions applied now (empty when up to date). */

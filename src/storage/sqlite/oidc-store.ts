@@ -35,6 +35,9 @@ export function createSqliteOidcStore(db: Database, now: () => number): OidcStor
     UPDATE oidc_models SET consumed_at = @now
     WHERE model = @model AND id = @id AND consumed_at IS NULL AND ${LIVE}`);
   const destroy = db.prepare('DELETE FROM oidc_models WHERE model = @model AND id = @id');
+  const takeExpired = db.prepare(
+    `DELETE FROM oidc_models WHERE model = @model AND expires_at IS NOT NULL AND expires_at <= @now RETURNING ${COLUMNS}`,
+  );
   // One statement is one transaction: every model's rows of the grant go together.
   const revokeByGrantId = db.prepare('DELETE FROM oidc_models WHERE grant_id = @grantId');
   const touch = db.prepare(`
@@ -85,6 +88,9 @@ export function createSqliteOidcStore(db: Database, now: () => number): OidcStor
       const t = now();
       const expiresAt = expiresInSeconds === undefined ? null : expiryFrom(t, expiresInSeconds);
       return touch.run({ model, id, now: t, expiresAt }).changes === 1;
+    },
+    async takeExpired(model) {
+      return (takeExpired.all({ model, now: now() }) as Row[]).map(toOidcRow);
     },
     async list(model, filter = {}) {
       const { accountId, clientId } = filter;

@@ -19,7 +19,8 @@ export function createSqliteUserStore(db: Database, now: () => number): UserStor
   const update = db.prepare(`
     UPDATE users SET
       name = COALESCE(@name, name), email = COALESCE(@email, email), role = COALESCE(@role, role),
-      password_hash = COALESCE(@password_hash, password_hash), updated_at = @now
+      password_hash = COALESCE(@password_hash, password_hash),
+      disabled_at = CASE WHEN @disabled_set = 1 THEN @disabled_at ELSE disabled_at END, updated_at = @now
     WHERE id = @id`);
 
   return {
@@ -47,6 +48,8 @@ export function createSqliteUserStore(db: Database, now: () => number): UserStor
       for (const [field, column] of Object.entries(PATCHABLE)) {
         params[column] = patch[field as keyof typeof PATCHABLE] ?? null;
       }
+      params.disabled_set = patch.disabledAt === undefined ? 0 : 1;
+      params.disabled_at = patch.disabledAt ?? null;
       return update.run(params).changes === 1;
     },
     async deleteUser(id) {

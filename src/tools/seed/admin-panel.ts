@@ -54,9 +54,18 @@ export const adminPanel = defineTool({
         return toolError(
           '❌ revoke_token needs a target: the first characters of a grant id (see list_tokens).',
         );
-      const { revoked, ambiguous } = await services.revokeGrants(target);
-      if (ambiguous) return toolError(`❌ ${target}… matches more than one grant; give more characters.`);
-      if (revoked.length === 0) return toolError(`❌ No grant starts with ${target}.`);
+      const { revoked, ambiguous } = await services.revokeGrants(target, caller);
+      if (ambiguous || revoked.length === 0) {
+        await services.recordAdminAction(caller, action, 'failure', {
+          target,
+          reason: ambiguous ? 'ambiguous' : 'not_found',
+        });
+        return toolError(
+          ambiguous
+            ? `❌ ${target}… matches more than one grant; give more characters.`
+            : `❌ No grant starts with ${target}.`,
+        );
+      }
       body = `✅ Grant ${revoked[0]} revoked: its access and refresh tokens stop working now.`;
       data = { revoked };
     } else {
@@ -64,6 +73,7 @@ export const adminPanel = defineTool({
       body = `📊 User Statistics:\n\n• Users: ${stats.users} (${stats.admins} admins)\n• Active grants: ${stats.activeGrants}\n• Registered clients: ${stats.clients}`;
       data = { ...stats };
     }
+    await services.recordAdminAction(caller, action, 'success', action === 'revoke_token' ? { target } : {});
     return textResult(
       `⚡ Admin Panel - ${action}:\n\n${body}\n\nExecuted by: ${caller.name}${caller.kind === 'service' ? ' (service)' : ''}\nTimestamp: ${new Date().toISOString()}`,
       { action, ...data },
