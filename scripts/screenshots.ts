@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, startCallbackServer } from '../test/helpers/browser.ts';
+import { startForeignProvider } from '../test/helpers/foreign-provider.ts';
 import { authorizeUrl, pkce, registerClient, signIn } from '../test/helpers/oauth.ts';
 import { startTestServer } from '../test/helpers/server.ts';
 
@@ -53,6 +54,7 @@ try {
       }
     }
   }
+  await captureUpstream();
   console.log(`wrote ${written.length} screenshots to docs/screenshots/`);
 } finally {
   await browser.close();
@@ -91,6 +93,46 @@ async function capture(context: BrowserContext, suffix: string, clientId: string
   );
   await shot('error');
   await page.close();
+}
+
+/** The sign-in page of a server with an upstream provider: "Sign in with Acme SSO" above the form. */
+async function captureUpstream(): Promise<void> {
+  const idp = await startForeignProvider();
+  const upstream = await startTestServer({
+    SEKISHO_UPSTREAM_ISSUER: idp.issuer,
+    SEKISHO_UPSTREAM_CLIENT_ID: 'sekisho',
+    SEKISHO_UPSTREAM_CLIENT_SECRET: 'screenshot-secret',
+    SEKISHO_UPSTREAM_NAME: 'Acme SSO',
+  });
+  try {
+    const app = await registerClient(upstream.url, {
+      client_name: 'Acme Notes',
+      redirect_uris: [callback.url],
+    });
+    for (const [lang, locale] of Object.entries(LOCALES)) {
+      for (const [device, viewport] of Object.entries(VIEWPORTS)) {
+        const context = await browser.newContext({ locale, viewport, deviceScaleFactor: 1 });
+        try {
+          const page = await context.newPage();
+          const url = authorizeUrl(upstream.url, {
+            clientId: app.client_id,
+            redirectUri: callback.url,
+            challenge: pkce().challenge,
+            resource: `${upstream.url}/mcp`,
+          });
+          await page.goto(url.href);
+          const file = join(OUT, `login-upstream-${lang}-${device}.png`);
+          await page.screenshot({ path: file, fullPage: true });
+          written.push(file);
+        } finally {
+          await context.close();
+        }
+      }
+    }
+  } finally {
+    await upstream.close();
+    await idp.close();
+  }
 }
 
 async function submit(page: Page, selector: string): Promise<void> {
