@@ -18,6 +18,8 @@ export interface CommandContext {
 }
 
 export interface Command {
+  /** Commands over storage have no kind; see HttpCommand. */
+  readonly kind?: undefined;
   /** e.g. "users add" */
   readonly name: string;
   readonly usage: string;
@@ -39,4 +41,22 @@ export interface Command {
   /** Settings the command's options override (e.g. `db copy --to` is SEKISHO_DATABASE_URL). */
   configFromOptions?(options: Readonly<Record<string, string | boolean | undefined>>): Record<string, string>;
   run(ctx: CommandContext): Promise<void>;
+}
+
+/** What a command that only talks HTTP gets (no config, no storage: it judges a deployment from outside). */
+export interface HttpCommandContext {
+  readonly io: Output;
+  readonly positionals: readonly string[];
+  readonly options: Readonly<Record<string, string | boolean | undefined>>;
+}
+
+/** A command that opens no storage and reads no server settings (`doctor`). */
+export interface HttpCommand {
+  readonly kind: 'http';
+  readonly name: string;
+  readonly usage: string;
+  readonly summary: string;
+  readonly args: readonly string[];
+  readonly options: Readonly<Record<string, { type: 'string' | 'boolean' }>>;
+  run(ctx: HttpCommandContext): Promise<void>;
 }

@@ -18,6 +18,7 @@ import { RedisUnreachableError } from '../storage/redis/connection.ts';
 import { sqliteFileFor } from '../storage/sqlite/index.ts';
 import { audit } from './commands/audit.ts';
 import { dbCopy, dbMigrate, dbStatus } from './commands/db.ts';
+import { doctor } from './commands/doctor.ts';
 import {
   clientsAdd,
   clientsList,
@@ -37,11 +38,11 @@ import {
   usersRole,
   usersUnlink,
 } from './commands/users.ts';
-import type { Command } from './context.ts';
+import type { Command, HttpCommand } from './context.ts';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, toCliError, UsageError } from './errors.ts';
 import { type Output, processOutput } from './output.ts';
 
-export const COMMANDS: readonly Command[] = [
+export const COMMANDS: readonly (Command | HttpCommand)[] = [
   usersAdd,
   usersList,
   usersRemove,
@@ -61,6 +62,7 @@ export const COMMANDS: readonly Command[] = [
   dbStatus,
   dbMigrate,
   dbCopy,
+  doctor,
 ];
 
 const GLOBAL_OPTIONS = {
@@ -169,8 +171,12 @@ async function dispatch(
     throw new UsageError(`${command.name} takes ${expected}\nUsage: sekisho ${command.usage}`);
   }
 
-  const dataDir = parsed.values['data-dir'];
   const options = parsed.values as Record<string, string | boolean | undefined>;
+  if (command.kind === 'http') {
+    await command.run({ io, positionals, options });
+    return EXIT_OK;
+  }
+  const dataDir = parsed.values['data-dir'];
   const config = loadConfig({
     ...env,
     ...(typeof dataDir === 'string' ? { SEKISHO_DATA_DIR: dataDir } : {}),
