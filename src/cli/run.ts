@@ -137,7 +137,7 @@ async function dispatch(
   }).positionals;
   const words = found.slice(0, 2).join(' ');
   const wantsHelp = argv.includes('--help') || argv.includes('-h') || argv[0] === 'help';
-  // Two-word commands (`users add`) first, then one-word ones (`audit`).
+  // Two-word commands (`users add`) first, then one-word ones (`audit`, `doctor`).
   const command =
     COMMANDS.find((c) => words === c.name) ??
     COMMANDS.find((c) => !c.name.includes(' ') && c.name === found[0]);
