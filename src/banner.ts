@@ -6,17 +6,24 @@ import { DEMO_USERS } from './identity/demo.ts';
 export function banner(config: Config): string {
   const lines = [
     '',
-    '🏯 Sekisho — remote MCP server with built-in OAuth 2.1',
+    config.externalIssuer
+      ? '🏯 Sekisho — remote MCP server (resource-server-only mode)'
+      : '🏯 Sekisho — remote MCP server with built-in OAuth 2.1',
     '',
     `  MCP endpoint       ${mcpResourceUrl(config)}   (Streamable HTTP; 2026-07-28 and 2025-era clients)`,
     `  Health             ${config.baseUrl}/healthz   ${config.baseUrl}/readyz`,
     `  Server info        ${config.baseUrl}/   (endpoints and how to connect every client)`,
     `  Mode               ${config.demo ? 'demo' : 'standard'}; anonymous access ${config.anonymous ? 'on' : 'off'}`,
+    ...(config.externalIssuer
+      ? [
+          `  Sign-in            at ${config.externalIssuer.issuer} (its tokens only; the built-in server is off)`,
+        ]
+      : []),
     '',
     '  Connect MCP Inspector 2.12 (needs Node ≥ 22.19; this runs it on any Node):',
     `    ${INSPECTOR_COMMAND}`,
     `    → Add Servers → + Add manually: Streamable HTTP, URL ${mcpResourceUrl(config)}; save, Connect.`,
-    '      Calling a tool that needs an account signs you in, in the same tab.',
+    `      Calling a tool that needs an account signs you in${config.externalIssuer ? ' at that server' : ''}, in the same tab.`,
     '',
     ...demoUserLines(config),
   ];

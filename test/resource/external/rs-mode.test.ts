@@ -8,10 +8,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { banner } from '../../../src/banner.ts';
 import { runCli } from '../../../src/cli/run.ts';
 import { ConfigError, loadConfig } from '../../../src/config/load.ts';
 import { ExternalIssuerSetupError } from '../../../src/resource/external/errors.ts';
-import { modernPost } from '../../helpers/mcp-http.ts';
+import { dpopProof, thumbprint } from '../../helpers/dpop.ts';
+import { MODERN_VERSION, modernEnvelope, modernPost, rawPost } from '../../helpers/mcp-http.ts';
+import { es256KeyPair } from '../../helpers/operator-clients.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { type FakeIssuer, startFakeIssuer } from './fake-issuer.ts';
 
@@ -141,6 +144,46 @@ describe('resource-server-only mode (fake issuer)', () => {
     const tools = (list.body?.result as { tools?: { name: string }[] } | undefined)?.tools ?? [];
     const names = tools.map((t) => t.name);
     assert.ok(!names.includes('admin_panel'), 'a user without the admin group does not see admin tools');
+  });
+
+  it('honours a DPoP binding (cnf.jkt) of an external token with the existing proof check', async () => {
+    const key = await es256KeyPair();
+    const bound = await token({ cnf: { jkt: await thumbprint(key) } });
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'auth_status', arguments: {}, _meta: modernEnvelope() },
+    });
+    const headers = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': MODERN_VERSION,
+      'mcp-method': 'tools/call',
+      'mcp-name': 'auth_status',
+    };
+    const asBearer = await rawPost(srv.mcpUrl, body, { ...headers, authorization: `Bearer ${bound}` });
+    assert.equal(asBearer.status, 401);
+    assert.match(asBearer.headers.get('www-authenticate') ?? '', /^DPoP .*DPoP-bound/);
+    const proof = await dpopProof(key, { htm: 'POST', htu: srv.mcpUrl, accessToken: bound, body });
+    const ok = await rawPost(srv.mcpUrl, body, { ...headers, authorization: `DPoP ${bound}`, dpop: proof });
+    assert.equal(ok.status, 200, ok.text);
+    const other = await es256KeyPair();
+    const wrongKey = await dpopProof(other, { htm: 'POST', htu: srv.mcpUrl, accessToken: bound, body });
+    const refused = await rawPost(srv.mcpUrl, body, {
+      ...headers,
+      authorization: `DPoP ${bound}`,
+      dpop: wrongKey,
+    });
+    assert.equal(refused.status, 401);
+    assert.match(refused.headers.get('www-authenticate') ?? '', /invalid_dpop_proof/);
+  });
+
+  it('the start-up banner names the external issuer', () => {
+    const text = banner(srv.config);
+    assert.match(text, /resource-server-only mode/);
+    assert.ok(text.includes(`Sign-in            at ${fake.issuer}`));
+    assert.doesNotMatch(banner(loadConfig({})), /resource-server-only/);
   });
 
   it('shows the external issuer on the home page and has no account link', async () => {
