@@ -12,6 +12,7 @@
  * No browser is needed: the foreign sign-in form is submitted by browserless-login.ts.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { browserlessLogin } from '../helpers/browserless-login.ts';
@@ -55,8 +56,11 @@ async function signInWithClient(
   idp: ForeignProvider,
   user: { username: string; password: string },
   log: Exchange[] = [],
+  /** A client registered at the foreign server by its operator (no dynamic registration). */
+  preRegistered?: string,
 ): Promise<{ session: Session; provider: MemoryOAuthProvider }> {
   const provider = new MemoryOAuthProvider({ redirectUrl: DEFAULT_REDIRECT });
+  if (preRegistered) provider.saveClientInformation({ client_id: preRegistered });
   await assert.rejects(connect('v2-modern', srv.mcpUrl, provider, log), (e: unknown) => isUnauthorized(e));
   const authorize = provider.lastAuthorizationUrl();
   assert.equal(authorize.origin, idp.origin, 'the client is sent to the foreign authorization server');
@@ -122,7 +126,13 @@ describe('resource-server-only mode with a foreign authorization server (JWT acc
   let srv: TestServer;
 
   before(async () => {
-    idp = await startForeignProvider({ users: USERS, issuerPath: '/realms/corp', extraScopes: MCP_SCOPES });
+    idp = await startForeignProvider({
+      users: USERS,
+      issuerPath: '/realms/corp',
+      extraScopes: MCP_SCOPES,
+      // What the foreign server may grant for Sekisho's resource; a token gets what was asked of it.
+      resourceScopes: () => MCP_SCOPES.join(' '),
+    });
     other = await startForeignProvider({ users: USERS, extraScopes: MCP_SCOPES });
     srv = await startTestServer({
       SEKISHO_EXTERNAL_ISSUER: idp.issuer,
@@ -189,14 +199,55 @@ describe('resource-server-only mode with a foreign authorization server (JWT acc
     }
   });
 
-  it('maps the foreign group to the admin role', async () => {
-    const { session } = await signInWithClient(srv, idp, USERS[1]!);
+  it('maps the foreign group to the admin role; the client steps up to mcp:admin at the foreign server', async () => {
+    // oidc-provider (like many servers) holds a client to the scopes it registered with, and MCP
+    // clients register with the scopes of the first challenge — so a dynamically registered client
+    // could never step up there (docs/identity.md). Here the operator registered the client with
+    // every MCP scope, as one does for servers without open registration.
+    const clientId = `pre-registered-${randomUUID()}`;
+    idp.addClient({
+      client_id: clientId,
+      redirect_uris: [DEFAULT_REDIRECT],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      scope: `openid offline_access ${MCP_SCOPES.join(' ')}`,
+    });
+    const log: Exchange[] = [];
+    const { session, provider } = await signInWithClient(srv, idp, USERS[1]!, log, clientId);
     try {
+      assert.ok(!log.some((e) => e.url.includes('/reg')), 'no dynamic registration');
       assert.ok((await session.listTools()).includes('admin_panel'));
       const status = await session.callTool('auth_status');
       assert.equal(status.structuredContent?.role, 'admin');
+      const granted = String(decodeJwt(provider.currentTokens!.access_token).scope ?? '').split(' ');
+      assert.ok(!granted.includes('mcp:admin'), `the first token has the basic scopes, got ${granted}`);
+
+      // 403 insufficient_scope from Sekisho → the client authorizes again at the foreign server.
+      const before = provider.authorizationUrls.length;
+      await assert.rejects(session.callTool('admin_panel', { action: 'user_stats' }), (e) =>
+        isUnauthorized(e),
+      );
+      const challenge = log.findLast((e) => e.status === 403)?.wwwAuthenticate ?? '';
+      assert.match(challenge, /^Bearer error="insufficient_scope", .*scope="mcp:admin"/);
+      assert.equal(provider.authorizationUrls.length, before + 1);
+      const stepUp = provider.lastAuthorizationUrl();
+      assert.equal(stepUp.origin, idp.origin);
+      assert.ok(stepUp.searchParams.get('scope')?.split(' ').includes('mcp:admin'));
+      const { callback } = await browserlessLogin(stepUp, USERS[1]!);
+      await finishAuth('v2-modern', srv.mcpUrl, provider, callback, log);
     } finally {
       await session.close();
+    }
+    const upgraded = await connect('v2-modern', srv.mcpUrl, provider, log);
+    try {
+      const scopes = String(decodeJwt(provider.currentTokens!.access_token).scope ?? '').split(' ');
+      assert.ok(scopes.includes('mcp:admin'), `the new token has mcp:admin, got ${scopes}`);
+      const stats = await upgraded.callTool('admin_panel', { action: 'user_stats' });
+      // Reached the tool: in this mode it points at the server that owns users and sessions.
+      assert.match(text(stats), /managed by the authorization server/);
+    } finally {
+      await upgraded.close();
     }
   });
 
