@@ -27,6 +27,7 @@ import { type AuthorizationServer, createAuthorizationServer } from './oauth/ind
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { withRequestContext } from './observability/request-context.ts';
+import { createDpopNonces } from './resource/dpop-nonce.ts';
 import {
   createExternalTokenVerifier,
   discoverWithRetry,
@@ -143,6 +144,10 @@ export async function startSekisho(
         return authorizationServer.noteStepUp(grantId, scopes);
       }),
     onRejected: metrics.security.tokenRejected,
+    dpopNonces:
+      config.dpopNonces && authorizationServer
+        ? createDpopNonces(() => authorizationServer.dpopNonceKeys())
+        : undefined,
     verifier:
       external && externalMetadata
         ? createExternalTokenVerifier({

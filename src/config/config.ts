@@ -52,6 +52,8 @@ export interface Config {
   readonly passwordHash: { readonly concurrency: number; readonly queue: number };
   /** Development only: CIMD hosts exempt from the private-address rule (loopback ones over http). */
   readonly cimdAllowHosts: readonly string[];
+  /** Require server-provided DPoP nonces at the token endpoint and /mcp (RFC 9449 §8, §9). */
+  readonly dpopNonces: boolean;
   /** Enterprise IdPs whose ID-JAG assertions the jwt-bearer grant accepts (empty: grant not offered). */
   readonly enterpriseIdps: readonly EnterpriseIdp[];
   /** Bearer token that unlocks /metrics; /metrics does not exist without it. */

@@ -100,6 +100,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       queue: raw.SEKISHO_PASSWORD_HASH_QUEUE,
     }),
     cimdAllowHosts: Object.freeze((raw.SEKISHO_CIMD_ALLOW_HOSTS ?? []).map((h) => h.toLowerCase())),
+    dpopNonces: raw.SEKISHO_DPOP_NONCES,
     enterpriseIdps: Object.freeze(
       (raw.SEKISHO_ENTERPRISE_IDPS ?? []).map((idp) =>
         Object.freeze({
@@ -144,6 +145,12 @@ function externalIssuerSettings(
     // ID-JAG assertions are redeemed at the built-in authorization server's token endpoint.
     problems.push(
       'SEKISHO_ENTERPRISE_IDPS: needs the built-in authorization server; unset it with SEKISHO_EXTERNAL_ISSUER',
+    );
+  }
+  if (raw.SEKISHO_DPOP_NONCES) {
+    // The nonce keys derive from the built-in authorization server's signing keys.
+    problems.push(
+      'SEKISHO_DPOP_NONCES: needs the built-in authorization server; unset it with SEKISHO_EXTERNAL_ISSUER',
     );
   }
   if (raw.SEKISHO_DEMO) {

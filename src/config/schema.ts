@@ -333,6 +333,11 @@ export const envSchema = z.object({
     .describe(
       'Enterprise identity providers whose Identity Assertion JWT Authorization Grants (ID-JAG, `typ: oauth-id-jag+jwt`) the token endpoint accepts with the jwt-bearer grant: a JSON array of `{issuer, jwks_uri | jwks, clients, users, jit_role}` (docs/grants.md). Unset: the grant is not offered.',
     ),
+  SEKISHO_DPOP_NONCES: flag
+    .default(false)
+    .describe(
+      'Require server-provided DPoP nonces (RFC 9449 §8, §9) at the token endpoint and /mcp: a DPoP proof without a recent nonce is answered use_dpop_nonce with a DPoP-Nonce header to retry with. Nonces derive from the signing keys and the minute, so every instance accepts every other’s without shared state.',
+    ),
   SEKISHO_LOGIN_ATTEMPTS_PER_ACCOUNT_IP: count(1, 1_000)
     .default(5)
     .describe(

@@ -88,6 +88,8 @@ export interface AuthorizationServer {
   readonly verificationKeys: { readonly keys: readonly JWK[] };
   /** The `kid` new tokens are signed with now. */
   readonly signingKid: string;
+  /** DPoP nonce keys, active first (derived from the signing keys, so they follow a rotation). */
+  dpopNonceKeys(): readonly Buffer[];
   /**
    * Re-reads the signing keys from storage; when they changed (a rotation by the CLI or another
    * instance), new tokens are signed with the new active key from the next request on. True if so.
@@ -130,6 +132,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
       clientName: (clientId) => clientDisplayName(storage, clientId),
       jwks: keys.jwks,
       cookieKeys: secrets.cookieKeys,
+      dpopNonceSecret: secrets.dpopNonceKeys[0]!,
     });
     const pages: PageDeps = {
       config,
@@ -153,6 +156,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
     if (federation) router.get(UPSTREAM_CALLBACK_PATH, (req, res) => finishUpstreamSignIn(pages, req, res));
     return {
       keys,
+      secrets,
       fingerprint: keySetFingerprint(keys),
       provider,
       router,
@@ -203,6 +207,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
     get signingKid() {
       return current.keys.active.kid;
     },
+    dpopNonceKeys: () => current.secrets.dpopNonceKeys,
     reloadKeys,
     issueAccessToken: (input) => current.issue(input),
     listGrants: (filter) => grants.listGrants(filter),

@@ -76,6 +76,8 @@ export interface ProviderDeps {
    * (federation/provisioning.ts); undefined for local users, or when no provider is configured.
    */
   readonly upstreamVerdict?: ((userId: string) => Promise<Verdict | undefined>) | undefined;
+  /** The token endpoint's DPoP nonce key (`secrets.ts`): the same on every instance. */
+  readonly dpopNonceSecret: Buffer;
 }
 
 /** oidc-provider's per-endpoint error events whose code goes into the request log. */
@@ -245,8 +247,14 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientCredentials: { enabled: true },
       // RFC 9449: a token request with a DPoP proof gets a token bound to its key (`cnf.jkt`, token
       // type DPoP; refresh tokens of public clients too); without one, a Bearer token as before.
-      // No server nonces (see resource/dpop.ts for the same choice at /mcp).
-      dPoP: { enabled: true, requireNonce: () => false },
+      // Server nonces (§8) when SEKISHO_DPOP_NONCES asks: oidc-provider's, from a key derived from the
+      // signing keys and the minute, so any instance accepts another's; a proof without one gets
+      // use_dpop_nonce and a DPoP-Nonce header.
+      dPoP: {
+        enabled: true,
+        nonceSecret: deps.dpopNonceSecret,
+        requireNonce: () => config.dpopNonces,
+      },
       pushedAuthorizationRequests: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: false },

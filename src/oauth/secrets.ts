@@ -12,6 +12,12 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 export interface ServerSecrets {
   /** For oidc-provider `cookies.keys` and our own signed cookies. */
   readonly cookieKeys: readonly string[];
+  /**
+   * DPoP nonce keys (32 bytes each), active first: the first is oidc-provider's
+   * `features.dPoP.nonceSecret` (the token endpoint); /mcp accepts nonces made with any of them
+   * (`resource/dpop-nonce.ts`), so one nonce serves the whole origin.
+   */
+  readonly dpopNonceKeys: readonly Buffer[];
   /** HMAC-SHA256 token binding `purpose` to `binding` (an interaction id, a session id…). */
   csrfToken(purpose: string, binding: string): string;
   csrfValid(purpose: string, binding: string, presented: unknown): boolean;
@@ -33,6 +39,7 @@ export function deriveSecrets(jwks: { readonly keys: readonly { readonly d?: unk
   // hand out forms made with the previous key (or already with the next), and both must post back.
   const csrfKeys = material.map((ikm) => derive(ikm, 'csrf'));
   const valueKeys = material.map((ikm) => derive(ikm, 'signed-value'));
+  const dpopNonceKeys = material.map((ikm) => derive(ikm, 'dpop-nonce'));
 
   const mac = (key: Buffer, data: string) => createHmac('sha256', key).update(data).digest('base64url');
   const same = (a: string, b: string) => {
@@ -43,6 +50,7 @@ export function deriveSecrets(jwks: { readonly keys: readonly { readonly d?: unk
 
   return {
     cookieKeys,
+    dpopNonceKeys,
     csrfToken: (purpose, binding) => mac(csrfKeys[0]!, `${purpose}\0${binding}`),
     csrfValid(purpose, binding, presented) {
       if (typeof presented !== 'string') return false;

@@ -11,7 +11,8 @@
  *
  * A request that used DPoP (RFC 9449 §7.1) — or presented a DPoP-bound token as Bearer — is answered
  * with the `DPoP` scheme instead, listing the accepted proof algorithms (`algs`); a bad proof is
- * `invalid_dpop_proof`. Everyone else keeps seeing the plain Bearer challenge, so existing clients'
+ * `invalid_dpop_proof`, a proof without a recent server nonce (when nonces are on) `use_dpop_nonce`
+ * with a `DPoP-Nonce` header to retry with (RFC 9449 §9). Everyone else keeps seeing the plain Bearer challenge, so existing clients'
  * header parsing is untouched.
  *
  * `resource_metadata` (RFC 9728 §5.1) always points at the path-suffixed PRM document so clients find
@@ -19,7 +20,12 @@
  */
 import type { Response } from 'express';
 
-export type BearerError = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
+export type BearerError =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 export interface DpopScheme {
   readonly scheme: 'DPoP';
@@ -51,6 +57,11 @@ export function insufficientScope(scopes: readonly string[], description: string
 
 export function invalidDpopProof(description: string, scopes: readonly string[]): Challenge {
   return { status: 401, error: 'invalid_dpop_proof', description, scopes };
+}
+
+/** RFC 9449 §9: the proof lacks a (recent) server nonce; the answer carries `DPoP-Nonce`. */
+export function useDpopNonce(description: string, scopes: readonly string[]): Challenge {
+  return { status: 401, error: 'use_dpop_nonce', description, scopes };
 }
 
 export function invalidRequest(description: string, scopes: readonly string[]): Challenge {

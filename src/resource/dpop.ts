@@ -12,8 +12,9 @@
  *    `sha-256=:<base64>:`) must match the request body. Proofs without it are accepted, so plain RFC
  *    9449 clients work; the one-time `jti` already stops a proof from being used twice;
  *  - is made with the key the token is bound to (JWK SHA-256 thumbprint = `cnf.jkt`).
- * No server nonces (RFC 9449 §8): the ±5-minute window plus single use is the profile's baseline, and
- * nonces would cost every client an extra round trip.
+ *  - carries a recent server nonce, when SEKISHO_DPOP_NONCES asks for them (RFC 9449 §9;
+ *    `dpop-nonce.ts`); otherwise the ±5-minute window plus single use is the profile's baseline, and
+ *    nonces would cost every client an extra round trip. A nonce refusal does not use up the proof.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -26,6 +27,7 @@ import {
 } from 'jose';
 import { DPOP_ALGORITHMS } from '../access/dpop.ts';
 import type { ReplayCache } from '../storage/types.ts';
+import type { DpopNonces } from './dpop-nonce.ts';
 
 export { DPOP_ALGORITHMS };
 
@@ -36,7 +38,7 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 
 /** The proof is not acceptable; `message` is safe to send as `error_description`. */
 export class DpopProofError extends Error {
-  override readonly name = 'DpopProofError';
+  override readonly name: string = 'DpopProofError';
 }
 
 export interface DpopCheck {
@@ -50,7 +52,14 @@ export interface DpopCheck {
   /** The raw request body, when known (for `content_digest`). */
   readonly body?: Buffer;
   readonly replay: ReplayCache;
+  /** Server nonces, when required (RFC 9449 §9); undefined = none asked for. */
+  readonly nonces?: DpopNonces;
   readonly now?: () => number;
+}
+
+/** The proof carries no nonce, or one this server did not hand out recently (RFC 9449 §9). */
+export class DpopNonceError extends DpopProofError {
+  override readonly name = 'DpopNonceError';
 }
 
 /** Verifies the proof; returns its `jti` (already recorded as used). */
@@ -108,6 +117,13 @@ export async function verifyDpopProof(check: DpopCheck): Promise<string> {
   }
   if ((await calculateJwkThumbprint(jwk, 'sha256')) !== check.jkt) {
     throw new DpopProofError('The DPoP proof is signed with another key than the token is bound to.');
+  }
+  if (check.nonces && !check.nonces.valid(payload.nonce)) {
+    throw new DpopNonceError(
+      payload.nonce === undefined
+        ? 'This server requires a nonce in DPoP proofs: retry with the DPoP-Nonce header value.'
+        : 'The DPoP proof nonce is unknown or no longer recent: retry with the DPoP-Nonce header value.',
+    );
   }
   // Last: only a proof that passed everything uses up its jti.
   if (!(await check.replay.remember(`dpop:${check.jkt}:${jti}`, 2 * DPOP_WINDOW_SECONDS))) {

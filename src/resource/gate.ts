@@ -32,8 +32,10 @@ import {
   invalidToken,
   noCredentials,
   sendChallenge,
+  useDpopNonce,
 } from './challenge.ts';
-import { DPOP_ALGORITHMS, DpopProofError, verifyDpopProof } from './dpop.ts';
+import { DPOP_ALGORITHMS, DpopNonceError, DpopProofError, verifyDpopProof } from './dpop.ts';
+import type { DpopNonces } from './dpop-nonce.ts';
 import { resourceMetadataUrl } from './metadata.ts';
 import { challengeForCalls, toolCallsIn } from './tool-calls.ts';
 import { type RejectionReason, TokenRejectedError, type TokenVerifier } from './verify-token.ts';
@@ -52,6 +54,8 @@ export interface McpGateDeps extends CallerLookups {
   readonly onStepUp?: (grantId: string, scopes: readonly string[]) => Promise<void>;
   /** Told of every refused token, with why (the security metrics). */
   readonly onRejected?: (reason: RejectionReason | 'dpop') => void;
+  /** Server DPoP nonces, required in every proof when set (SEKISHO_DPOP_NONCES). */
+  readonly dpopNonces?: DpopNonces;
 }
 
 /** `rawBody`: the bytes the JSON parser read (http/app.ts, the fast lane), for DPoP `content_digest`. */
@@ -63,7 +67,12 @@ export function createMcpGate(deps: McpGateDeps): RequestHandler {
   const { config, registry, verifier, logger } = deps;
   const resource = { url: mcpResourceUrl(config), metadataUrl: resourceMetadataUrl(config) };
   const basic = registry.basicScopes;
-  const refuse = (res: Response, challenge: Challenge) => sendChallenge(res, challenge, resource.metadataUrl);
+  const refuse = (res: Response, challenge: Challenge) => {
+    // RFC 9449 §9: a DPoP challenge names the nonce to use (only refusals touch the response: the fast
+    // lane takes any use of it as one).
+    if (challenge.dpop && deps.dpopNonces) res.setHeader('DPoP-Nonce', deps.dpopNonces.current());
+    sendChallenge(res, challenge, resource.metadataUrl);
+  };
   /**
    * Proofs this request already passed. The fast lane runs this gate and may then hand the request
    * to Express, which runs it again: the same proof on the same request is not a replay.
@@ -129,6 +138,7 @@ export function createMcpGate(deps: McpGateDeps): RequestHandler {
                 jkt: verified.jkt,
                 body: req.rawBody,
                 replay: deps.replay,
+                nonces: deps.dpopNonces,
               });
               accepted.set(req, proof);
             }
@@ -143,6 +153,9 @@ export function createMcpGate(deps: McpGateDeps): RequestHandler {
             resource,
           );
         } catch (error) {
+          if (error instanceof DpopNonceError) {
+            return refuse(res, { ...useDpopNonce(error.message, basic), dpop });
+          }
           if (error instanceof DpopProofError) {
             logger.debug({ reason: error.message }, 'DPoP proof rejected');
             deps.onRejected?.('dpop');

@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { ReplayCache } from '../storage/types.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { type CallerLookups, callerFromAuthInfo, resolveCaller, toolCallsFromAuthInfo } from './caller.ts';
+import type { DpopNonces } from './dpop-nonce.ts';
 import { createMcpGate, type McpGateDeps } from './gate.ts';
 import { protectedResourceMetadataRoutes, resourceMetadataUrl } from './metadata.ts';
 import {
@@ -32,6 +33,8 @@ export interface ResourceServerDeps extends CallerLookups {
   readonly onStepUp?: (grantId: string, scopes: readonly string[]) => Promise<void>;
   /** See `McpGateDeps.onRejected`. */
   readonly onRejected?: McpGateDeps['onRejected'];
+  /** Server DPoP nonces required at /mcp (SEKISHO_DPOP_NONCES); undefined = not asked for. */
+  readonly dpopNonces?: DpopNonces;
   /** Another verifier than the built-in AS's: the external one (resource-server-only mode), or tests' tuning. */
   readonly verifier?: TokenVerifier;
 }

@@ -8,8 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { dpopProof, thumbprint } from '../helpers/dpop.ts';
-import { legacyInitialize, legacyPost, modernEnvelope, rawPost } from '../helpers/mcp-http.ts';
+import {
+  AUTH_STATUS_CALL as CALL,
+  dpopProof,
+  AUTH_STATUS_HEADERS as MCP_HEADERS,
+  thumbprint,
+} from '../helpers/dpop.ts';
+import { legacyInitialize, legacyPost, rawPost } from '../helpers/mcp-http.ts';
 import { tokenRequest } from '../helpers/oauth.ts';
 import {
   type AddedClient,
@@ -42,19 +47,6 @@ async function boundToken(with_: KeyPair = key): Promise<string> {
   return res.body.access_token;
 }
 
-const CALL = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: { name: 'auth_status', arguments: {}, _meta: modernEnvelope() },
-});
-const MCP_HEADERS = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  'mcp-protocol-version': '2026-07-28',
-  'mcp-method': 'tools/call',
-  'mcp-name': 'auth_status',
-};
 function call(authorization: string, proof?: string, body = CALL) {
   return rawPost(srv.mcpUrl, body, { ...MCP_HEADERS, authorization, ...(proof ? { dpop: proof } : {}) });
 }

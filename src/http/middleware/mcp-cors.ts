@@ -17,8 +17,9 @@ const ALLOW_HEADERS = [
   'Mcp-Name',
   'Mcp-Session-Id',
   'Last-Event-ID',
+  'DPoP',
 ].join(', ');
-const EXPOSE_HEADERS = 'WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version';
+const EXPOSE_HEADERS = 'WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version, DPoP-Nonce';
 
 export function mcpCors(): RequestHandler {
   return (req, res, next) => {
