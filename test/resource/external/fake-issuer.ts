@@ -32,6 +32,8 @@ export interface FakeIssuer {
   readonly counts: { jwks: number; introspection: number; metadata: number };
   /** Authorization headers and bodies seen at introspection. */
   readonly introspectionRequests: { authorization: string | undefined; body: string }[];
+  /** Milliseconds the introspection endpoint waits before answering. */
+  introspectionDelayMs: number;
   /** Paths that answer 404 (discovery fallbacks). */
   readonly missing: Set<string>;
   /** Overrides of the metadata document. */
@@ -52,6 +54,7 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
     failWith: undefined,
     counts: { jwks: 0, introspection: 0, metadata: 0 },
     introspectionRequests: [],
+    introspectionDelayMs: 0,
     missing: new Set(),
     metadata: {},
     async sign(claims, opts = {}) {
@@ -90,6 +93,7 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
       fake.counts.introspection++;
       const body = await readBody(req);
       fake.introspectionRequests.push({ authorization: req.headers.authorization, body });
+      if (fake.introspectionDelayMs > 0) await new Promise((r) => setTimeout(r, fake.introspectionDelayMs));
       if (fake.failWith) return json(fake.failWith, { error: 'server_error' });
       const token = new URLSearchParams(body).get('token') ?? '';
       return json(200, fake.introspection.get(token) ?? { active: false });

@@ -186,10 +186,35 @@ describe('resource-server-only mode (fake issuer)', () => {
     assert.doesNotMatch(banner(loadConfig({})), /resource-server-only/);
   });
 
-  it('shows the external issuer on the home page and has no account link', async () => {
+  it('shows the external issuer on the home page (JSON and HTML) and has no account link', async () => {
     const info = await (await fetch(`${srv.url}/`, { headers: { accept: 'application/json' } })).json();
     assert.equal(info.authorization.issuer, fake.issuer);
+    assert.equal(info.authorization.endpoints.authorization_endpoint, `${fake.url}/authorize`);
     assert.equal(info.account, undefined);
+    for (const lang of ['en', 'ja']) {
+      const html = await (
+        await fetch(`${srv.url}/?lang=${lang}`, { headers: { accept: 'text/html' } })
+      ).text();
+      assert.ok(html.includes(fake.issuer), `${lang} page names the issuer`);
+      assert.ok(!html.includes('/account'), `${lang} page has no account link`);
+    }
+  });
+
+  it('oauth_info lists the external server’s endpoints, none of Sekisho’s own', async () => {
+    const res = await modernPost(
+      srv.mcpUrl,
+      'tools/call',
+      { name: 'oauth_info', arguments: {} },
+      bearer(await token()),
+    );
+    const result = res.body?.result as
+      | { structuredContent?: { endpoints: Record<string, string> } }
+      | undefined;
+    const endpoints = result?.structuredContent?.endpoints;
+    assert.equal(endpoints?.issuer, fake.issuer);
+    assert.equal(endpoints?.token, `${fake.url}/token`);
+    assert.equal(endpoints?.resource, srv.mcpUrl);
+    assert.ok(!Object.values(endpoints ?? {}).some((u) => u.startsWith(`${srv.url}/oauth`)));
   });
 
   it('CLI: clients, grants, keys and identity-link commands refuse with a clear message', async () => {

@@ -13,6 +13,7 @@ import {
   ExternalIssuerSetupError,
   ExternalIssuerUnavailableError,
 } from '../../../src/resource/external/errors.ts';
+import { MAX_IN_FLIGHT } from '../../../src/resource/external/introspection.ts';
 import { acceptedAlgorithms, createExternalTokenVerifier } from '../../../src/resource/external/verifier.ts';
 import { TokenRejectedError, type TokenVerifier } from '../../../src/resource/verify-token.ts';
 import { type FakeIssuer, signingKey, startFakeIssuer } from './fake-issuer.ts';
@@ -338,6 +339,26 @@ describe('external tokens through introspection (RFC 7662)', () => {
     await rejects(v.verify(jwt), /not active/); // the issuer does not know it: introspection decides
     fake.introspection.set(jwt, claims({ active: true }));
     assert.ok(await v.verify(jwt));
+  });
+
+  it('asks once for concurrent checks of one token, and caps introspections in flight', async () => {
+    const v = await verifierFor({ introspectionClient: client, introspectionCacheSeconds: 0 });
+    fake.introspection.set('shared', claims({ active: true }));
+    fake.introspectionDelayMs = 300;
+    try {
+      const before = fake.counts.introspection;
+      await Promise.all(Array.from({ length: 10 }, () => v.verify('shared')));
+      assert.equal(fake.counts.introspection - before, 1, 'ten concurrent checks, one request');
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: MAX_IN_FLIGHT + 5 }, (_, i) => v.verify(`distinct-${i}`)),
+      );
+      const refused = outcomes.filter(
+        (o) => o.status === 'rejected' && o.reason instanceof ExternalIssuerUnavailableError,
+      );
+      assert.equal(refused.length, 5, 'beyond the cap: unavailable (503), not queued');
+    } finally {
+      fake.introspectionDelayMs = 0;
+    }
   });
 
   it('answers "unavailable" when the issuer refuses our client or fails', async () => {
