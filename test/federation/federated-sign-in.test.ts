@@ -440,5 +440,24 @@ describe('SEKISHO_LOCAL_LOGIN=0', () => {
     assert.equal(post.status, 403);
     const flow = await federatedLogin(url, { username: 'bob', password: 'bob-pw', sekisho: only.url });
     assert.ok(flow.callback.searchParams.get('code'));
+
+    // The account page: no password form; the browser's Sekisho session (from that sign-in) opens it.
+    const stranger = new CookieJar();
+    const account = await (await stranger.fetch(`${only.url}/account`)).text();
+    assert.doesNotMatch(account, /id="login"/);
+    assert.match(account, /Sign-in with a Sekisho password is turned off on this server\./);
+    const accountCsrf = /name="csrf" value="([^"]+)"/.exec(account)?.[1] ?? '';
+    const posted = await stranger.fetch(`${only.url}/account/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      body: new URLSearchParams({ csrf: accountCsrf, username: 'demo', password: 'demo123' }).toString(),
+    });
+    assert.equal(
+      posted.status,
+      403,
+      'a posted password is refused (there is not even a form to take a token from)',
+    );
+    const mine = await (await flow.jar.fetch(`${only.url}/account`)).text();
+    assert.match(mine, /Acme|Test client/, 'signed in through the provider, the account page lists the app');
   });
 });
