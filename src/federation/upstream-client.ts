@@ -60,6 +60,10 @@ export function createUpstreamClient(provider: UpstreamProvider, logger: Logger)
         : oidc.ClientSecretPost(provider.clientSecret);
     const config = new oidc.Configuration(metadata, provider.clientId, undefined, auth);
     config.timeout = UPSTREAM_TIMEOUT_SECONDS;
+    // OIDC Core §3.1.3.7 lets a client trust TLS for an ID token from the token endpoint; Sekisho
+    // verifies the signature against the provider's JWKS anyway (a proxy or a mis-issued
+    // certificate in between cannot mint identities), as openid-client does only when asked.
+    oidc.enableNonRepudiationChecks(config);
     if (insecure && LOOPBACK.has(new URL(provider.issuer).hostname)) oidc.allowInsecureRequests(config);
     return config;
   }

@@ -262,6 +262,20 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     });
   }
 
+  for (const signWith of ['stranger', 'none'] as const) {
+    it(`refuses an ID token ${signWith === 'none' ? 'without a signature (alg none)' : 'signed by another key under the provider’s kid'}`, async () => {
+      idp.tamperIdToken((claims) => claims, signWith);
+      try {
+        const page = await refused(start('bob'));
+        assert.equal(page.status, 400);
+        assert.match(page.html, /upstream_sign_in_failed/);
+        assert.match(page.html, signWith === 'none' ? /alg|algorithm/i : /signature/i);
+      } finally {
+        idp.tamperIdToken(undefined);
+      }
+    });
+  }
+
   it('a callback is single-use, bound to the browser that started it, and expires', async () => {
     const { flow } = await signIn('bob');
     const callback = flow.upstreamCallback!;

@@ -108,9 +108,14 @@ export interface ForeignProvider {
   introspect(token: string): Promise<Record<string, unknown>>;
   /**
    * While set, each ID token returned by the token endpoint is re-signed with the provider's own key
-   * after `tamper` changed its claims. `undefined` turns tampering off.
+   * after `tamper` changed its claims. `undefined` turns tampering off. `signWith`: `own` (default,
+   * a valid signature), `stranger` (another key under the provider's own `kid`: a forged token),
+   * or `none` (an unsigned `alg: none` token).
    */
-  tamperIdToken(tamper: ((claims: Record<string, unknown>) => Record<string, unknown>) | undefined): void;
+  tamperIdToken(
+    tamper: ((claims: Record<string, unknown>) => Record<string, unknown>) | undefined,
+    signWith?: 'own' | 'stranger' | 'none',
+  ): void;
   /** How many sign-ins (form posts that succeeded) it saw. */
   readonly signIns: number;
   close(): Promise<void>;
@@ -333,14 +338,21 @@ export async function startForeignProvider(opts: ForeignProviderOptions = {}): P
   const provider = new Provider(issuer, configuration);
 
   let tamper: ((claims: Record<string, unknown>) => Record<string, unknown>) | undefined;
+  let signWith: 'own' | 'stranger' | 'none' = 'own';
+  const stranger = (await generateKeyPair('RS256')).privateKey;
   provider.use(async (ctx, next) => {
     await next();
     const body = ctx.body as Record<string, unknown> | undefined;
     if (!tamper || ctx.oidc?.route !== 'token' || typeof body?.id_token !== 'string') return;
     const claims = tamper({ ...decodeJwt(body.id_token) });
+    if (signWith === 'none') {
+      const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      body.id_token = `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
+      return;
+    }
     body.id_token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: privateJwk.kid, typ: 'JWT' })
-      .sign(privateKey);
+      .sign(signWith === 'stranger' ? stranger : privateKey);
   });
 
   let signIns = 0;
@@ -458,8 +470,9 @@ export async function startForeignProvider(opts: ForeignProviderOptions = {}): P
         throw new Error(`foreign introspection answered ${res.status}: ${await res.text()}`);
       return (await res.json()) as Record<string, unknown>;
     },
-    tamperIdToken(fn) {
+    tamperIdToken(fn, how = 'own') {
       tamper = fn;
+      signWith = how;
     },
     get signIns() {
       return signIns;
