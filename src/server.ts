@@ -32,6 +32,7 @@ import {
   createExternalTokenVerifier,
   discoverWithRetry,
   type ExternalServerMetadata,
+  verificationPlan,
 } from './resource/external/index.ts';
 import { keySourceFromStore } from './resource/keys.ts';
 import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
@@ -86,6 +87,7 @@ export async function startSekisho(
   // wrong or unreachable issuer stops start-up with one line before anything is opened.
   const external = initial.externalIssuer;
   const externalMetadata = external ? await discoverWithRetry(external, logger) : undefined;
+  if (external && externalMetadata) verificationPlan(external, externalMetadata);
   // Open (and migrate) storage before listening: a bad database must stop start-up, not serve 503s.
   const durable = opts.storage ?? (await openStorage(initial, { logger }));
   // Likewise Redis: an instance whose throttles cannot work must not start (bounded retry, then exit).

@@ -4,4 +4,4 @@
  */
 export { discoverWithRetry, type ExternalServerMetadata } from './discovery.ts';
 export { ExternalIssuerSetupError, ExternalIssuerUnavailableError } from './errors.ts';
-export { createExternalTokenVerifier } from './verifier.ts';
+export { createExternalTokenVerifier, verificationPlan } from './verifier.ts';

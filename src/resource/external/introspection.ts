@@ -43,7 +43,6 @@ export interface Introspected {
 
 export interface Introspector {
   (token: string): Promise<Introspected>;
-  forget(token: string): void;
   readonly stats: { requests: number; hits: number };
 }
 
@@ -114,7 +113,7 @@ export function createIntrospector(opts: IntrospectionOptions): Introspector {
     if ('refused' in entry) throw new TokenRejectedError(entry.refused);
     return entry.active;
   };
-  return Object.assign(introspect, { forget: (token: string) => cache.delete(token), stats });
+  return Object.assign(introspect, { stats });
 }
 
 function requestFor(

@@ -24,7 +24,12 @@ import {
 import { callerFromClaims, type RoleRules } from './claims.ts';
 import type { ExternalServerMetadata } from './discovery.ts';
 import { ExternalIssuerSetupError } from './errors.ts';
-import { createIntrospector, type Introspector, introspectionAuthMethod } from './introspection.ts';
+import {
+  createIntrospector,
+  type IntrospectionAuthMethod,
+  type Introspector,
+  introspectionAuthMethod,
+} from './introspection.ts';
 import { createExternalJwtCheck, type ExternalJwtCheck, looksLikeJwt } from './jwt.ts';
 
 export interface ExternalVerifierOptions {
@@ -58,8 +63,9 @@ export function createExternalTokenVerifier(opts: ExternalVerifierOptions): Toke
   const now = opts.now ?? Date.now;
   const audiences = [opts.resourceUrl, ...settings.extraAudiences];
   const rules: RoleRules = { roleClaim: settings.roleClaim, adminValues: settings.adminValues };
-  const jwt = jwtCheckFor(opts, audiences);
-  const introspect = introspectorFor(opts, audiences);
+  const plan = verificationPlan(settings, opts.metadata);
+  const jwt = jwtCheckFor(opts, plan, audiences);
+  const introspect = introspectorFor(opts, plan, audiences);
   const cache = createTokenCache<VerifiedAccessToken>(10_000);
   const stats = { hits: 0, misses: 0, keyReloads: 0 };
 
@@ -122,10 +128,9 @@ export function createExternalTokenVerifier(opts: ExternalVerifierOptions): Toke
       if (introspect) return viaIntrospection(token, introspect);
       throw new TokenRejectedError(`This server accepts only JWT access tokens from ${settings.issuer}.`);
     },
-    forget(token) {
-      cache.delete(token);
-      introspect?.forget(token);
-    },
+    // The gate forgets a token it refused. Only JWT verdicts are dropped: an introspection answer
+    // (an "inactive" one above all) stays cached, or every retry of a dead token would reach the issuer.
+    forget: (token) => cache.delete(token),
     forgetWhere: ({ subject }) =>
       subject === undefined ? 0 : cache.deleteWhere((v) => v.subject === subject),
     async reloadKeys() {
@@ -136,24 +141,64 @@ export function createExternalTokenVerifier(opts: ExternalVerifierOptions): Toke
   };
 }
 
+/** How tokens will be checked, decided from the settings and the metadata once, at start-up. */
+export interface VerificationPlan {
+  /** Verify JWTs against this key set; undefined = no local JWT verification. */
+  readonly jwksUri: string | undefined;
+  /** Introspect here; undefined = no introspection. */
+  readonly introspection:
+    | { readonly endpoint: string; readonly authMethod: IntrospectionAuthMethod }
+    | undefined;
+}
+
+/**
+ * The plan, or an ExternalIssuerSetupError naming what the metadata lacks. The composition root
+ * calls it right after discovery, so a server that cannot work stops before anything is opened.
+ */
+export function verificationPlan(
+  settings: ExternalIssuerSettings,
+  metadata: ExternalServerMetadata,
+): VerificationPlan {
+  let introspection: VerificationPlan['introspection'];
+  if (settings.introspectionClient !== undefined && settings.verification !== 'jwt') {
+    if (metadata.introspection_endpoint === undefined) {
+      throw new ExternalIssuerSetupError(
+        `SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_ID: ${metadata.metadataUrl} has no introspection_endpoint`,
+      );
+    }
+    const authMethod = introspectionAuthMethod(metadata.introspection_endpoint_auth_methods_supported);
+    if (authMethod === undefined) {
+      throw new ExternalIssuerSetupError(
+        `SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_ID: ${metadata.metadataUrl} supports neither client_secret_basic nor client_secret_post at its introspection endpoint`,
+      );
+    }
+    introspection = { endpoint: metadata.introspection_endpoint, authMethod };
+  }
+  if (settings.verification === 'introspection') return { jwksUri: undefined, introspection };
+  if (metadata.jwks_uri === undefined && introspection === undefined) {
+    throw new ExternalIssuerSetupError(
+      `SEKISHO_EXTERNAL_ISSUER: ${metadata.metadataUrl} has no jwks_uri, so JWT access tokens cannot be verified (configure introspection instead)`,
+    );
+  }
+  if (metadata.jwks_uri === undefined && settings.verification === 'jwt') {
+    throw new ExternalIssuerSetupError(
+      `SEKISHO_EXTERNAL_TOKEN_VERIFICATION: jwt needs a jwks_uri, and ${metadata.metadataUrl} has none`,
+    );
+  }
+  return { jwksUri: metadata.jwks_uri, introspection };
+}
+
 function jwtCheckFor(
   opts: ExternalVerifierOptions,
+  plan: VerificationPlan,
   audiences: readonly string[],
 ): ExternalJwtCheck | undefined {
   const { settings, metadata } = opts;
-  if (settings.verification === 'introspection') return undefined;
-  if (metadata.jwks_uri === undefined) {
-    if (settings.verification === 'jwt' || settings.introspectionClient === undefined) {
-      throw new ExternalIssuerSetupError(
-        `SEKISHO_EXTERNAL_ISSUER: ${metadata.metadataUrl} has no jwks_uri, so JWT access tokens cannot be verified (configure introspection instead)`,
-      );
-    }
-    return undefined;
-  }
+  if (plan.jwksUri === undefined) return undefined;
   return createExternalJwtCheck({
     issuer: settings.issuer,
     audiences,
-    jwksUri: metadata.jwks_uri,
+    jwksUri: plan.jwksUri,
     algorithms: acceptedAlgorithms(settings.algorithms, metadata),
     clockSkewSeconds: settings.clockSkewSeconds,
     timeoutMs: settings.timeoutMs,
@@ -164,26 +209,16 @@ function jwtCheckFor(
 
 function introspectorFor(
   opts: ExternalVerifierOptions,
+  plan: VerificationPlan,
   audiences: readonly string[],
 ): Introspector | undefined {
-  const { settings, metadata } = opts;
+  const { settings } = opts;
   const client = settings.introspectionClient;
-  if (client === undefined || settings.verification === 'jwt') return undefined;
-  if (metadata.introspection_endpoint === undefined) {
-    throw new ExternalIssuerSetupError(
-      `SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_ID: ${metadata.metadataUrl} has no introspection_endpoint`,
-    );
-  }
-  const authMethod = introspectionAuthMethod(metadata.introspection_endpoint_auth_methods_supported);
-  if (authMethod === undefined) {
-    throw new ExternalIssuerSetupError(
-      `SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_ID: ${metadata.metadataUrl} supports neither client_secret_basic nor client_secret_post at its introspection endpoint`,
-    );
-  }
+  if (plan.introspection === undefined || client === undefined) return undefined;
   return createIntrospector({
-    endpoint: metadata.introspection_endpoint,
+    endpoint: plan.introspection.endpoint,
     client,
-    authMethod,
+    authMethod: plan.introspection.authMethod,
     issuer: settings.issuer,
     audiences,
     cacheSeconds: settings.introspectionCacheSeconds,

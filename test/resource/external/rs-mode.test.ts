@@ -311,6 +311,24 @@ describe('resource-server-only mode: start-up and settings', () => {
     );
   });
 
+  it('refuses to start when the metadata names another issuer or lacks a key set', async () => {
+    const odd = await startFakeIssuer();
+    try {
+      odd.metadata = { issuer: 'https://someone-else.example' };
+      await assert.rejects(
+        startTestServer({ SEKISHO_EXTERNAL_ISSUER: odd.issuer }),
+        (e: unknown) => e instanceof ExternalIssuerSetupError && /must match it exactly/.test(e.message),
+      );
+      odd.metadata = { jwks_uri: undefined };
+      await assert.rejects(
+        startTestServer({ SEKISHO_EXTERNAL_ISSUER: odd.issuer }),
+        (e: unknown) => e instanceof ExternalIssuerSetupError && /has no jwks_uri/.test(e.message),
+      );
+    } finally {
+      await odd.close();
+    }
+  });
+
   it('rejects bad settings naming the key', () => {
     const problems = (env: Record<string, string>) => {
       try {

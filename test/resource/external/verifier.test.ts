@@ -14,7 +14,11 @@ import {
   ExternalIssuerUnavailableError,
 } from '../../../src/resource/external/errors.ts';
 import { MAX_IN_FLIGHT } from '../../../src/resource/external/introspection.ts';
-import { acceptedAlgorithms, createExternalTokenVerifier } from '../../../src/resource/external/verifier.ts';
+import {
+  acceptedAlgorithms,
+  createExternalTokenVerifier,
+  verificationPlan,
+} from '../../../src/resource/external/verifier.ts';
 import { TokenRejectedError, type TokenVerifier } from '../../../src/resource/verify-token.ts';
 import { type FakeIssuer, signingKey, startFakeIssuer } from './fake-issuer.ts';
 
@@ -321,6 +325,16 @@ describe('external tokens through introspection (RFC 7662)', () => {
     assert.equal(fake.counts.introspection - before, 2);
   });
 
+  it('keeps an "inactive" answer cached even when the gate forgets the refused token', async () => {
+    const v = await verifierFor({ introspectionClient: client, introspectionCacheSeconds: 30 });
+    const before = fake.counts.introspection;
+    for (let i = 0; i < 5; i++) {
+      await rejects(v.verify('dead-token'), /not active/);
+      v.forget('dead-token'); // what the gate does after every refusal
+    }
+    assert.equal(fake.counts.introspection - before, 1, 'one request for five attempts');
+  });
+
   it('with cache 0, a revocation at the issuer is refused on the next request', async () => {
     const v = await verifierFor({ introspectionClient: client, introspectionCacheSeconds: 0 });
     fake.introspection.set('live', claims({ active: true }));
@@ -401,13 +415,29 @@ describe('external issuer discovery', () => {
     await assert.rejects(discoverMetadata(settings()), /no authorization server metadata/);
   });
 
-  it('refuses to start with JWT verification when the metadata has no jwks_uri', async () => {
+  it('refuses to start when the metadata lacks what the settings need', async () => {
     fake.metadata = { jwks_uri: undefined };
-    const s = settings();
-    const metadata = await discoverMetadata(s);
+    const jwtOnly = settings();
+    const noKeys = await discoverMetadata(jwtOnly);
+    assert.throws(() => verificationPlan(jwtOnly, noKeys), /has no jwks_uri/);
     assert.throws(
-      () => createExternalTokenVerifier({ settings: s, metadata, resourceUrl: RESOURCE }),
+      () => createExternalTokenVerifier({ settings: jwtOnly, metadata: noKeys, resourceUrl: RESOURCE }),
       ExternalIssuerSetupError,
+    );
+    const client = { id: 'c', secret: 's' };
+    // Opaque-only works without keys when introspection is there.
+    assert.deepEqual(verificationPlan(settings({ introspectionClient: client }), noKeys).jwksUri, undefined);
+    fake.metadata = { introspection_endpoint: undefined };
+    const noIntrospection = await discoverMetadata(settings());
+    assert.throws(
+      () => verificationPlan(settings({ introspectionClient: client }), noIntrospection),
+      /SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_ID: .* has no introspection_endpoint/,
+    );
+    fake.metadata = { introspection_endpoint_auth_methods_supported: ['private_key_jwt'] };
+    const jwtAuthOnly = await discoverMetadata(settings());
+    assert.throws(
+      () => verificationPlan(settings({ introspectionClient: client }), jwtAuthOnly),
+      /neither client_secret_basic nor client_secret_post/,
     );
   });
 
