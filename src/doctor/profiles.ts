@@ -97,7 +97,7 @@ export const CLIENT_PROFILES: readonly ClientProfile[] = [
       {
         findings: ['prm.resource.path'],
         when: (get) => get('mcp.challenge')?.status === 'pass',
-        why: 'discards the protected-resource metadata the challenge names',
+        why: 'discards the protected-resource metadata',
       },
       NEEDS_DCR,
       NEEDS_NONE,
@@ -153,6 +153,8 @@ export function judgeProfiles(findings: Findings): ProfileResult[] {
         });
       }
     }
+    // Failures first: they are what stops the client; warnings only put it at risk.
+    blockers.sort((a, b) => Number(b.status === 'fail') - Number(a.status === 'fail'));
     const status = blockers.some((b) => b.status === 'fail') ? 'broken' : blockers.length ? 'at-risk' : 'ok';
     return { id: profile.id, name: profile.name, status, blockers };
   });

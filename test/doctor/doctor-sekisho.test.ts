@@ -86,7 +86,10 @@ describe('doctor against a correct Sekisho', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Discovery \(401 challenge, protected-resource metadata\)$/m);
     assert.match(result.stdout, /^ {2}✔ Metadata issuer equals the advertised issuer/m);
-    assert.match(result.stdout, /^ {2}✔ Claude Desktop \(mcp-remote 0\.15\)$/m);
+    assert.match(
+      result.stdout,
+      /^ {2}✔ Claude Code, Claude Desktop \(mcp-remote 0\.15\), VS Code, Cursor, MCP Inspector 2\.12 \(web\), TypeScript SDK v1 client, TypeScript SDK v2 client$/m,
+    );
     assert.match(result.stdout, /0 failed, 0 warnings, \d+ passed, 1 skipped/);
   });
 
