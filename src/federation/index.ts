@@ -42,6 +42,8 @@ export function createFederation(deps: {
   const { config, storage, identity, logger } = deps;
   if (config.upstreams.length === 0) return undefined;
   const clients = new Map(config.upstreams.map((p) => [p.id, createUpstreamClient(p, logger)]));
+  // Discovery ahead of the first sign-in, so the login page knows each authorization endpoint.
+  for (const client of clients.values()) void client.warmUp();
   return {
     clients,
     roundTrips: createRoundTrips(storage, deps.cookies),

@@ -27,6 +27,14 @@ export interface RoundTripSecrets {
 
 export interface UpstreamClient {
   readonly provider: UpstreamProvider;
+  /**
+   * Origins the browser is sent to when the user picks this provider (the issuer's, and the
+   * authorization endpoint's once discovered): the login page's CSP `form-action` must allow them,
+   * since browsers apply it to the redirect that answers a form post.
+   */
+  formTargets(): string[];
+  /** Discovers the provider ahead of the first sign-in (errors are logged, not thrown). */
+  warmUp(): Promise<void>;
   /** A new authorization request: where to send the browser and what to remember for the callback. */
   begin(redirectUri: string): Promise<{ url: URL; secrets: RoundTripSecrets }>;
   /**
@@ -42,6 +50,7 @@ export function createUpstreamClient(provider: UpstreamProvider, logger: Logger)
   const insecure = new URL(provider.issuer).protocol === 'http:'; // loopback only (config/upstreams.ts)
   let configuration: Promise<oidc.Configuration> | undefined;
   let failedAt = 0;
+  let authorizationOrigin: string | undefined;
 
   async function discover(): Promise<oidc.Configuration> {
     const discovered = await oidc.discovery(
@@ -64,6 +73,8 @@ export function createUpstreamClient(provider: UpstreamProvider, logger: Logger)
     // verifies the signature against the provider's JWKS anyway (a proxy or a mis-issued
     // certificate in between cannot mint identities), as openid-client does only when asked.
     oidc.enableNonRepudiationChecks(config);
+    const endpoint = metadata.authorization_endpoint;
+    authorizationOrigin = endpoint ? URL.parse(endpoint)?.origin : undefined;
     if (insecure && LOOPBACK.has(new URL(provider.issuer).hostname)) oidc.allowInsecureRequests(config);
     return config;
   }
@@ -83,6 +94,15 @@ export function createUpstreamClient(provider: UpstreamProvider, logger: Logger)
 
   return {
     provider,
+    formTargets() {
+      const issuerOrigin = new URL(provider.issuer).origin;
+      return authorizationOrigin && authorizationOrigin !== issuerOrigin
+        ? [issuerOrigin, authorizationOrigin]
+        : [issuerOrigin];
+    },
+    async warmUp() {
+      await configured().catch(() => undefined);
+    },
     async begin(redirectUri) {
       const config = await configured();
       const secrets: RoundTripSecrets = {

@@ -55,9 +55,7 @@ export function showLogin(
   });
   const target = formTargetSource(interaction.params.redirect_uri as string | undefined);
   // A "Sign in with …" form is answered by a redirect to the provider, which form-action covers.
-  const upstreamOrigins = [...(deps.federation?.clients.values() ?? [])].map(
-    (c) => new URL(c.provider.issuer).origin,
-  );
+  const upstreamOrigins = [...(deps.federation?.clients.values() ?? [])].flatMap((c) => c.formTargets());
   sendPage(res, status, document, { lang, formTargets: [...(target ? [target] : []), ...upstreamOrigins] });
 }
 
