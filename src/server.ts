@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Caller } from './access/policy.ts';
 import { externalToolServices, toolServicesFrom } from './app-services/wiring.ts';
 import { type Audit, createAudit } from './audit/audit.ts';
 import { pruneAuditLog, recordExpiredClients } from './audit/retention.ts';
@@ -19,10 +20,11 @@ import { drainUnreadBodies } from './http/unread-body.ts';
 import { seedDemoUsers } from './identity/demo.ts';
 import { createHashPool } from './identity/hash-pool.ts';
 import { createIdentity, type Identity, type LoginThrottle } from './identity/users.ts';
-import { createMcpEndpoint } from './mcp/endpoint.ts';
+import { createMcpEndpoint, type McpEndpoint } from './mcp/endpoint.ts';
 import { createMcpFastLane } from './mcp/fast-lane/index.ts';
 import { createConformanceFixture } from './mcp/fixtures/conformance.ts';
 import { createServerFactory, type ServerFactoryDeps } from './mcp/server-factory.ts';
+import type { LegacySessions } from './mcp/sessions/legacy-sessions.ts';
 import { type AuthorizationServer, createAuthorizationServer } from './oauth/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -63,6 +65,8 @@ export interface Sekisho {
   readonly authorizationServer: AuthorizationServer | undefined;
   /** Resource-server-only mode: the external authorization server's metadata, as discovered at start. */
   readonly externalIssuer: ExternalServerMetadata | undefined;
+  /** 2025-era MCP sessions; undefined with SEKISHO_MCP_SESSIONS=0. */
+  readonly mcpSessions: LegacySessions | undefined;
   /** Stop accepting, let in-flight requests finish (up to the grace period), release resources. */
   close(): Promise<void>;
 }
@@ -186,7 +190,17 @@ export async function startSekisho(
     extend: fixture,
   };
   const factory = createServerFactory(factoryDeps);
-  const mcp = createMcpEndpoint(factory, { maxBodyBytes: config.maxBodyBytes, logger });
+  const mcp = createMcpEndpoint(factory, {
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+    ...(config.mcpSessions && {
+      sessions: {
+        deps: factoryDeps,
+        settings: config.mcpSessions,
+        recheck: async (caller: Caller) => (caller.kind === 'user' ? resource.recheck(caller) : caller),
+      },
+    }),
+  });
   fixture?.attachNotifier(mcp.handler.notify);
   const app = createApp({
     config,
@@ -207,7 +221,7 @@ export async function startSekisho(
     : undefined;
   // Listen for changes first, then re-read the keys once: instances starting together each create a
   // first key (one ends up active), and an announcement sent before we subscribed would be missed.
-  const stopFollowing = followInvalidations(shared, authorizationServer, resource, config, logger);
+  const stopFollowing = followInvalidations(shared, authorizationServer, resource, config, logger, mcp);
   await resource.verifier.reloadKeys().catch((err: unknown) => {
     // An external key set that cannot be read yet is retried on the first token (503 until then).
     if (!external) throw err;
@@ -253,6 +267,7 @@ export async function startSekisho(
     resource,
     authorizationServer,
     externalIssuer: externalMetadata,
+    mcpSessions: mcp.sessions,
     close,
   };
 }
@@ -299,6 +314,7 @@ function followInvalidations(
   resource: ResourceServer,
   config: Config,
   logger: Logger,
+  mcp: McpEndpoint,
 ): () => void {
   const reloadKeys = async () => {
     await resource.verifier.reloadKeys();
@@ -311,10 +327,21 @@ function followInvalidations(
       case 'keys.rotated':
         return reloadLogged();
       case 'grant.revoked':
-        return void resource.verifier.forgetWhere({ grantId: event.grantId });
+        resource.verifier.forgetWhere({ grantId: event.grantId });
+        // A session lives no longer than the authorization it was opened under.
+        return void mcp.sessions?.endWhere((owner) => owner.grantId === event.grantId, 'revoked');
       case 'user.changed':
+        resource.verifier.forgetWhere({ subject: event.userId });
+        // Their sessions re-read them: a new role changes the tools they see (tools/list_changed).
+        return void mcp.sessions?.userChanged(event.userId).catch((err: unknown) => {
+          logger.warn({ err }, 'session update after a user change failed');
+        });
       case 'user.removed':
-        return void resource.verifier.forgetWhere({ subject: event.userId });
+        resource.verifier.forgetWhere({ subject: event.userId });
+        return void mcp.sessions?.endWhere(
+          (owner) => owner.kind === 'user' && owner.subject === event.userId,
+          'revoked',
+        );
     }
   });
   // Our own keys live in storage and are polled; an external server's key set is re-read by the

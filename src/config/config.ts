@@ -69,6 +69,17 @@ export interface Config {
    * server and the built-in one is off. Undefined = Sekisho is its own authorization server.
    */
   readonly externalIssuer: ExternalIssuerSettings | undefined;
+  /** 2025-era sessions (src/mcp/sessions/); undefined = 2025-era clients are served statelessly. */
+  readonly mcpSessions: McpSessionSettings | undefined;
+}
+
+/** Limits of 2025-era MCP sessions (docs/configuration.md explains each). */
+export interface McpSessionSettings {
+  readonly idleSeconds: number;
+  readonly perUser: number;
+  readonly max: number;
+  readonly events: number;
+  readonly eventBytes: number;
 }
 
 /** How /mcp checks tokens of an external authorization server (resource/external/, docs/identity.md). */

@@ -81,6 +81,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     profile: raw.SEKISHO_PROFILE,
     metricsToken: raw.SEKISHO_METRICS_TOKEN,
     fastLane: raw.SEKISHO_FAST_LANE,
+    // Sessions live in this process: several instances (Redis) serve 2025-era clients statelessly
+    // unless the operator turns sessions on (with sticky routing).
+    mcpSessions:
+      (raw.SEKISHO_MCP_SESSIONS ?? raw.SEKISHO_REDIS_URL === undefined)
+        ? Object.freeze({
+            idleSeconds: raw.SEKISHO_MCP_SESSION_IDLE_SECONDS,
+            perUser: raw.SEKISHO_MCP_SESSIONS_PER_USER,
+            max: raw.SEKISHO_MCP_SESSIONS_MAX,
+            events: raw.SEKISHO_MCP_SESSION_EVENTS,
+            eventBytes: raw.SEKISHO_MCP_SESSION_EVENT_BYTES,
+          })
+        : undefined,
     accessTokenTtlSeconds: raw.SEKISHO_ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: raw.SEKISHO_REFRESH_TOKEN_TTL_SECONDS,
     grantTtlSeconds: raw.SEKISHO_GRANT_TTL_SECONDS,

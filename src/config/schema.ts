@@ -276,6 +276,32 @@ export const envSchema = z.object({
     .describe(
       'Answer plain tools/call and tools/list on /mcp without Express and a per-request SDK server (same answers, ~10× cheaper); 0 sends everything through the full pipeline.',
     ),
+  SEKISHO_MCP_SESSIONS: flag
+    .optional()
+    .describe(
+      '2025-era clients get sessions (Mcp-Session-Id, the GET stream, server-to-client requests, notifications, resumable streams); 0 serves them statelessly. Default: on for one instance; off with SEKISHO_REDIS_URL (sessions are held in process, so several instances would need sticky routing).',
+    ),
+  SEKISHO_MCP_SESSION_IDLE_SECONDS: seconds(60, 86_400)
+    .default(1_800)
+    .describe(
+      'A 2025-era session unused this long ends (its next request gets 404 and the client starts a new one).',
+    ),
+  SEKISHO_MCP_SESSIONS_PER_USER: count(1, 1_000)
+    .default(32)
+    .describe(
+      'Open sessions per user and client pair (anonymous callers share a pool 16 times this size); a new one beyond it ends the least recently used.',
+    ),
+  SEKISHO_MCP_SESSIONS_MAX: count(1, 1_000_000)
+    .default(10_000)
+    .describe(
+      'Open sessions on this server (all users); an initialize beyond it is answered 503 with Retry-After.',
+    ),
+  SEKISHO_MCP_SESSION_EVENTS: count(1, 100_000)
+    .default(256)
+    .describe('Stream events a session keeps for resumption (Last-Event-ID); older ones are dropped first.'),
+  SEKISHO_MCP_SESSION_EVENT_BYTES: count(1_024, 67_108_864)
+    .default(1_048_576)
+    .describe('Bytes of stream events a session keeps for resumption; older events are dropped first.'),
   SEKISHO_METRICS_TOKEN: z
     .string()
     .min(16, 'must be at least 16 characters')

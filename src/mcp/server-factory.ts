@@ -7,6 +7,8 @@ import {
   type McpRequestContext,
   McpServer,
   type McpServerFactory,
+  type RegisteredTool,
+  type ServerContext,
   type ServerOptions,
 } from '@modelcontextprotocol/server';
 import { type Caller, decideAccess } from '../access/policy.ts';
@@ -45,29 +47,99 @@ export interface FactoryExtension {
 }
 
 export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
-  const { config, registry, services } = deps;
   return (ctx) => {
-    const caller = deps.callerOf(ctx);
-    const extra = deps.extend?.options;
-    const server = new McpServer(SERVER_INFO, {
-      ...extra,
-      capabilities: { tools: {}, ...extra?.capabilities },
-      instructions: INSTRUCTIONS,
-      // tools/list depends on who is asking: never cacheable across authorization contexts.
-      cacheHints: { 'tools/list': { ttlMs: 0, cacheScope: 'private' } },
-    });
-    const visible = registry.visibleTo(caller);
-    for (const tool of visible) registerTool(server, tool, caller, config, services);
-    if (caller.kind !== 'anonymous') {
-      for (const name of new Set(deps.calledTools?.(ctx))) {
-        const hidden = registry.get(name);
-        if (hidden && !visible.includes(hidden)) registerTool(server, hidden, caller, config, services);
-      }
-    }
-    if (config.demo) registerSeedAuthMethods(server, services);
-    deps.extend?.register(server, ctx);
-    return server;
+    const server = newServer(deps);
+    syncTools(deps, server, new Map(), deps.callerOf(ctx), deps.calledTools?.(ctx) ?? []);
+    return extendServer(deps, server, ctx);
   };
+}
+
+/**
+ * A 2025-era session's server. It outlives the request that made it, and the rights of the caller
+ * behind it can change while it lives (role changed, scopes widened by step-up): `syncTools` brings
+ * its tool set up to date with the caller of the current request, and the SDK then tells the client
+ * with one `notifications/tools/list_changed`. Tool handlers always judge the caller of the request
+ * that runs them, never the one that opened the session.
+ */
+export interface SessionServer {
+  readonly server: McpServer;
+  /** Registers what `caller` may now see (and the hidden tools they call), removes the rest. */
+  syncTools(caller: Caller, calledTools?: readonly string[]): void;
+}
+
+export function createSessionServer(deps: ServerFactoryDeps, ctx: McpRequestContext): SessionServer {
+  const server = newServer(deps, {
+    // A change of rights removes and adds several tools at once: one notification, not one each.
+    debouncedNotificationMethods: ['notifications/tools/list_changed'],
+  });
+  const tools = new Map<string, Registration>();
+  syncTools(deps, server, tools, deps.callerOf(ctx), deps.calledTools?.(ctx) ?? []);
+  extendServer(deps, server, ctx);
+  return {
+    server,
+    syncTools: (current, called = []) => syncTools(deps, server, tools, current, called),
+  };
+}
+
+/** What is registered for one tool, and the description it was registered with (it names the caller's state). */
+interface Registration {
+  readonly handle: RegisteredTool;
+  readonly description: string;
+}
+
+function newServer(
+  deps: ServerFactoryDeps,
+  more: Pick<ServerOptions, 'debouncedNotificationMethods'> = {},
+): McpServer {
+  const extra = deps.extend?.options;
+  const server = new McpServer(SERVER_INFO, {
+    ...extra,
+    ...more,
+    capabilities: { tools: { listChanged: true }, ...extra?.capabilities },
+    instructions: INSTRUCTIONS,
+    // tools/list depends on who is asking: never cacheable across authorization contexts.
+    cacheHints: { 'tools/list': { ttlMs: 0, cacheScope: 'private' } },
+  });
+  return server;
+}
+
+/** What every server gets after its tools: the demo's auth methods and the test profile's surface. */
+function extendServer(deps: ServerFactoryDeps, server: McpServer, ctx: McpRequestContext): McpServer {
+  if (deps.config.demo) registerSeedAuthMethods(server, deps.services);
+  deps.extend?.register(server, ctx);
+  return server;
+}
+
+/**
+ * Makes `tools` exactly the tools `caller` may see, plus (for a signed-in caller) the hidden tools
+ * they call: a tool their role can never use is not listed, but calling it anyway gets a clear tool
+ * error instead of the SDK's "tool not found".
+ */
+function syncTools(
+  deps: ServerFactoryDeps,
+  server: McpServer,
+  tools: Map<string, Registration>,
+  caller: Caller,
+  calledTools: readonly string[],
+): void {
+  const wanted = new Map(deps.registry.visibleTo(caller).map((t) => [t.name, t]));
+  if (caller.kind !== 'anonymous') {
+    for (const name of calledTools) {
+      const hidden = deps.registry.get(name);
+      if (hidden) wanted.set(name, hidden);
+    }
+  }
+  for (const [name, registration] of tools) {
+    const tool = wanted.get(name);
+    if (tool && describeFor(tool, caller) === registration.description) continue;
+    registration.handle.remove();
+    tools.delete(name);
+  }
+  for (const tool of wanted.values()) {
+    if (tools.has(tool.name)) continue;
+    const description = describeFor(tool, caller);
+    tools.set(tool.name, { handle: registerTool(server, tool, description, deps), description });
+  }
 }
 
 const INSTRUCTIONS =
@@ -76,19 +148,21 @@ const INSTRUCTIONS =
 function registerTool(
   server: McpServer,
   tool: AnyTool,
-  caller: Caller,
-  config: Config,
-  services: ToolServices,
-) {
-  server.registerTool(
+  description: string,
+  deps: ServerFactoryDeps,
+): RegisteredTool {
+  const { config, services } = deps;
+  return server.registerTool(
     tool.name,
     {
       title: tool.title,
-      description: describeFor(tool, caller),
+      description,
       inputSchema: jsonSchemaOnce(tool.input), // JSON Schema computed once, not per request
       annotations: tool.annotations,
     },
-    async (args: unknown) => {
+    async (args: unknown, ctx: ServerContext) => {
+      // The caller of the request running this call (a session's server serves many requests).
+      const caller = deps.callerOf({ era: 'legacy', authInfo: ctx.http?.authInfo } as McpRequestContext);
       const decision = decideAccess(accessForCall(tool, args), caller);
       if (decision.kind === 'forbidden') return toolError(decision.reason);
       if (decision.kind !== 'ok') {

@@ -98,6 +98,24 @@ async function resolveUser(
   });
 }
 
+/**
+ * The same user caller re-read now (their role may have changed), for state that outlives a request —
+ * an MCP session's tool set. Undefined when the grant or the account is gone; unchanged for a caller
+ * without a local grant. Scopes and expiry are
+ * the token's and stay as they were: only a new token changes them.
+ */
+export async function recheckUser(caller: UserCaller, deps: CallerLookups): Promise<UserCaller | undefined> {
+  // No local grant (a token of an external issuer): nothing here to re-read.
+  if (caller.grantId === undefined) return caller;
+  const [grant, user] = await Promise.all([
+    deps.grants.find('Grant', caller.grantId),
+    deps.users.findUserById(caller.userId),
+  ]);
+  const nowSeconds = Math.floor((deps.now ?? Date.now)() / 1000);
+  if (!grant || (typeof grant.exp === 'number' && grant.exp <= nowSeconds) || !user) return undefined;
+  return Object.freeze({ ...caller, role: user.role, name: user.name, email: user.email });
+}
+
 /** Extra data the gate hands to the MCP server factory through `req.auth`. */
 interface GateExtra {
   readonly caller: SignedInCaller;

@@ -10,7 +10,14 @@ import { type Config, mcpResourceUrl } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ReplayCache } from '../storage/types.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
-import { type CallerLookups, callerFromAuthInfo, resolveCaller, toolCallsFromAuthInfo } from './caller.ts';
+import {
+  type CallerLookups,
+  callerFromAuthInfo,
+  recheckUser,
+  resolveCaller,
+  toolCallsFromAuthInfo,
+  type UserCaller,
+} from './caller.ts';
 import type { DpopNonces } from './dpop-nonce.ts';
 import { createMcpGate, type McpGateDeps } from './gate.ts';
 import { protectedResourceMetadataRoutes, resourceMetadataUrl } from './metadata.ts';
@@ -50,6 +57,8 @@ export interface ResourceServer {
   readonly calledTools: (ctx: McpRequestContext) => readonly string[];
   /** The same checks the gate makes, for a token handed over some other way; undefined if refused. */
   authenticate(accessToken: string): Promise<SignedInCaller | undefined>;
+  /** A user caller as they are now (role re-read); undefined when their grant or account is gone. */
+  recheck(caller: UserCaller): Promise<UserCaller | undefined>;
 }
 
 export function createResourceServer(deps: ResourceServerDeps): ResourceServer {
@@ -68,6 +77,7 @@ export function createResourceServer(deps: ResourceServerDeps): ResourceServer {
     gate: createMcpGate({ ...deps, verifier }),
     callerOf: (ctx) => callerFromAuthInfo(ctx.authInfo) ?? ANONYMOUS,
     calledTools: (ctx) => toolCallsFromAuthInfo(ctx.authInfo),
+    recheck: (caller) => recheckUser(caller, deps),
     async authenticate(accessToken) {
       try {
         const verified = await verifier.verify(accessToken);

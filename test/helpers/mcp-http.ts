@@ -70,13 +70,35 @@ export async function modernPost(
   return rawPost(mcpUrl, JSON.stringify(body), headers);
 }
 
+/**
+ * A 2025-era POST. Sekisho gives 2025-era clients sessions (unless SEKISHO_MCP_SESSIONS=0), so a
+ * message other than `initialize` is sent inside a session, as a real client would: one is opened
+ * first with the same headers (token, Origin, …) and ended afterwards. When opening it is refused
+ * (bad token, bad Origin, stateless server…) the message is sent as given, so the test sees the
+ * answer to its own request. `opts.headers['mcp-session-id']` (or `session: false`) sends as given.
+ */
 export async function legacyPost(
   mcpUrl: string,
   message: Record<string, unknown>,
-  opts: PostOptions = {},
+  opts: PostOptions & { readonly session?: boolean } = {},
 ): Promise<McpHttpResponse> {
   const headers = { ...BASE_HEADERS, 'mcp-protocol-version': LEGACY_VERSION, ...opts.headers };
-  return rawPost(mcpUrl, JSON.stringify({ jsonrpc: '2.0', ...message }), headers);
+  const send = () => rawPost(mcpUrl, JSON.stringify({ jsonrpc: '2.0', ...message }), headers);
+  if (message.method === 'initialize' || opts.session === false || 'mcp-session-id' in (opts.headers ?? {})) {
+    return send();
+  }
+  const opened = await rawPost(mcpUrl, JSON.stringify({ jsonrpc: '2.0', ...legacyInitialize(0) }), headers);
+  const session = opened.status === 200 ? opened.headers.get('mcp-session-id') : null;
+  if (session === null) return send();
+  const inSession = { ...headers, 'mcp-session-id': session };
+  await rawPost(mcpUrl, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), inSession);
+  try {
+    return await rawPost(mcpUrl, JSON.stringify({ jsonrpc: '2.0', ...message }), inSession);
+  } finally {
+    const clean: Record<string, string> = {};
+    for (const [k, v] of Object.entries(inSession)) if (v !== null) clean[k] = v;
+    await fetch(mcpUrl, { method: 'DELETE', headers: clean }).then((r) => r.text());
+  }
 }
 
 /** The 2025-era `initialize` request body (send it with `legacyPost`). */

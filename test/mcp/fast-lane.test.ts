@@ -24,8 +24,12 @@ interface Side {
   token(username: string, scope: string): Promise<string>;
 }
 
+/**
+ * 2025-era requests reach the lane only when they are served statelessly: with sessions (the default)
+ * each belongs to a session and the lane declines it (the last test below).
+ */
 async function side(env: Record<string, string>): Promise<Side> {
-  const srv = await startTestServer({ SEKISHO_DEMO: '1', ...env });
+  const srv = await startTestServer({ SEKISHO_DEMO: '1', SEKISHO_MCP_SESSIONS: '0', ...env });
   const { token } = await trustTestKeys(srv, 'fast-lane');
   return { srv, token };
 }
@@ -425,6 +429,21 @@ describe('MCP fast lane: same answers as the full pipeline', () => {
       assert.equal(entry.path, '/mcp');
       assert.equal(entry.status, 200);
       assert.equal(typeof entry.ms, 'number');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('leaves 2025-era requests to their session when sessions are on (the default)', async () => {
+    const srv = await startTestServer({ SEKISHO_DEMO: '1', SEKISHO_ANONYMOUS: '1' });
+    try {
+      const { body, headers } = build(
+        { name: '', era: '2025-11-25', method: 'tools/list', fast: false },
+        undefined,
+      );
+      const answer = await post(srv, body, headers);
+      assert.equal(answer.status, 400, 'no Mcp-Session-Id: the session transport answers, not the lane');
+      assert.notEqual(answer.framing, 'length');
     } finally {
       await srv.close();
     }

@@ -144,7 +144,9 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
     }
     req.body = body; // what body-parser would have set
     const request = classifyFast(req.headers, body);
-    if (!request) return decline(req, res, body, fallback);
+    // With sessions, every 2025-era request belongs to one (its transport, its checks): not ours.
+    if (!request || (request.era === 'legacy' && opts.config.mcpSessions))
+      return decline(req, res, body, fallback);
     if (!guardsPass(req)) return decline(req, res, body, fallback);
     if ((await runMiddleware(opts.gate, req)) !== 'pass') return decline(req, res, body, fallback);
     const caller = opts.callerOf({ authInfo: req.auth } as McpRequestContext);

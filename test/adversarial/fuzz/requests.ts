@@ -40,6 +40,8 @@ export interface Credentials {
   readonly mcpPath: string;
   /** A real access token for the demo user (authorization-code flow) and its client and refresh token. */
   readonly demoToken: string;
+  /** A live 2025-era session opened with `demoToken`. */
+  readonly demoSession: string;
   readonly clientId: string;
   readonly refreshToken: string;
   /** A token the server trusts for the admin user (every scope). */
@@ -246,6 +248,8 @@ function mcpLegacy(rng: Rng, c: Credentials): FuzzRequest {
   if (rng.chance(0.85))
     headers['mcp-protocol-version'] = rng.chance(0.9) ? rng.pick(LEGACY) : wireSafe(oddString(rng));
   if (rng.chance(0.1)) headers['mcp-session-id'] = wireSafe(oddString(rng)) || 'x';
+  // The live session, presented with whatever token bearer() chose (its owner's, another's, none).
+  else if (rng.chance(0.5)) headers['mcp-session-id'] = c.demoSession;
   const body = batch ? Array.from({ length: rng.int(0, 5) }, one) : one();
   return { surface: 'mcp-2025', method: 'POST', path: c.mcpPath, headers, body: json(body) };
 }
@@ -270,6 +274,15 @@ function mcpOtherMethods(rng: Rng, c: Credentials): FuzzRequest {
   };
   if (rng.chance(0.3)) headers.origin = rng.pick(['http://evil.example', 'null', `http://${c.host}`]);
   if (method === 'OPTIONS') headers['access-control-request-method'] = rng.pick(['POST', 'TRACE', 'X']);
+  // A session stream: the live session (GET only: a DELETE would end it for the rest of the run) or odd ids.
+  if (rng.chance(0.5)) {
+    headers['mcp-session-id'] =
+      method === 'GET' && rng.chance(0.6) ? c.demoSession : wireSafe(oddString(rng)) || 'x';
+    if (rng.chance(0.4))
+      headers['last-event-id'] = rng.chance(0.5)
+        ? `${rng.int(0, 99)}__GET_stream`
+        : wireSafe(oddString(rng)) || '0';
+  }
   const req: FuzzRequest = { surface: 'mcp-methods', method, path: c.mcpPath, headers };
   if (rng.chance(0.3)) {
     req.headers['content-type'] = rng.pick([...JSON_TYPES, ...ODD_TYPES]);

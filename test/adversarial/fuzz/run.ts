@@ -184,6 +184,12 @@ function sendHttp(port: number, agent: Agent | false, req: FuzzRequest): Promise
           timeout: TIMEOUT_MS,
         },
         (res) => {
+          // A session's GET stream stays open by design: its status is the answer.
+          if (req.method === 'GET' && String(res.headers['content-type']).startsWith('text/event-stream')) {
+            done({ status: res.statusCode });
+            r.destroy();
+            return;
+          }
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {

@@ -184,10 +184,29 @@ async function credentialsFor(
   const accountCsrf = parseForms(accountPage)[0]?.fields.csrf;
   if (!accountCsrf) throw new Error('no CSRF token on the account sign-in page');
 
+  // A live 2025-era session of the demo user, so session requests reach the session transport.
+  const opened = await fetch(`${srv.url}/mcp`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      authorization: `Bearer ${demo.tokens.body.access_token}`,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'fuzz', version: '0' } },
+    }),
+  });
+  await opened.text();
+  const demoSession = opened.headers.get('mcp-session-id') ?? 'no-session';
+
   return {
     host: new URL(srv.url).host,
     mcpPath: '/mcp',
     demoToken: demo.tokens.body.access_token,
+    demoSession,
     clientId: demo.client.client_id,
     refreshToken: demo.tokens.body.refresh_token,
     adminToken,

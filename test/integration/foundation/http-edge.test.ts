@@ -110,18 +110,18 @@ describe('2026-07-28 routing rules', () => {
     assert.match(content[0]?.text ?? '', /^Hello, Edge!/);
   });
 
-  it('answers GET and DELETE /mcp with 405 (stateless: no SSE stream, no sessions)', async () => {
+  it('answers GET and DELETE /mcp without a session with 400 (sessions: the id is required)', async () => {
     for (const method of ['GET', 'DELETE']) {
       const res = await send(srv.mcpUrl, { method, headers: { accept: 'text/event-stream' } });
-      assert.equal(res.status, 405, method);
-      assert.equal(res.headers.allow, 'POST');
+      assert.equal(res.status, 400, method);
+      assert.match(JSON.stringify(res.json), /Mcp-Session-Id header is required/);
     }
   });
 
-  it('serves a 2025-era initialize statelessly (no Mcp-Session-Id)', async () => {
+  it('opens a session at a 2025-era initialize (Mcp-Session-Id)', async () => {
     const res = await legacyPost(srv.mcpUrl, legacyInitialize());
     assert.equal(res.status, 200);
-    assert.equal(res.headers.get('mcp-session-id'), null);
+    assert.match(res.headers.get('mcp-session-id') ?? '', /^[A-Za-z0-9_-]{43}$/);
     assert.deepEqual((res.body?.result?.serverInfo as { name?: string } | undefined)?.name, 'sekisho');
   });
 });
