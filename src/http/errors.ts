@@ -46,7 +46,7 @@ export type HtmlErrorPage = (
 export function createErrorHandler(logger: Logger, htmlPage?: HtmlErrorPage): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) {
-      req.socket.destroy();
+      req.socket?.destroy(); // null once the client has gone (a stream that outlived its connection)
       return;
     }
     const known = classify(err);

@@ -35,6 +35,8 @@ function hasBody(req: IncomingMessage): boolean {
 function lingerIfUnread(req: IncomingMessage, res: ClosingResponse, limits: DrainLimits): void {
   if (req.complete || !res._last) return; // read to the end, or the connection stays open anyway
   const socket = req.socket;
+  // Already gone: a long answer (an MCP session's SSE stream) can finish after the client left.
+  if (!socket) return;
   // Keep the connection through Node's 'finish' handling (it will dump the rest of the body), and
   // close it ourselves once the body has ended.
   res._last = false;

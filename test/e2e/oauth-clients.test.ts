@@ -304,13 +304,14 @@ for (const flavor of FLAVORS) {
         next[0]!.wwwAuthenticate ?? '',
         /error="invalid_token", error_description="The authorization behind this token was revoked/,
       );
-      assert.equal(
-        demo.provider.authorizationUrls.length,
-        before + 1,
+      // A 2025-era client's session ended with the grant, and its GET stream's reconnection (401) may
+      // start an authorization of its own: close the client first, then finish the latest one.
+      assert.ok(
+        demo.provider.authorizationUrls.length >= before + 1,
         'the client started a new authorization',
       );
-      await demo.authorize(demo.provider.lastAuthorizationUrl());
       await demo.session!.close();
+      await demo.authorize(demo.provider.lastAuthorizationUrl());
       const again = await demo.connect();
       assert.match(text(await again.callTool('user_profile')), /• Username: demo/);
     });
