@@ -2,9 +2,10 @@
  * JWT access tokens of an external authorization server, verified locally against its published
  * keys (resource-server-only mode):
  *
- *  - keys from its `jwks_uri` through jose's remote key set: cached (re-read every 10 minutes),
- *    re-read at once when a token names an unknown `kid` (the server rotated), but at most once per
- *    cooldown so made-up `kid`s cannot make us hammer the server; every fetch is bounded (fetch-json);
+ *  - keys from its `jwks_uri` through jose's remote key set: cached (re-read every 10 minutes, the
+ *    last set kept while a re-read fails), re-read at once when a token names an unknown `kid` (the
+ *    server rotated), but at most once per cooldown so made-up `kid`s cannot make us hammer the
+ *    server; every fetch is bounded (fetch-json);
  *  - algorithms: an allow-list of asymmetric ones only — `none` and HS* (a shared secret, or our
  *    confusion of a public key for one) are never accepted, whatever the metadata says;
  *  - header `typ`: `at+jwt` (RFC 9068), or the plain `JWT` / no `typ` many servers still send
@@ -16,7 +17,7 @@
  * A key set that cannot be fetched is not the token's fault: that surfaces as
  * ExternalIssuerUnavailableError (503), not as a 401 that would send the client to sign in again.
  */
-import { createRemoteJWKSet, customFetch, errors, type JWTPayload, jwtVerify } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, type JWTPayload, jwtVerify } from 'jose';
 import { joseRejection, TokenRejectedError } from '../verify-token.ts';
 import { ExternalIssuerUnavailableError } from './errors.ts';
 import { fetchJson, MAX_ANSWER_BYTES } from './fetch-json.ts';
@@ -51,11 +52,29 @@ export function createExternalJwtCheck(opts: ExternalJwtOptions): ExternalJwtChe
     [customFetch]: boundedFetch(opts.timeoutMs),
   });
   const now = opts.now ?? Date.now;
+  /**
+   * Stale-if-error: when the set is due for its periodic re-read and the issuer does not answer, keep
+   * verifying with the keys it last published — an outage of the issuer must not turn every valid
+   * token into a 503 after ten minutes. A `kid` missing from that set still needs the issuer (503).
+   */
+  const keyFor = async (...key: Parameters<typeof jwks>) => {
+    try {
+      return await jwks(...key);
+    } catch (error) {
+      const known = jwks.jwks();
+      if (!cannotReach(error) || known === undefined) throw error;
+      try {
+        return await createLocalJWKSet(known)(...key);
+      } catch {
+        throw error;
+      }
+    }
+  };
   const check = async (token: string) => {
     let payload: JWTPayload;
     let typ: string | undefined;
     try {
-      const verified = await jwtVerify(token, jwks, {
+      const verified = await jwtVerify(token, keyFor, {
         algorithms: [...opts.algorithms],
         issuer: opts.issuer,
         audience: [...opts.audiences],
@@ -67,7 +86,7 @@ export function createExternalJwtCheck(opts: ExternalJwtOptions): ExternalJwtChe
       typ = verified.protectedHeader.typ;
     } catch (error) {
       if (error instanceof ExternalIssuerUnavailableError) throw error;
-      if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+      if (cannotReach(error)) {
         throw new ExternalIssuerUnavailableError(`the key set at ${opts.jwksUri} could not be read`);
       }
       throw joseRejection(error);
@@ -78,6 +97,15 @@ export function createExternalJwtCheck(opts: ExternalJwtOptions): ExternalJwtChe
     return payload as JWTPayload & { exp: number };
   };
   return Object.assign(check, { reload: () => jwks.reload() });
+}
+
+/** The key set could not be fetched or read (as opposed to: the token is bad). */
+function cannotReach(error: unknown): boolean {
+  return (
+    error instanceof ExternalIssuerUnavailableError ||
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid
+  );
 }
 
 /** jose's fetch, bounded like every other request to the external server (size, no redirects). */

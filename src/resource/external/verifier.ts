@@ -39,6 +39,8 @@ export interface ExternalVerifierOptions {
   readonly resourceUrl: string;
   /** Tests: the key-set refetch cooldown on an unknown `kid`. */
   readonly jwksCooldownMs?: number;
+  /** Tests: how long a fetched key set is used before it is re-read. */
+  readonly jwksMaxAgeMs?: number;
   readonly now?: () => number;
 }
 
@@ -203,6 +205,7 @@ function jwtCheckFor(
     clockSkewSeconds: settings.clockSkewSeconds,
     timeoutMs: settings.timeoutMs,
     cooldownMs: opts.jwksCooldownMs,
+    cacheMaxAgeMs: opts.jwksMaxAgeMs,
     now: opts.now,
   });
 }

@@ -55,7 +55,7 @@ function settings(extra: Partial<ExternalIssuerSettings> = {}): ExternalIssuerSe
 
 async function verifierFor(
   extra: Partial<ExternalIssuerSettings> = {},
-  opts: { now?: () => number; jwksCooldownMs?: number } = {},
+  opts: { now?: () => number; jwksCooldownMs?: number; jwksMaxAgeMs?: number } = {},
 ): Promise<TokenVerifier> {
   const s = settings(extra);
   return createExternalTokenVerifier({
@@ -63,6 +63,7 @@ async function verifierFor(
     metadata: await discoverMetadata(s),
     resourceUrl: RESOURCE,
     jwksCooldownMs: opts.jwksCooldownMs ?? 0,
+    jwksMaxAgeMs: opts.jwksMaxAgeMs,
     now: opts.now,
   });
 }
@@ -271,6 +272,21 @@ describe('external JWT access tokens', () => {
     const v = await verifierFor();
     fake.failWith = 503;
     await assert.rejects(v.verify(await fake.sign(claims())), ExternalIssuerUnavailableError);
+  });
+
+  it('keeps verifying with the last published keys while a due re-read fails (stale-if-error)', async () => {
+    const v = await verifierFor({}, { jwksMaxAgeMs: 1 });
+    assert.ok(await v.verify(await fake.sign(claims()))); // the set is fetched
+    await new Promise((r) => setTimeout(r, 20)); // and is now due for a re-read
+    fake.failWith = 503;
+    const before = fake.counts.jwks;
+    assert.equal((await v.verify(await fake.sign(claims()))).subject, 'alice-sub');
+    assert.ok(fake.counts.jwks > before, 'the re-read was tried');
+    const stranger = await signingKey('new-kid');
+    await assert.rejects(
+      v.verify(await fake.sign(claims(), { key: stranger })),
+      ExternalIssuerUnavailableError,
+    );
   });
 
   it('refuses an opaque token when no introspection client is configured', async () => {
