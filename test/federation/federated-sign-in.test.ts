@@ -475,3 +475,107 @@ describe('SEKISHO_LOCAL_LOGIN=0', () => {
     assert.match(mine, /Acme|Test client/, 'signed in through the provider, the account page lists the app');
   });
 });
+
+describe('several providers (SEKISHO_UPSTREAMS)', () => {
+  let second: ForeignProvider;
+  let multi: TestServer;
+  let app: RegisteredClient;
+  before(async () => {
+    // Another organisation's provider with a user of the same name and e-mail as alice at the first.
+    second = await startForeignProvider({
+      issuerPath: '/realms/partner',
+      users: [
+        { username: 'alice', password: 'alice-pw', email: 'alice@acme.test', groups: ['sekisho-admins'] },
+      ],
+    });
+    multi = await startTestServer({
+      SEKISHO_UPSTREAMS: JSON.stringify([
+        // Groups are released only for the groups scope at this provider (as at Okta).
+        {
+          id: 'acme',
+          name: 'Acme SSO',
+          issuer: idp.issuer,
+          clientId: 'sekisho-m',
+          clientSecret: SECRET,
+          scopes: 'openid email profile groups',
+        },
+        {
+          id: 'partner',
+          name: 'Partner',
+          issuer: second.issuer,
+          clientId: 'sekisho-m',
+          clientSecret: SECRET,
+          adminGroups: [],
+        },
+      ]),
+    });
+    for (const p of [idp, second]) {
+      p.addClient({
+        client_id: 'sekisho-m',
+        client_secret: SECRET,
+        redirect_uris: [`${multi.url}/upstream/callback`],
+      });
+    }
+    app = await registerClient(multi.url);
+  });
+  after(async () => {
+    await multi?.close();
+    await second?.close();
+  });
+
+  const begin = () =>
+    authorizeUrl(multi.url, { clientId: app.client_id, challenge: pkce().challenge, resource: multi.mcpUrl });
+
+  it('one button per provider; the same name and e-mail at two issuers are two users, each with its own rules', async () => {
+    const jar = new CookieJar();
+    const url = begin();
+    const html = await (
+      await jar.fetch(new URL((await jar.fetch(url)).headers.get('location')!, url))
+    ).text();
+    assert.match(html, /Sign in with Acme SSO/);
+    assert.match(html, /Sign in with Partner/);
+    await federatedLogin(begin(), {
+      username: 'alice',
+      password: 'alice-pw',
+      sekisho: multi.url,
+      provider: 'acme',
+    });
+    await federatedLogin(begin(), {
+      username: 'alice',
+      password: 'alice-pw',
+      sekisho: multi.url,
+      provider: 'partner',
+    });
+    const a = await multi.sekisho.storage.findExternalIdentity(idp.issuer, idp.subjectOf('alice'));
+    const b = await multi.sekisho.storage.findExternalIdentity(second.issuer, second.subjectOf('alice'));
+    assert.ok(a && b);
+    assert.notEqual(a.userId, b.userId, 'keyed by issuer and subject, not by name or e-mail');
+    assert.equal(
+      (await multi.sekisho.storage.findUserById(a.userId))?.role,
+      'admin',
+      'default admin group at Acme',
+    );
+    assert.equal(
+      (await multi.sekisho.storage.findUserById(b.userId))?.role,
+      'user',
+      'Partner names no admin group',
+    );
+  });
+
+  it('mix-up between configured providers: a response naming the other provider is refused', async () => {
+    const page = await refused(
+      federatedLogin(begin(), {
+        username: 'alice',
+        password: 'alice-pw',
+        sekisho: multi.url,
+        provider: 'partner',
+        toCallback: (url) => {
+          url.searchParams.set('iss', idp.issuer);
+          return url;
+        },
+      }),
+    );
+    assert.equal(page.status, 400);
+    assert.match(page.html, /upstream_sign_in_failed/);
+  });
+});
