@@ -366,6 +366,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     policy,
     replay: deps.replay,
     resourceServerInfo: mcpResourceServerInfo(config, policy),
+    audit,
   });
   provider.use(
     deviceFlowMiddleware({

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,8 +25,11 @@ import { type TokenResponse, tokenRequest } from '../helpers/oauth.ts';
 import {
   type AddedClient,
   basicAuth,
+  CLIENT_ASSERTION_TYPE,
   type CliRun,
+  clientAssertion,
   es256KeyPair,
+  type KeyPair,
   sekishoCliAt,
 } from '../helpers/operator-clients.ts';
 import { freshSchema, TEST_DATABASE_URL, type TestSchema } from '../helpers/postgres.ts';
@@ -46,6 +49,9 @@ let jitKey: { privateKey: CryptoKey; publicJwk: JWK };
 let app: AddedClient;
 let otherApp: AddedClient;
 let jitOnlyApp: AddedClient;
+/** Chosen before start (`--client-id`) so the IdP entry can name it. */
+const SIGNED_APP = 'signed-assistant';
+let signedAppKey: KeyPair;
 
 function cli(args: readonly string[]): Promise<CliRun> {
   return sekishoCliAt(dataDir, args, dbEnv);
@@ -87,6 +93,22 @@ before(async () => {
   app = await addEnterpriseClient('Acme assistant');
   otherApp = await addEnterpriseClient('Another assistant');
   jitOnlyApp = await addEnterpriseClient('JIT assistant');
+  signedAppKey = await es256KeyPair();
+  const jwksFile = join(dataDir, 'signed-app-jwks.json');
+  writeFileSync(jwksFile, JSON.stringify({ keys: [signedAppKey.publicJwk] }));
+  const signed = await cli([
+    'clients',
+    'add',
+    'Signed assistant',
+    '--enterprise',
+    '--client-id',
+    SIGNED_APP,
+    '--auth',
+    'private_key_jwt',
+    '--jwks',
+    jwksFile,
+  ]);
+  assert.equal(signed.code, 0, signed.stderr);
   srv = await startTestServer({
     ...dbEnv,
     SEKISHO_DATA_DIR: dataDir,
@@ -96,7 +118,7 @@ before(async () => {
       {
         issuer: IDP,
         jwks_uri: `http://127.0.0.1:${jwksPort}/jwks`,
-        clients: [app.clientId, otherApp.clientId],
+        clients: [app.clientId, otherApp.clientId, SIGNED_APP],
         users: 'linked',
       },
       { issuer: JIT_IDP, jwks: { keys: [jitKey.publicJwk] }, clients: [jitOnlyApp.clientId], users: 'jit' },
@@ -370,6 +392,64 @@ describe('ID-JAG: the grant', () => {
     }
     assert.equal(asked?.resourceUrl, srv.mcpUrl);
     assert.equal(new URL(asked!.authorizationServerUrl).origin, new URL(srv.url).origin);
+  });
+});
+
+describe('ID-JAG: records and links', () => {
+  it('the audit log holds each issued grant (via id_jag) and each refusal, never the assertion', async () => {
+    const jag = await idJag();
+    const ok = await exchange(jag);
+    const replay = await exchange(jag);
+    assert.equal(replay.status, 400);
+    const gid = decodeJwt(ok.body.access_token).gid as string;
+    const records = await srv.sekisho.storage.listAudit({ clientId: app.clientId, limit: 200 });
+    const issued = records.find((r) => r.grantId === gid);
+    assert.equal(issued?.type, 'grant.issued');
+    assert.equal(issued?.details.via, 'id_jag');
+    assert.equal(issued?.details.idp, IDP);
+    const refused = records.find(
+      (r) => r.outcome === 'failure' && String(r.details.reason).includes('already used'),
+    );
+    assert.equal(refused?.type, 'grant.issued');
+    assert.ok(!JSON.stringify(records).includes(jag), 'the assertion is never recorded');
+  });
+
+  it('an existing link keeps its stored claims (an upstream sign-in’s, which its rules re-judge)', async () => {
+    const users = JSON.parse((await cli(['users', 'list', '--json'])).stdout) as {
+      id: string;
+      username: string;
+    }[];
+    const demo = users.find((u) => u.username === 'demo')!;
+    const claims = { via: 'upstream', groups: ['staff'], email: 'demo@acme.example' };
+    await srv.sekisho.storage.linkExternalIdentity({
+      issuer: IDP,
+      subject: 'U-FEDERATED',
+      userId: demo.id,
+      claims,
+    });
+    const res = await exchange(await idJag({ sub: 'U-FEDERATED', extra: { name: 'Other Name' } }));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const link = await srv.sekisho.storage.findExternalIdentity(IDP, 'U-FEDERATED');
+    assert.deepEqual(link?.claims, claims);
+  });
+
+  it('an enterprise client authenticating with private_key_jwt', async () => {
+    const res = await tokenRequest(srv.url, {
+      grant_type: JWT_BEARER,
+      assertion: await idJag({ clientId: SIGNED_APP }),
+      client_assertion_type: CLIENT_ASSERTION_TYPE,
+      client_assertion: await clientAssertion(signedAppKey, SIGNED_APP, `${srv.url}/oauth/token`),
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(decodeJwt(res.body.access_token).client_id, SIGNED_APP);
+    const foreignKey = await es256KeyPair();
+    const forged = await tokenRequest(srv.url, {
+      grant_type: JWT_BEARER,
+      assertion: await idJag({ clientId: SIGNED_APP }),
+      client_assertion_type: CLIENT_ASSERTION_TYPE,
+      client_assertion: await clientAssertion(foreignKey, SIGNED_APP, `${srv.url}/oauth/token`),
+    });
+    assertRefused(forged, 'invalid_client', /./);
   });
 });
 

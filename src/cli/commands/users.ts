@@ -136,7 +136,8 @@ export const usersLink: Command = {
     if (existing && existing.userId !== user.id) {
       throw new CliError('that enterprise identity is linked to another account; unlink it first');
     }
-    await ctx.storage.linkExternalIdentity({ issuer, subject, userId: user.id });
+    // Linking again keeps what is stored with the link (an upstream sign-in's claims its rules read).
+    await ctx.storage.linkExternalIdentity({ issuer, subject, userId: user.id, claims: existing?.claims });
     ctx.io.out(`${issuer} ${subject} now acts as ${user.username}`);
   },
 };

@@ -25,6 +25,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { applyDpopBinding } from 'oidc-provider/lib/helpers/grant_common.js';
 import { checkDpopRequired } from 'oidc-provider/lib/helpers/sender_constraints.js';
 import validateDpop from 'oidc-provider/lib/helpers/validate_dpop.js';
+import type { Audit } from '../../audit/audit.ts';
 import type { Config } from '../../config/config.ts';
 import { mcpResourceUrl } from '../../config/config.ts';
 import type { Identity } from '../../identity/users.ts';
@@ -43,6 +44,8 @@ export interface IdJagGrantDeps {
   readonly replay: ReplayCache;
   /** The MCP resource server definition every access token for /mcp is issued under (provider.ts). */
   readonly resourceServerInfo: object;
+  /** Every issued grant and every refused assertion is recorded (a replay is an attack signal). */
+  readonly audit: Audit;
   readonly now?: () => number;
 }
 
@@ -109,6 +112,13 @@ export function registerIdJagGrant(provider: Provider, deps: IdJagGrantDeps): vo
       grant.exp = nowSeconds + config.accessTokenTtlSeconds;
       const grantId = await grant.save();
       ctx.oidc.entity('Grant', grant);
+      await deps.audit.record({
+        type: 'grant.issued',
+        userId: user.id,
+        clientId: client.clientId,
+        grantId,
+        details: { scopes: granted, via: 'id_jag', idp: jag.idp.issuer },
+      });
 
       const token = new provider.AccessToken({
         accountId: user.id,
@@ -129,8 +139,17 @@ export function registerIdJagGrant(provider: Provider, deps: IdJagGrantDeps): vo
         scope,
       };
     } catch (error) {
-      if (error instanceof IdJagError) throw toOAuthError(error.code, error.message);
-      throw error;
+      const refusal = error instanceof IdJagError ? toOAuthError(error.code, error.message) : error;
+      const oauth = refusal as { error?: unknown; error_description?: unknown; expose?: boolean };
+      if (oauth.expose && typeof oauth.error === 'string') {
+        await deps.audit.record({
+          type: 'grant.issued',
+          outcome: 'failure',
+          clientId: client.clientId,
+          details: { via: 'id_jag', error: oauth.error, reason: String(oauth.error_description ?? '') },
+        });
+      }
+      throw refusal;
     }
   };
 

@@ -9,7 +9,10 @@
  *    nobody knows, so it can sign in only through its IdP), linked atomically — two first requests
  *    at once end up with one user.
  *
- * Every use records the sign-in on the link (its time and the profile claims last asserted).
+ * Every use records the sign-in on the link (its time). The claims already stored with a link are
+ * kept as they are: the same (issuer, subject) may have been linked by an upstream sign-in, whose
+ * stored claims its role rules re-judge (`federation/provisioning.ts`) — an assertion must not
+ * replace them. A link made here stores the asserted profile, marked `via: id_jag`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Identity, User } from '../../identity/users.ts';
@@ -23,15 +26,19 @@ export interface SubjectDeps {
   readonly identity: Pick<Identity, 'findById' | 'addUser'>;
 }
 
+/** `claims.via` of links made by a just-in-time provisioning. */
+export const ID_JAG_LINK_MARK = 'id_jag';
+
 export async function userForAssertion(deps: SubjectDeps, jag: VerifiedIdJag): Promise<User> {
   const { issuer } = jag.idp;
-  const linked = await linkedUser(deps, issuer, jag.subject);
-  if (linked) {
+  const link = await deps.links.findExternalIdentity(issuer, jag.subject);
+  const linked = link ? await deps.identity.findById(link.userId) : undefined;
+  if (link && linked) {
     await deps.links.linkExternalIdentity({
       issuer,
       subject: jag.subject,
       userId: linked.id,
-      claims: jag.profile,
+      claims: link.claims,
     });
     return linked;
   }
@@ -79,7 +86,7 @@ async function provision(deps: SubjectDeps, jag: VerifiedIdJag): Promise<User> {
       issuer,
       subject: jag.subject,
       userId: user.id,
-      claims: jag.profile,
+      claims: { ...jag.profile, via: ID_JAG_LINK_MARK },
     });
   } catch (error) {
     if (!(error instanceof DuplicateError)) throw error;

@@ -57,7 +57,8 @@ const RAW_TIMEOUT_MS = 10_000;
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const targets = await Promise.all([
     startTarget('anonymous', { SEKISHO_ANONYMOUS: '1' }),
-    startTarget('token-only', {}),
+    // Server DPoP nonces on here, so the fuzzed DPoP headers meet that path too.
+    startTarget('token-only', { SEKISHO_DPOP_NONCES: '1' }),
   ]);
   const report: FuzzReport = {
     seed: opts.seed,
