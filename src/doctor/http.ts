@@ -10,7 +10,8 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
+import { rootCertificates } from 'node:tls';
 
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 export const MAX_REDIRECTS = 5;
@@ -66,6 +67,8 @@ export interface HttpOptions {
   readonly requestTimeoutMs: number;
   readonly connectTo?: readonly ConnectTo[];
   readonly userAgent?: string;
+  /** Extra trusted CA certificates (PEM), added to Node's roots: `--cacert` for a private CA. */
+  readonly extraCa?: string;
 }
 
 export interface RequestSpec {
@@ -118,7 +121,11 @@ export class DoctorHttp {
           method: spec.method ?? 'GET',
           headers: { host: target.host, ...headers },
           ...(lookup ? { lookup } : {}),
-          ...(secure ? { servername: target.hostname } : {}),
+          // SNI carries names only (RFC 6066 §3); the certificate is still checked against the IP.
+          ...(secure && isIP(target.hostname.replace(/^\[|\]$/g, '')) === 0
+            ? { servername: target.hostname }
+            : {}),
+          ...(secure && this.opts.extraCa ? { ca: [...rootCertificates, this.opts.extraCa] } : {}),
           agent: false,
           signal: AbortSignal.timeout(timeout),
         },
@@ -158,7 +165,8 @@ export class DoctorHttp {
   }
 
   /**
-   * GET, following at most MAX_REDIRECTS redirects, each checked by `redirectAllowed`. `stopAt`
+   * GET, following at most MAX_REDIRECTS redirects (as clients' fetch does for metadata), each
+   * checked by `redirectRefusal`. `stopAt`
    * ends the walk without fetching (the dry run's own loopback redirect URI). Cookies set along the
    * way are sent back to the same origin only, and only within this walk.
    */

@@ -20,6 +20,8 @@ export interface DoctorOptions {
   /** Per request, in ms (capped by what is left of the run). */
   readonly requestTimeoutMs?: number;
   readonly connectTo?: readonly ConnectTo[];
+  /** Extra trusted CA certificates (PEM). */
+  readonly extraCa?: string;
   /** Origin of the browser client whose CORS is checked. */
   readonly browserOrigin?: string;
   /** False: no registration, no authorization request. */
@@ -51,6 +53,7 @@ export async function runDoctor(target: string, opts: DoctorOptions): Promise<Do
       deadline: started + opts.timeoutMs,
       requestTimeoutMs: opts.requestTimeoutMs ?? Math.min(10_000, opts.timeoutMs),
       ...(opts.connectTo ? { connectTo: opts.connectTo } : {}),
+      ...(opts.extraCa ? { extraCa: opts.extraCa } : {}),
     }),
     findings,
     learnt: { skews: [] },

@@ -378,8 +378,14 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   provider.use(async (ctx, next) => {
     // Behind a TLS-terminating proxy Node sees http; the public URL is https, so cookies must be
-    // Secure anyway (we do not trust X-Forwarded-* headers).
-    if (https) ctx.cookies.secure = true;
+    // Secure anyway (we do not trust X-Forwarded-* headers) — and every URL oidc-provider builds
+    // from the request must say https too: the endpoints in the metadata, its redirects, the DPoP
+    // `htu` it compares. The scheme comes from SEKISHO_BASE_URL, never from a request header.
+    // (Found by `sekisho doctor`: the metadata advertised http endpoints behind TLS.)
+    if (https) {
+      ctx.cookies.secure = true;
+      Object.defineProperty(ctx.request, 'protocol', { value: 'https' });
+    }
     await next();
     if (ctx.state[STORAGE_DOWN]) answerStorageUnavailable(ctx);
     if (ctx.oidc?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') {

@@ -4,6 +4,7 @@
  * with --strict. Opens no storage and reads no server settings: it can check any deployment.
  */
 
+import { readFileSync } from 'node:fs';
 import { type ConnectTo, parseConnectTo } from '../../doctor/http.ts';
 import { DEFAULT_BROWSER_ORIGIN, reportFails, runDoctor } from '../../doctor/index.ts';
 import { renderReport } from '../../doctor/report.ts';
@@ -18,7 +19,7 @@ export const doctor: HttpCommand = {
   kind: 'http',
   name: 'doctor',
   usage:
-    'doctor <url> [--timeout <seconds>] [--strict] [--origin <browser origin>] [--connect-to <host:port:addr:port>] [--skip-dry-run] [--json]',
+    'doctor <url> [--timeout <seconds>] [--strict] [--origin <browser origin>] [--connect-to <host:port:addr:port>] [--cacert <pem file>] [--skip-dry-run] [--json]',
   summary:
     'Check a deployment from outside as MCP clients see it (url = the MCP endpoint, e.g. https://mcp.example.com/mcp); the dry run registers one client named "sekisho doctor" (--skip-dry-run to avoid it)',
   args: ['url'],
@@ -27,6 +28,7 @@ export const doctor: HttpCommand = {
     strict: { type: 'boolean' },
     origin: { type: 'string' },
     'connect-to': { type: 'string' },
+    cacert: { type: 'string' },
     'skip-dry-run': { type: 'boolean' },
   },
   async run({ io, positionals, options }) {
@@ -38,6 +40,7 @@ export const doctor: HttpCommand = {
       timeoutMs: timeout * 1000,
       browserOrigin: parseOrigin(options.origin),
       connectTo: parseConnectToList(options['connect-to']),
+      extraCa: readCaFile(options.cacert),
       dryRun: options['skip-dry-run'] !== true,
     });
     if (options.json === true) printJson(io, report);
@@ -90,4 +93,19 @@ function parseConnectToList(value: string | boolean | undefined): ConnectTo[] | 
       throw new UsageError(`doctor: --connect-to takes HOST1:PORT1:HOST2:PORT2 (as curl), not ${item}`);
     return parsed;
   });
+}
+
+function readCaFile(value: string | boolean | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(value, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `doctor: cannot read --cacert ${value}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new UsageError(`doctor: --cacert ${value} holds no PEM certificate`);
+  return pem;
 }

@@ -61,7 +61,7 @@ export async function checkAuthorizationServer(ctx: CheckContext): Promise<void>
   for (const url of discoveryUrls(issuerUrl)) {
     let problem: string;
     try {
-      const response = await ctx.http.request(url, { headers: { accept: 'application/json' } });
+      const { response } = await ctx.http.follow(url, { headers: { accept: 'application/json' } });
       noteDate(learnt, response);
       const doc = response.status === 200 ? jsonObject(response) : undefined;
       if (doc) {

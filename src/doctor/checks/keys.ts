@@ -29,7 +29,7 @@ export async function checkKeys(ctx: CheckContext): Promise<void> {
   }
   let keys: unknown[];
   try {
-    const response = await ctx.http.request(jwksUri, { headers: { accept: 'application/json' } });
+    const { response } = await ctx.http.follow(jwksUri, { headers: { accept: 'application/json' } });
     noteDate(learnt, response);
     const doc = response.status === 200 ? jsonObject(response) : undefined;
     if (!doc || !Array.isArray(doc.keys)) {

@@ -19,7 +19,7 @@ type Fetched = { doc: Record<string, unknown> } | { problem: string };
 
 async function fetchPrm(ctx: CheckContext, url: string): Promise<Fetched> {
   try {
-    const response = await ctx.http.request(url, { headers: { accept: 'application/json' } });
+    const { response } = await ctx.http.follow(url, { headers: { accept: 'application/json' } });
     noteDate(ctx.learnt, response);
     if (response.status !== 200) return { problem: `HTTP ${response.status}` };
     const doc = jsonObject(response);
