@@ -16,6 +16,7 @@ import type { Config } from '../config/config.ts';
 import { type AnyTool, accessForCall, describeFor, toolError } from '../tools/define-tool.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { ToolServices } from '../tools/services.ts';
+import { InputNeeded, inputRequiredResult, interactionFor } from './interaction.ts';
 import { jsonSchemaOnce } from './json-schema-once.ts';
 import { registerSeedAuthMethods } from './seed-methods.ts';
 
@@ -49,7 +50,7 @@ export interface FactoryExtension {
 export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
   return (ctx) => {
     const server = newServer(deps);
-    syncTools(deps, server, new Map(), deps.callerOf(ctx), deps.calledTools?.(ctx) ?? []);
+    syncTools(deps, server, new Map(), deps.callerOf(ctx), deps.calledTools?.(ctx) ?? [], ctx.era);
     return extendServer(deps, server, ctx);
   };
 }
@@ -73,11 +74,11 @@ export function createSessionServer(deps: ServerFactoryDeps, ctx: McpRequestCont
     debouncedNotificationMethods: ['notifications/tools/list_changed'],
   });
   const tools = new Map<string, Registration>();
-  syncTools(deps, server, tools, deps.callerOf(ctx), deps.calledTools?.(ctx) ?? []);
+  syncTools(deps, server, tools, deps.callerOf(ctx), deps.calledTools?.(ctx) ?? [], 'legacy');
   extendServer(deps, server, ctx);
   return {
     server,
-    syncTools: (current, called = []) => syncTools(deps, server, tools, current, called),
+    syncTools: (current, called = []) => syncTools(deps, server, tools, current, called, 'legacy'),
   };
 }
 
@@ -121,6 +122,7 @@ function syncTools(
   tools: Map<string, Registration>,
   caller: Caller,
   calledTools: readonly string[],
+  era: McpRequestContext['era'],
 ): void {
   const wanted = new Map(deps.registry.visibleTo(caller).map((t) => [t.name, t]));
   if (caller.kind !== 'anonymous') {
@@ -138,7 +140,7 @@ function syncTools(
   for (const tool of wanted.values()) {
     if (tools.has(tool.name)) continue;
     const description = describeFor(tool, caller);
-    tools.set(tool.name, { handle: registerTool(server, tool, description, deps), description });
+    tools.set(tool.name, { handle: registerTool(server, tool, description, deps, era), description });
   }
 }
 
@@ -150,6 +152,7 @@ function registerTool(
   tool: AnyTool,
   description: string,
   deps: ServerFactoryDeps,
+  era: McpRequestContext['era'],
 ): RegisteredTool {
   const { config, services } = deps;
   return server.registerTool(
@@ -169,7 +172,14 @@ function registerTool(
         // The HTTP gate answers 401/403 before this point; reaching here means it was bypassed.
         return toolError(`This call needs the scopes: ${decision.scopes.join(' ')}`);
       }
-      return tool.run(args, { caller, config, services });
+      const interaction = interactionFor(server, ctx, era);
+      try {
+        return await tool.run(args, { caller, config, services, interaction });
+      } catch (error) {
+        // 2026-07-28: the tool asked a question; the client answers by retrying the call.
+        if (error instanceof InputNeeded) return inputRequiredResult(error);
+        throw error;
+      }
     },
   );
 }

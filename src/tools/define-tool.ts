@@ -7,12 +7,14 @@ import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/serv
 import type { z } from 'zod';
 import { type Access, type Caller, combineAccess } from '../access/policy.ts';
 import type { Config } from '../config/config.ts';
-import type { ToolServices } from './services.ts';
+import type { ToolInteraction, ToolServices } from './services.ts';
 
 export interface ToolContext {
   readonly caller: Caller;
   readonly config: Config;
   readonly services: ToolServices;
+  /** Asking the person at the client, when it can be asked (elicitation). */
+  readonly interaction: ToolInteraction;
 }
 
 export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {

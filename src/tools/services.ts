@@ -77,3 +77,28 @@ export interface ToolServices {
    */
   readonly externalIssuer?: string;
 }
+
+/**
+ * Asking the person at the client (MCP elicitation), when their client can be asked: in a 2025-era
+ * session by a server-to-client `elicitation/create`, in 2026-07-28 by an `input_required` result the
+ * client answers by retrying the call. A tool must ask before it acts: on some paths asking means the
+ * call is answered now and run again with the answer.
+ */
+export interface ToolInteraction {
+  /**
+   * A yes/no question. `unsupported`: this client cannot be asked (no elicitation capability, or
+   * stateless 2025-era serving) — the tool then does what it did before asking existed.
+   */
+  confirm(question: ConfirmQuestion): Promise<'confirmed' | 'declined' | 'unsupported'>;
+}
+
+export interface ConfirmQuestion {
+  /** Names the question among the call's input requests (2026-07-28); stable for a given question. */
+  readonly key: string;
+  readonly message: string;
+  /** The label of the yes/no field the client shows. */
+  readonly label: string;
+}
+
+/** For paths that cannot ask anyone (tests, batch jobs). */
+export const CANNOT_ASK: ToolInteraction = { confirm: async () => 'unsupported' };

@@ -11,7 +11,7 @@ import { type Caller, decideAccess } from '../../access/policy.ts';
 import type { Config } from '../../config/config.ts';
 import { accessForCall } from '../../tools/define-tool.ts';
 import type { ToolRegistry } from '../../tools/registry.ts';
-import type { ToolServices } from '../../tools/services.ts';
+import type { ToolInteraction, ToolServices } from '../../tools/services.ts';
 import type { FastRequest } from './classify.ts';
 import { modernTail, type Reply, reply, stampedModernJson } from './encode.ts';
 import type { ToolsListCache } from './tools-list-cache.ts';
@@ -44,6 +44,17 @@ function tailFor(serverInfo: Readonly<Record<string, unknown>>): string {
   return tail;
 }
 
+/**
+ * The lane answers in one go and cannot ask anyone: a tool that wants to ask sends the call to the
+ * full pipeline, which can (tools ask before they act, so nothing has happened yet).
+ */
+class AskElsewhere extends Error {}
+const ASK_ELSEWHERE: ToolInteraction = {
+  confirm: async () => {
+    throw new AskElsewhere('this call asks the user: served by the full pipeline');
+  },
+};
+
 export async function dispatch(deps: DispatchDeps, input: DispatchInput): Promise<Reply | undefined> {
   const { request, caller } = input;
   const visible = deps.registry.visibleTo(caller);
@@ -67,8 +78,16 @@ export async function dispatch(deps: DispatchDeps, input: DispatchInput): Promis
 
   let result: Record<string, unknown>;
   try {
-    result = { ...(await tool.run(parsed.data, { caller, config: deps.config, services: deps.services })) };
+    result = {
+      ...(await tool.run(parsed.data, {
+        caller,
+        config: deps.config,
+        services: deps.services,
+        interaction: ASK_ELSEWHERE,
+      })),
+    };
   } catch (error) {
+    if (error instanceof AskElsewhere) return undefined; // before the tool acted: the SDK path asks
     // McpServer's tools/call handler: a thrown error is a tool error the model can read.
     result = {
       content: [{ type: 'text', text: error instanceof Error ? error.message : String(error) }],

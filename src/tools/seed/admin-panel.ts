@@ -22,7 +22,7 @@ export const adminPanel = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: false },
   access: signedIn([SCOPES.admin.name], 'admin'),
-  async run({ action, target }, { caller, config, services }) {
+  async run({ action, target }, { caller, config, services, interaction }) {
     if (caller.kind === 'anonymous') return toolError('Sign in first.');
     if (services.externalIssuer !== undefined) {
       return toolError(
@@ -54,20 +54,35 @@ export const adminPanel = defineTool({
         return toolError(
           '❌ revoke_token needs a target: the first characters of a grant id (see list_tokens).',
         );
-      const { revoked, ambiguous } = await services.revokeGrants(target, caller);
-      if (ambiguous || revoked.length === 0) {
-        await services.recordAdminAction(caller, action, 'failure', {
-          target,
-          reason: ambiguous ? 'ambiguous' : 'not_found',
+      const refuse = async (reason: string, message: string) => {
+        await services.recordAdminAction(caller, action, 'failure', { target, reason });
+        return toolError(message);
+      };
+      const matching = (await services.listGrants()).filter((g) => g.grantId.startsWith(target));
+      const grant = matching[0];
+      if (matching.length > 1)
+        return refuse('ambiguous', `❌ ${target}… matches more than one grant; give more characters.`);
+      if (!grant) return refuse('not_found', `❌ No grant starts with ${target}.`);
+      // Destructive and irreversible: ask the admin first when their client can be asked.
+      const answer = await interaction.confirm({
+        key: 'confirm_revoke',
+        message: `Revoke ${grant.username}'s authorization of ${grant.clientName ?? grant.clientId} (grant ${grant.grantId.slice(0, 12)}…)? Its access and refresh tokens stop working at once.`,
+        label: 'Revoke this authorization',
+      });
+      if (answer === 'declined') {
+        await services.recordAdminAction(caller, action, 'failure', { target, reason: 'declined' });
+        return textResult(`↩️ Not revoked: grant ${grant.grantId.slice(0, 12)}… stays active.`, {
+          action,
+          revoked: [],
+          confirmed: false,
         });
-        return toolError(
-          ambiguous
-            ? `❌ ${target}… matches more than one grant; give more characters.`
-            : `❌ No grant starts with ${target}.`,
-        );
       }
+      const { revoked, ambiguous } = await services.revokeGrants(target, caller);
+      if (ambiguous)
+        return refuse('ambiguous', `❌ ${target}… matches more than one grant; give more characters.`);
+      if (revoked.length === 0) return refuse('not_found', `❌ No grant starts with ${target}.`);
       body = `✅ Grant ${revoked[0]} revoked: its access and refresh tokens stop working now.`;
-      data = { revoked };
+      data = { revoked, ...(answer === 'confirmed' && { confirmed: true }) };
     } else {
       const stats = await services.userStats();
       body = `📊 User Statistics:\n\n• Users: ${stats.users} (${stats.admins} admins)\n• Active grants: ${stats.activeGrants}\n• Registered clients: ${stats.clients}`;
