@@ -77,10 +77,15 @@ export function parseChallenge(header: string | undefined): Challenge | undefine
   return { scheme: match[1] ?? '', params };
 }
 
+/** One line without control characters: server text must not move the terminal cursor or forge lines. */
+export function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
+}
+
 /** Text from the server shown to a person: one line, bounded, no control characters. */
 export function shown(text: string, max = 160): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  const clean = oneLine(text).trim();
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 

@@ -3,6 +3,7 @@
  * then the clients. Clients stopped by the same findings for the same reasons share one entry, so a
  * single misconfiguration does not print the same fix seven times.
  */
+import { oneLine } from './context.ts';
 import { GROUP_TITLES, type Group, type Status } from './findings.ts';
 import type { DoctorReport } from './index.ts';
 import type { ProfileResult } from './profiles.ts';
@@ -12,6 +13,14 @@ const PROFILE_MARK = { ok: '✔', 'at-risk': '!', broken: '✖' } as const;
 const PROFILE_VERDICT = { ok: '', 'at-risk': ': may not work', broken: ': will not work' } as const;
 
 export function renderReport(report: DoctorReport): string {
+  return renderLines(report).map(oneLine).join('\n');
+}
+
+/**
+ * The report's lines. Every value that came from the server (issuers, endpoints, client ids, error
+ * descriptions) goes through `oneLine` in renderReport, whether or not a check already cleaned it.
+ */
+function renderLines(report: DoctorReport): string[] {
   const lines: string[] = [`sekisho doctor ${report.url}`, ''];
   const groups = [...new Set(report.findings.map((f) => f.group))] as Group[];
   for (const group of groups) {
@@ -42,7 +51,7 @@ export function renderReport(report: DoctorReport): string {
   lines.push(
     `${fail} failed, ${warn} warnings, ${pass} passed, ${skip} skipped in ${(report.durationMs / 1000).toFixed(1)} s`,
   );
-  return lines.join('\n');
+  return lines;
 }
 
 /** Profiles with the same verdict and the same blockers (finding and reason), in first-seen order. */

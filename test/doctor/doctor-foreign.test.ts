@@ -282,6 +282,31 @@ describe('the doctor HTTP client', () => {
     assert.equal((await client().request(`${site.origin}/echo`)).body, '');
   });
 
+  it('renders server text on one line: no control character reaches the terminal', () => {
+    const text = renderReport({
+      url: 'https://x.example/mcp',
+      checkedAt: '',
+      durationMs: 1,
+      summary: { pass: 0, warn: 0, fail: 1, skip: 0 },
+      findings: [
+        {
+          id: 'as.issuer',
+          group: 'authorization-server',
+          status: 'fail',
+          title: 'issuer \u001b[2J',
+          detail: 'evil\r\n  ✔ forged line\u0007',
+          fix: 'fix\u009b',
+        },
+      ],
+      profiles: [],
+      notes: ['registered \u001b]0;title\u0007'],
+    });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
+    assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    assert.doesNotMatch(text, /^ {2}✔ forged line/m);
+    assert.match(text, /^ {2}✖ issuer/m);
+  });
+
   it('judges redirects, loopback names, --connect-to, challenges and discovery URLs', () => {
     const u = (s: string) => new URL(s);
     assert.equal(redirectRefusal(u('https://a.example/x'), u('https://b.example/y')), undefined);
