@@ -8,7 +8,6 @@
 import type { Request, Response } from 'express';
 import type { Interaction } from 'oidc-provider';
 import type { Federation } from '../../federation/index.ts';
-import { UPSTREAM_CALLBACK_PATH } from '../../federation/index.ts';
 import { HttpError } from '../../http/errors.ts';
 import type { PageDeps } from './context.ts';
 
@@ -48,7 +47,7 @@ export async function finishUpstreamSignIn(deps: PageDeps, req: Request, res: Re
   const client = federation.client(pending.providerId);
   // Our own redirect URI with the provider's query: never built from the Host header.
   const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
-  const callbackUrl = new URL(`${UPSTREAM_CALLBACK_PATH}${query}`, `${deps.config.baseUrl}/`);
+  const callbackUrl = new URL(`${federation.callbackUrl}${query}`);
   const claims = await client.finish(callbackUrl, pending.secrets);
   const user = await federation.provisioning.signIn(client.provider, claims);
 
