@@ -1,6 +1,7 @@
 /**
  * Client profiles: what each real MCP client needs of a deployment, as rules over the findings. The
- * behaviours come from driving the clients against Sekisho (docs/doctor.md lists the sources): which
+ * SDK clients, mcp-remote and the Inspector were driven against Sekisho; Claude Code, VS Code and
+ * Cursor follow the spec and their known behaviour (docs/doctor.md says which is which): which
  * protected-resource metadata form they read, whether they can only register dynamically, whether
  * they register as public clients (`none`), enforce RFC 9207 `iss`, or run in a browser (CORS).
  */

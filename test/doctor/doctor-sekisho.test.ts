@@ -5,6 +5,8 @@
  * 127.0.0.1: public names are reached through the doctor's --connect-to, as curl's.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/run.ts';
 import { type DoctorReport, runDoctor } from '../../src/doctor/index.ts';
@@ -79,6 +81,23 @@ describe('doctor against a correct Sekisho', () => {
     assert.equal(report.summary.fail, 0);
     assert.equal(finding(report, 'dry-run.register').status, 'skip');
     assert.equal(report.notes.length, 0);
+  });
+
+  it('runs through the installed bin: report on stdout, exit code from the checks', async () => {
+    // Asynchronous spawn: the server under test runs in this process and must keep answering.
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, '..', '..', 'bin', 'sekisho.js'), 'doctor', srv.mcpUrl, '--skip-dry-run'],
+      { env: { ...process.env, SEKISHO_CONFIG_FILE: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    clearTimeout(timer);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^sekisho doctor http:\/\/localhost:\d+\/mcp$/m);
+    assert.match(stdout, /0 failed, 0 warnings/);
   });
 
   it('prints a grouped human report with marks', async () => {
