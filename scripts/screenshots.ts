@@ -1,6 +1,6 @@
 /**
  * `npm run screenshots`: every page a user meets — sign-in, sign-in after a wrong password, consent,
- * an error, the account page — in English and Japanese, on a desktop (1280×800) and a phone
+ * an error, the account page, the admin console's sections — in English and Japanese, on a desktop (1280×800) and a phone
  * (390×844), written to docs/screenshots/ as PNG. A real Sekisho in demo mode on a loopback port and
  * headless Chromium (playwright-core, /usr/bin/chromium or CHROMIUM_PATH); Japanese glyphs need a
  * Japanese font (Debian: fonts-ipafont-gothic). The pages are full-length, so buttons below the fold
@@ -88,6 +88,17 @@ async function capture(context: BrowserContext, suffix: string, clientId: string
   await submit(page, 'button[form="consent"]');
   await page.goto(`${srv.url}/account`);
   await shot('account');
+  // The admin console, as the demo admin (signed in on the account page, which sends them on).
+  await page.context().clearCookies();
+  await page.goto(`${srv.url}/admin`);
+  await page.fill('#username', 'admin');
+  await page.fill('#password', 'admin123');
+  await submit(page, 'button[type="submit"]');
+  await shot('admin-users');
+  for (const section of ['clients', 'grants', 'keys', 'audit'] as const) {
+    await page.goto(`${srv.url}/admin/${section}`);
+    await shot(`admin-${section}`);
+  }
   await page.goto(
     authorizeUrl(srv.url, { clientId: 'unknown-app', challenge: pkce().challenge, state: 'x' }).href,
   );

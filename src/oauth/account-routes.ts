@@ -7,7 +7,7 @@
  * CSRF token bound to the signed-in session (or, on the sign-in form, to a random pre-session nonce).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import express, { type Request, type Response, Router } from 'express';
 import { type AuthorizedApp, accountPage } from '../ui/pages/account.ts';
 import { type LoginProblem, loginPage } from '../ui/pages/login.ts';
@@ -26,7 +26,8 @@ import {
 import { localLoginOff } from './interactions/login.ts';
 import { pageCookies, readCookie } from './page-cookies.ts';
 import { sendPage } from './page-http.ts';
-import { ACCOUNT_PATH } from './routes.ts';
+import { signedInLookup } from './page-session.ts';
+import { ACCOUNT_PATH, ADMIN_PATH } from './routes.ts';
 
 const ACCOUNT_CSRF = 'account';
 const ACCOUNT_LOGIN_CSRF = 'account-login';
@@ -37,12 +38,6 @@ const ACCOUNT_SESSION_SECONDS = 30 * 60;
 
 const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
 
-interface SignedIn {
-  readonly accountId: string;
-  /** What CSRF tokens on this page are bound to. */
-  readonly binding: string;
-}
-
 export function accountRoutes(deps: PageDeps): Router {
   const { config, provider, identity, grants, secrets, storage } = deps;
   const cookies = pageCookies(config);
@@ -51,23 +46,7 @@ export function accountRoutes(deps: PageDeps): Router {
   const setCookie = (res: ServerResponse, name: string, value: string, maxAge: number) =>
     cookies.set(res, name, value, maxAge);
 
-  async function signedIn(req: IncomingMessage, res: ServerResponse): Promise<SignedIn | undefined> {
-    const own = secrets.unsign(readCookie(req, accountCookie));
-    if (own) {
-      // Bound to the credentials it was issued under: a new password or role ends it (and a removed
-      // user has no stamp at all).
-      const [accountId = '', exp = '0', stamp = ''] = own.split('|');
-      if (Number(exp) > Date.now() / 1000 && stamp === (await identity.credentialStamp(accountId))) {
-        return { accountId, binding: `own:${own}` };
-      }
-    }
-    const session = await provider.Session.get(provider.createContext(req, res));
-    const sessionUser = session.accountId ? await identity.findById(session.accountId) : undefined;
-    if (sessionUser && sessionUser.disabledAt === undefined) {
-      return { accountId: sessionUser.id, binding: `sso:${session.uid}` };
-    }
-    return undefined;
-  }
+  const signedIn = signedInLookup(deps);
 
   function showSignIn(req: Request, res: Response, problem?: LoginProblem, username?: string) {
     const lang = langOf(req);
@@ -77,7 +56,8 @@ export function accountRoutes(deps: PageDeps): Router {
     const document = loginPage({
       lang,
       switchHref: switchHref(req, lang),
-      action: `${ACCOUNT_PATH}/login`,
+      // `next=admin` (a fixed word, never a URL) sends an administrator on to the console.
+      action: `${ACCOUNT_PATH}/login${req.query.next === 'admin' ? '?next=admin' : ''}`,
       localLogin: deps.config.localLogin,
       csrf: secrets.csrfToken(ACCOUNT_LOGIN_CSRF, nonce),
       problem,
@@ -148,7 +128,7 @@ export function accountRoutes(deps: PageDeps): Router {
     const stamp = await identity.credentialStamp(result.user.id);
     setCookie(res, accountCookie, secrets.sign(`${result.user.id}|${exp}|${stamp}`), ACCOUNT_SESSION_SECONDS);
     setCookie(res, nonceCookie, '', 0);
-    res.redirect(303, ACCOUNT_PATH);
+    res.redirect(303, req.query.next === 'admin' ? ADMIN_PATH : ACCOUNT_PATH);
   });
 
   router.post('/revoke', form, async (req, res) => {

@@ -29,6 +29,7 @@ import { secondsUntilWindowEnds } from '../storage/rate-window.ts';
 import type { ReplayCache, Storage } from '../storage/types.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { accountRoutes } from './account-routes.ts';
+import { adminRoutes } from './admin-routes.ts';
 import { MAX_METADATA_BYTES } from './clients.ts';
 import { createGrantService, type GrantFilter, type GrantInfo, type Revoker } from './grants.ts';
 import { clientDisplayName, clientIp, type PageDeps, sendError } from './interactions/context.ts';
@@ -41,6 +42,7 @@ import { stylesheetRoute } from './page-http.ts';
 import { createProvider } from './provider.ts';
 import {
   ACCOUNT_PATH,
+  ADMIN_PATH,
   AUTHORIZATION_SERVER_METADATA_PATH,
   DEVICE_PATH,
   FORMER_ROUTES,
@@ -153,6 +155,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
     router.use(providerPassThrough(provider));
     router.use(INTERACTION_PREFIX, interactionRoutes(pages));
     router.use(ACCOUNT_PATH, accountRoutes(pages));
+    router.use(ADMIN_PATH, adminRoutes(pages));
     if (federation) router.get(UPSTREAM_CALLBACK_PATH, (req, res) => finishUpstreamSignIn(pages, req, res));
     return {
       keys,
@@ -187,7 +190,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
   router.all(OAUTH_ROUTES.registration, registrationCors());
   router.post(OAUTH_ROUTES.registration, registrationLimits(config, storage));
   router.use(
-    [INTERACTION_PREFIX, ACCOUNT_PATH, OAUTH_ROUTES.authorization, UPSTREAM_CALLBACK_PATH],
+    [INTERACTION_PREFIX, ACCOUNT_PATH, ADMIN_PATH, OAUTH_ROUTES.authorization, UPSTREAM_CALLBACK_PATH],
     rememberLanguage(config),
   );
   router.use((req, res, next) => current.router(req, res, next));

@@ -53,6 +53,8 @@ export const DEVICE_PATH = OAUTH_ROUTES.code_verification;
 export const INTERACTION_PREFIX = '/interaction';
 /** The signed-in user's list of authorized apps. */
 export const ACCOUNT_PATH = '/account';
+/** The admin console (role admin), on the account page's sign-in. */
+export const ADMIN_PATH = '/admin';
 /** The one stylesheet every page links (defined beside the pages, which link it). */
 export { STYLESHEET_PATH } from '../ui/stylesheet.ts';
 

@@ -19,6 +19,8 @@ export interface PageOptions extends PageLanguage {
   readonly body: SafeHtml;
   /** A wider card (the account page's list). */
   readonly wide?: boolean;
+  /** The widest card, for the admin console's tables. */
+  readonly admin?: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export function languageHref(pathAndQuery: string, lang: Lang): string {
   return `/${url.pathname.replace(/^\/+/, '')}${url.search}`;
 }
 
-export function page({ lang, switchHref, title, body, wide }: PageOptions): string {
+export function page({ lang, switchHref, title, body, wide, admin }: PageOptions): string {
   const other = otherLanguage(lang);
   return html`<!doctype html>
 <html lang="${lang}">
@@ -46,7 +48,7 @@ export function page({ lang, switchHref, title, body, wide }: PageOptions): stri
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
 </head>
 <body>
-<main class="${wide ? 'card wide' : 'card'}">
+<main class="${admin ? 'card wide admin' : wide ? 'card wide' : 'card'}">
 <header class="top">
 <p class="brand"><span class="mark" aria-hidden="true">関</span> Sekisho</p>
 <nav class="lang-switch" aria-label="${MESSAGES[lang].languageSwitch}"><a href="${switchHref}" hreflang="${other}" lang="${other}">${LANGUAGE_NAMES[other]}</a></nav>

@@ -126,9 +126,33 @@ table.demo th, table.demo td { text-align: left; padding: .4rem .5rem; border-to
 .topbar p { margin: 0; }
 .topbar form { margin: 0; }
 .topbar button { flex: 0 0 auto; min-height: 2.3rem; }
+.card.admin { max-width: 78rem; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.admin-nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1rem; padding: 0; margin: 0 0 1rem; border-bottom: 1px solid var(--line); }
+.admin-nav a { display: inline-block; padding: .4rem 0; color: var(--text); text-decoration: none; border-bottom: 3px solid transparent; }
+.admin-nav a[aria-current="page"] { border-bottom-color: var(--accent); font-weight: 600; }
+table.admin { width: 100%; border-collapse: collapse; font-size: .88rem; margin: .5rem 0 1rem; }
+table.admin th, table.admin td { text-align: left; vertical-align: top; padding: .45rem .5rem; border-top: 1px solid var(--line); }
+table.admin th { color: var(--muted); font-weight: 600; }
+table.admin code.id, table.admin code.details, table.admin .ua { overflow-wrap: anywhere; word-break: break-all; font-size: .8rem; }
+table.admin td.row-actions { white-space: nowrap; }
+table.admin td.row-actions form.inline { display: flex; }
+table.admin form.inline { display: inline-flex; gap: .35rem; align-items: center; margin: 0 0 .35rem; flex-wrap: wrap; }
+table.admin input[type=password] { width: 11rem; }
+table.admin button, .admin-filter button { flex: 0 0 auto; min-height: 2.1rem; padding: .3rem .7rem; font-size: .85rem; }
+table.audit td:nth-child(2) code { white-space: nowrap; }
+table.audit td:nth-child(4) { overflow-wrap: anywhere; max-width: 14rem; }
+.bad { color: var(--danger); }
+.admin-form, .admin-filter { display: grid; grid-template-columns: max-content minmax(0, 22rem); gap: .5rem .75rem; align-items: center; margin: .5rem 0 1.25rem; }
+.admin-form .support, .admin-form button, .admin-filter .support { grid-column: 1 / -1; }
+.admin-form button { justify-self: start; }
+.admin-form label, .admin-filter label { margin: 0; }
+select { font: inherit; padding: .35rem .4rem; border: 1px solid #9ca3af; border-radius: 6px; background: var(--card); color: var(--text); }
 @media (max-width: 480px) {
   body { padding: 0; background: var(--card); }
   .card { border: 0; border-radius: 0; box-shadow: none; padding: 1.5rem 1.1rem; min-height: 100vh; }
+  .admin-form, .admin-filter { grid-template-columns: 1fr; }
+  table.admin { display: block; overflow-x: auto; }
   h1 { font-size: 1.3rem; }
 }
 `;

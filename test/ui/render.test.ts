@@ -4,12 +4,14 @@
  * with zoned times, the language switch and its precedence, password focus after a failure, the
  * Japanese house style, and which client website/logo may be shown.
  */
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SCOPES } from '../../src/access/scopes.ts';
 import { clientBranding, redirectHosts } from '../../src/oauth/client-branding.ts';
 import { restartUrl } from '../../src/oauth/interactions/switch-account.ts';
 import { OAUTH_ROUTES } from '../../src/oauth/routes.ts';
+import { adminJapaneseStrings } from '../../src/ui/admin-words.ts';
 import { EXPLAINED_CODES, errorWords } from '../../src/ui/error-words.ts';
 import { fromUiLocales, LANGS, type Lang, MESSAGES, resolveLanguage } from '../../src/ui/i18n.ts';
 import { languageHref } from '../../src/ui/layout.ts';
@@ -60,6 +62,7 @@ function japaneseStrings(): string[] {
   for (const scope of ['openid', 'profile', 'email', 'offline_access'])
     out.push(MESSAGES.ja.scopeDescription(scope));
   out.push(MESSAGES.ja.roleName('admin'), MESSAGES.ja.roleName('user'));
+  out.push(...adminJapaneseStrings());
   return out;
 }
 

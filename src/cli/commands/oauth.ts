@@ -7,9 +7,9 @@ import {
   type OperatorAuthMethod,
   OperatorClientError,
 } from '../../oauth/operator-clients.ts';
+import { listClients, listGrants, removeClient, revokeGrant } from '../../oauth/operator-queries.ts';
 import type { Command } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
-import { listClients, listGrants, removeClient, revokeGrant } from '../grants.ts';
 import { printJson, printTable, when } from '../output.ts';
 
 export const clientsAdd: Command = {

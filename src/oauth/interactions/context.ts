@@ -21,7 +21,7 @@ import { BUILT_IN_CLIENTS } from '../clients.ts';
 import type { GrantService } from '../grants.ts';
 import { chosenLanguage } from '../page-cookies.ts';
 import { sendPage } from '../page-http.ts';
-import { ACCOUNT_PATH, INTERACTION_PREFIX } from '../routes.ts';
+import { ACCOUNT_PATH, ADMIN_PATH, INTERACTION_PREFIX } from '../routes.ts';
 import type { ScopePolicy } from '../scope-policy.ts';
 import type { ServerSecrets } from '../secrets.ts';
 
@@ -65,7 +65,9 @@ export function switchHref(req: IncomingMessage, lang: Lang): string {
   return languageHref(path, otherLanguage(lang));
 }
 
-const FORM_PAGE = new RegExp(`^(${INTERACTION_PREFIX}/[^/?]+|${ACCOUNT_PATH})(?=[/?]|$)`);
+const FORM_PAGE = new RegExp(
+  `^(${INTERACTION_PREFIX}/[^/?]+|${ACCOUNT_PATH}|${ADMIN_PATH}(?:/[a-z]+)?)(?=[/?]|$)`,
+);
 
 function formPageOf(path: string): string | undefined {
   return FORM_PAGE.exec(path)?.[1];

@@ -50,6 +50,8 @@ export interface Credentials {
   readonly interaction: { readonly uid: string; readonly cookie: string; readonly csrf: string };
   /** The account page's sign-in form: its nonce cookie and CSRF token. */
   readonly account: { readonly cookie: string; readonly csrf: string };
+  /** The admin console signed in as the demo admin: its account cookie and the console's CSRF token. */
+  readonly admin: { readonly cookie: string; readonly csrf: string };
   /**
    * An `--enterprise` client and ID-JAG assertions from the target's trusted IdP: valid ones (each
    * works once, then is a replay) and near misses (wrong typ, alg none, HS256, expired, wrong aud,
@@ -627,6 +629,77 @@ function pages(rng: Rng, c: Credentials): FuzzRequest {
   };
 }
 
+/**
+ * The admin console (/admin): its pages with hostile filters and notices, and its actions with the
+ * admin's real cookie and CSRF token (mostly) and odd values — never the admin's own account, so the
+ * run keeps a signed-in admin to fuzz with.
+ */
+function adminConsole(rng: Rng, c: Credentials): FuzzRequest {
+  const cookie = rng.chance(0.8)
+    ? c.admin.cookie
+    : rng.chance(0.5)
+      ? c.account.cookie
+      : oddString(rng).replace(/[^\x20-\x7e]/g, '');
+  const section = rng.pick([
+    '',
+    '/users',
+    '/clients',
+    '/grants',
+    '/keys',
+    '/audit',
+    `/${pct(oddString(rng))}`,
+  ]);
+  if (rng.chance(0.45)) {
+    const query = rng.pick([
+      '',
+      `?user=${pct(oddString(rng))}&client=${pct(oddValue(rng, c.clientId))}`,
+      `?type=${pct(rng.pick(['signin', 'grant.revoked', oddString(rng)]))}&since=${pct(rng.pick(['24h', '2026-01-01', '99999999d', oddString(rng)]))}`,
+      `?done=${pct(rng.pick(['user_added', oddString(rng)]))}`,
+      `?${mutateQuery(rng, 'user=demo&type=signin')}`,
+    ]);
+    return {
+      surface: 'admin',
+      method: 'GET',
+      path: `/admin${section}${query}`,
+      headers: { cookie, accept: 'text/html' },
+    };
+  }
+  const action = rng.weighted<string>([
+    [3, 'users/add'],
+    [2, 'users/role'],
+    [2, 'users/disable'],
+    [2, 'users/password'],
+    [2, 'clients/remove'],
+    [2, 'grants/revoke'],
+    [0.3, 'keys/rotate'],
+    [1, pct(oddString(rng))],
+  ]);
+  const username = rng.pick(['demo', oddString(rng), `fuzz-${rng.int(0, 50)}`]);
+  const f: Record<string, string> = {
+    csrf: rng.chance(0.8) ? c.admin.csrf : oddString(rng),
+    username,
+    password: rng.pick(['long-enough-password-1', oddString(rng)]),
+    role: rng.pick(['user', 'admin', oddString(rng)]),
+    disabled: rng.pick(['0', '1', oddString(rng)]),
+    client_id: oddValue(rng, c.clientId),
+    grant_id: oddString(rng),
+  };
+  if (rng.chance(0.3)) f[rng.pick(['name', 'email', '__proto__', 'constructor'])] = oddString(rng);
+  const body = rng.weighted<() => Buffer>([
+    [6, () => form(f)],
+    [1, () => Buffer.from(Array.from({ length: rng.int(21, 3000) }, (_, n) => `f${n}=${n}`).join('&'))],
+    [0.3, () => Buffer.from(`username=${'x'.repeat(rng.int(8_000, 300_000))}`)],
+    [1, () => Buffer.from(mutateQuery(rng, `csrf=${c.admin.csrf}&username=demo&role=user`))],
+  ])();
+  return {
+    surface: 'admin',
+    method: 'POST',
+    path: `/admin/${action}`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body,
+  };
+}
+
 /** "Sign in with …" on a live interaction, and the provider's redirect back to UPSTREAM_CALLBACK_PATH. */
 function upstreamSignIn(rng: Rng, c: Credentials): FuzzRequest {
   const i = c.interaction;
@@ -747,6 +820,7 @@ export const SURFACES: readonly (readonly [number, (rng: Rng, c: Credentials) =>
   [5, oauthOther],
   [5, discovery],
   [10, pages],
+  [4, adminConsole],
   [3, upstreamSignIn],
   [4, misc],
   [2, rawHttp],

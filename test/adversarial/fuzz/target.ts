@@ -202,6 +202,19 @@ async function credentialsFor(
   await opened.text();
   const demoSession = opened.headers.get('mcp-session-id') ?? 'no-session';
 
+  // The demo admin signed in on the account page, and the console's CSRF token for that sign-in.
+  const adminJar = new CookieJar();
+  const signInForm = parseForms(await (await adminJar.fetch(`${srv.url}/account`)).text())[0];
+  if (!signInForm) throw new Error('no sign-in form on the account page');
+  await adminJar.fetch(new URL(signInForm.action, srv.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...signInForm.fields, username: 'admin', password: 'admin123' }),
+  });
+  const consolePage = await (await adminJar.fetch(`${srv.url}/admin/users`)).text();
+  const adminCsrf = parseForms(consolePage).find((f) => f.fields.csrf)?.fields.csrf;
+  if (!adminCsrf) throw new Error('no CSRF token on the admin console');
+
   return {
     host: new URL(srv.url).host,
     mcpPath: '/mcp',
@@ -216,5 +229,6 @@ async function credentialsFor(
       csrf,
     },
     account: { cookie: accountJar.header(srv.url) ?? '', csrf: accountCsrf },
+    admin: { cookie: adminJar.header(srv.url) ?? '', csrf: adminCsrf },
   };
 }

@@ -7,8 +7,9 @@
  */
 import type { Audit } from '../audit/audit.ts';
 import type { RevokedBy } from '../audit/events.ts';
-import { grantedScopes, revokeGrantRows } from '../oauth/grant-rows.ts';
-import type { OidcRow, Storage } from '../storage/types.ts';
+import { clientSidecar } from '../storage/sidecar.ts';
+import type { OidcPayload, OidcRow, Storage } from '../storage/types.ts';
+import { grantedScopes, revokeGrantRows } from './grant-rows.ts';
 
 export interface GrantInfo {
   readonly grantId: string;
@@ -25,9 +26,17 @@ export interface GrantInfo {
   readonly lastUsedAt: number | undefined;
 }
 
+/**
+ * How a client came to be: dynamic registration (RFC 7591), a client ID metadata document (its id is
+ * an https URL), `sekisho clients add --machine` (client credentials with a role), or another
+ * operator registration (e.g. an enterprise client).
+ */
+export type ClientKind = 'dcr' | 'cimd' | 'machine' | 'operator';
+
 export interface ClientInfo {
   readonly clientId: string;
   readonly clientName: string | undefined;
+  readonly kind: ClientKind;
   readonly redirectUris: readonly string[];
   readonly authMethod: string | undefined;
   readonly createdAt: number;
@@ -93,6 +102,7 @@ export async function listClients(storage: Storage): Promise<ClientInfo[]> {
   return (await storage.list('Client')).map((row) => ({
     clientId: row.id,
     clientName: text(row.payload.client_name),
+    kind: clientKind(row.id, row.payload),
     redirectUris: Array.isArray(row.payload.redirect_uris) ? row.payload.redirect_uris.map(String) : [],
     authMethod: text(row.payload.token_endpoint_auth_method),
     createdAt: row.createdAt,
@@ -134,6 +144,13 @@ function scopesOf(row: OidcRow): { scopes: string[]; resources: string[] } {
     scopes: [...new Set([...[...byResource.values()].flat(), ...openid])],
     resources: [...byResource.keys()],
   };
+}
+
+export function clientKind(clientId: string, payload: OidcPayload | undefined): ClientKind {
+  const sidecar = clientSidecar(payload);
+  if (sidecar?.serviceRole !== undefined) return 'machine';
+  if (sidecar) return 'operator';
+  return clientId.startsWith('https://') ? 'cimd' : 'dcr';
 }
 
 function text(value: unknown): string | undefined {
