@@ -332,6 +332,9 @@ function followInvalidations(
         return void mcp.sessions?.endWhere((owner) => owner.grantId === event.grantId, 'revoked');
       case 'user.changed':
         resource.verifier.forgetWhere({ subject: event.userId });
+        // 2026-07-28 subscriptions/listen streams: the SDK's events carry no principal, so every
+        // listener is told to re-list (what they then see is decided per request, as always).
+        mcp.handler.notify.toolsChanged();
         // Their sessions re-read them: a new role changes the tools they see (tools/list_changed).
         return void mcp.sessions?.userChanged(event.userId).catch((err: unknown) => {
           logger.warn({ err }, 'session update after a user change failed');

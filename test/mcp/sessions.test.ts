@@ -266,6 +266,26 @@ describe('2025-era sessions: notifications and resumption with the official clie
     resumed.close();
   });
 
+  it('2026-07-28: a subscriptions/listen stream gets tools/list_changed after a role change', async () => {
+    const { user, token } = await plainUser('listen');
+    const c = await connectV2(srv.mcpUrl, { mode: 'modern', authProvider: staticBearer(token) });
+    try {
+      assert.equal(c.era, 'modern');
+      let changed = 0;
+      c.client.setNotificationHandler('notifications/tools/list_changed', () => {
+        changed++;
+      });
+      const subscription = await c.client.listen({ toolsListChanged: true });
+      await srv.sekisho.identity.setRole(user.username, 'admin');
+      await waitFor(() => changed > 0, 'tools/list_changed on the listen stream');
+      const names = (await c.client.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes('admin_panel'));
+      await subscription.close();
+    } finally {
+      await c.close();
+    }
+  });
+
   it('keeps a bounded event store', async () => {
     const { createMemoryEventStore } = await import('../../src/mcp/sessions/event-store.ts');
     const store = createMemoryEventStore({ events: 3, bytes: 10_000 });
