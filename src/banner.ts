@@ -1,5 +1,6 @@
 /** The start-up banner, in the spirit of the seed's: where everything is and how to connect. */
 import { type Config, mcpResourceUrl } from './config/config.ts';
+import { upstreamCallbackUrl } from './federation/index.ts';
 import { INSPECTOR_COMMAND } from './http/client-setup.ts';
 import { DEMO_USERS } from './identity/demo.ts';
 
@@ -19,6 +20,7 @@ export function banner(config: Config): string {
           `  Sign-in            at ${config.externalIssuer.issuer} (its tokens only; the built-in server is off)`,
         ]
       : []),
+    ...upstreamLines(config),
     '',
     '  Connect MCP Inspector 2.12 (needs Node ≥ 22.19; this runs it on any Node):',
     `    ${INSPECTOR_COMMAND}`,
@@ -30,9 +32,18 @@ export function banner(config: Config): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Upstream providers on the login page, and the redirect URI to register at each. */
+function upstreamLines(config: Config): string[] {
+  if (config.upstreams.length === 0) return [];
+  return [
+    `  Sign-in            ${config.upstreams.map((p) => `"Sign in with ${p.name}"`).join(', ')}${config.localLogin ? ' and passwords' : ' only (passwords off)'}`,
+    `                     redirect URI to register at each provider: ${upstreamCallbackUrl(config)}`,
+  ];
+}
+
 /** The seed's "Test Users" block, printed only in demo mode and labelled so nobody mistakes it for real. */
 function demoUserLines(config: Config): string[] {
-  if (!config.demo) return [];
+  if (!config.demo || !config.localLogin) return [];
   const width = Math.max(...DEMO_USERS.map((u) => `${u.username} / ${u.password}`.length));
   return [
     '  📝 Test users (demo only — never use in production):',

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { banner } from '../../src/banner.ts';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
 import type { UpstreamProvider } from '../../src/config/upstreams.ts';
 import { judge, profileFrom } from '../../src/federation/role-mapping.ts';
@@ -173,6 +174,21 @@ describe('upstream provider settings', () => {
         /SEKISHO_EXTERNAL_ISSUER turns off/.test(p),
       ),
     );
+  });
+
+  it('the banner names the providers and the redirect URI to register, never the secret', () => {
+    const text = banner(
+      loadConfig({ ...ONE, SEKISHO_BASE_URL: 'https://mcp.acme.example', SEKISHO_UPSTREAM_NAME: 'Acme SSO' }),
+    );
+    assert.match(text, /"Sign in with Acme SSO" and passwords/);
+    assert.match(
+      text,
+      /redirect URI to register at each provider: https:\/\/mcp\.acme\.example\/upstream\/callback/,
+    );
+    assert.doesNotMatch(text, /s3cret/);
+    const only = banner(loadConfig({ ...ONE, SEKISHO_LOCAL_LOGIN: '0', SEKISHO_DEMO: '1' }));
+    assert.match(only, /only \(passwords off\)/);
+    assert.doesNotMatch(only, /demo123/, 'no demo passwords when nobody can use them');
   });
 
   it('the secret never appears in a problem message', () => {
