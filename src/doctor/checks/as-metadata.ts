@@ -4,24 +4,13 @@
  * answers is the one a client uses, and its `issuer` must equal the advertised one exactly
  * (RFC 8414 §3.3) — a trailing slash is enough for the v2 SDK, mcp-remote and the Inspector to stop.
  */
+import { discoveryUrls } from '../../resource/external/discovery.ts';
 import { type CheckContext, noteDate, shown, stringList } from '../context.ts';
 import { SETTING } from '../findings.ts';
 import { HttpFailure, isLoopbackHost, jsonObject } from '../http.ts';
 
-/** MCP authorization-server discovery, in client order (RFC 8414 §3.1, OpenID Discovery §4). */
-export function discoveryUrls(issuer: URL): string[] {
-  const path = issuer.pathname.replace(/\/+$/, '');
-  if (path === '')
-    return [
-      `${issuer.origin}/.well-known/oauth-authorization-server`,
-      `${issuer.origin}/.well-known/openid-configuration`,
-    ];
-  return [
-    `${issuer.origin}/.well-known/oauth-authorization-server${path}`,
-    `${issuer.origin}/.well-known/openid-configuration${path}`,
-    `${issuer.origin}${path}/.well-known/openid-configuration`,
-  ];
-}
+// One list of discovery URLs for the doctor and for resource-server-only mode's own discovery.
+export { discoveryUrls };
 
 function webUrl(value: unknown): boolean {
   if (typeof value !== 'string') return false;

@@ -46,7 +46,8 @@ const URL_MEMBERS = [
   'userinfo_endpoint',
 ] as const;
 
-export function discoveryUrls(issuer: string): string[] {
+/** The metadata URLs for an issuer, in MCP client order (also what `sekisho doctor` probes). */
+export function discoveryUrls(issuer: string | URL): string[] {
   const url = new URL(issuer);
   const path = url.pathname.replace(/\/+$/, '');
   if (path === '') {

@@ -1,33 +1,14 @@
 /** Bad configuration stops the real process with exit code 2 and a message naming the key — no stack trace. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../../helpers/free-port.ts';
+import { runMain } from '../../helpers/main-process.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sekisho-config-process-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
-
-function runMain(
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/main.ts'],
-      // A minimal environment: nothing from the developer's shell (SEKISHO_*) leaks in.
-      // The timeout only catches a process that never gives up; a loaded machine may take many
-      // seconds just to start tsx, so it is generous.
-      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe('start-up with bad configuration', () => {
   it('PORT=abc exits 2 and names PORT, without a stack trace', async () => {

@@ -4,40 +4,21 @@
  * settings exit 2 naming the key — and the introspection secret is never echoed.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { runMain } from '../../helpers/main-process.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sekisho-external-process-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-function runMain(
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/main.ts'],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '',
-          PORT: '0',
-          SEKISHO_DATA_DIR: dataDir,
-          SEKISHO_LOG_LEVEL: 'silent',
-          ...env,
-        },
-        timeout: 90_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+/** The real process, on a free port, with a throwaway data folder and no log lines. */
+const start = (env: Record<string, string>) =>
+  runMain(
+    { PORT: '0', SEKISHO_DATA_DIR: dataDir, SEKISHO_LOG_LEVEL: 'silent', ...env },
+    { timeoutMs: 90_000 },
+  );
 
 /** The lines Sekisho itself wrote (Node's end-of-life notice on old runtimes is not ours). */
 const ownLines = (stderr: string) =>
@@ -45,7 +26,7 @@ const ownLines = (stderr: string) =>
 
 describe('resource-server-only mode: the process', () => {
   it('an unreachable issuer is retried for the start-up budget, then exit 1 in one line', async () => {
-    const { code, stdout, stderr } = await runMain({
+    const { code, stdout, stderr } = await start({
       SEKISHO_EXTERNAL_ISSUER: 'http://127.0.0.1:9',
       SEKISHO_EXTERNAL_STARTUP_TIMEOUT_SECONDS: '1',
     });
@@ -61,7 +42,7 @@ describe('resource-server-only mode: the process', () => {
   });
 
   it('bad settings exit 2 naming the key, never echoing the introspection secret', async () => {
-    const { code, stderr } = await runMain({
+    const { code, stderr } = await start({
       SEKISHO_EXTERNAL_ISSUER: 'http://idp.example.com',
       SEKISHO_EXTERNAL_INTROSPECTION_CLIENT_SECRET: 'hunter2-introspection-secret',
     });
