@@ -38,6 +38,7 @@ import { startTestServer, type TestServer, testBackend } from '../helpers/server
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const IDP = 'https://acme.idp.example';
 const JIT_IDP = 'https://jit.idp.example';
+const DOWN_IDP = 'https://down.idp.example';
 
 let srv: TestServer;
 let dataDir: string;
@@ -122,6 +123,8 @@ before(async () => {
         users: 'linked',
       },
       { issuer: JIT_IDP, jwks: { keys: [jitKey.publicJwk] }, clients: [jitOnlyApp.clientId], users: 'jit' },
+      // An IdP whose key set cannot be reached (nothing listens on port 1).
+      { issuer: DOWN_IDP, jwks_uri: 'http://127.0.0.1:1/jwks', clients: [app.clientId] },
     ]),
   });
   for (const [user, sub] of [
@@ -473,6 +476,14 @@ describe('ID-JAG: refusals', () => {
       await exchange(await idJag({ iss: `${IDP}/` })),
       'invalid_grant',
       /trusted identity provider/,
+    );
+  });
+
+  it('an IdP whose keys cannot be fetched: a clear refusal, no 500', async () => {
+    assertRefused(
+      await exchange(await idJag({ iss: DOWN_IDP })),
+      'invalid_grant',
+      /keys could not be fetched/,
     );
   });
 

@@ -232,7 +232,12 @@ function describe(error: unknown): string {
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'the assertion signature is invalid';
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
     return 'the assertion was signed with a key the identity provider does not publish';
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
+  // A timeout, an unreadable key set, or no answer at all (the fetch itself failed: not a JOSE error).
+  if (
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    !(error instanceof errors.JOSEError)
+  )
     return 'the identity provider’s keys could not be fetched; try again later';
   return 'the assertion is invalid';
 }
