@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { legacyPost } from '../../helpers/mcp-http.ts';
 
 let child: ChildProcess | undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'sekisho-built-'));
@@ -49,22 +50,14 @@ describe('npm start (compiled build)', () => {
     assert.ok(mcpUrl, `no banner with the MCP URL:\n${out}`);
     assert.match(out, /demo only/i, 'the banner marks the demo accounts');
 
-    const res = await fetch(mcpUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-06-18',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: { name: 'hello_world', arguments: { name: 'Build' } },
-      }),
-    });
+    // A 2025-era client: initialize opens a session, the call goes inside it (legacyPost does both).
+    const res = await legacyPost(
+      mcpUrl,
+      { id: 1, method: 'tools/call', params: { name: 'hello_world', arguments: { name: 'Build' } } },
+      { headers: { 'mcp-protocol-version': '2025-06-18' } },
+    );
     assert.equal(res.status, 200);
-    assert.match(await res.text(), /Hello, Build!/);
+    assert.match(res.text, /Hello, Build!/);
 
     proc.kill('SIGTERM');
     assert.equal(await exited, 0);
