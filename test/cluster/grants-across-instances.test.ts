@@ -133,13 +133,13 @@ describe('issue 13 values across instances (PostgreSQL + Redis)', { skip }, () =
         { grant_type: 'client_credentials', resource: MCP, scope: 'mcp:tools' },
         { authorization: basicAuth(CLIENT, secret), dpop: proof },
       );
-    const first = await cc(a, await dpopProof(dpopKey, { htm: 'POST', htu: `${a.loopbackUrl}/oauth/token` }));
-    assert.equal(first.body.error, 'use_dpop_nonce');
+    // The token endpoint's htu as oidc-provider sees it here: the base URL's scheme (https, as behind a
+    // TLS terminator) and the host the request came to.
+    const tokenUrl = (at: TestServer) => `${at.loopbackUrl.replace(/^http:/, 'https:')}/oauth/token`;
+    const first = await cc(a, await dpopProof(dpopKey, { htm: 'POST', htu: tokenUrl(a) }));
+    assert.equal(first.body.error, 'use_dpop_nonce', JSON.stringify(first.body));
     const nonceFromA = first.headers.get('dpop-nonce')!;
-    const atB = await cc(
-      b,
-      await dpopProof(dpopKey, { htm: 'POST', htu: `${b.loopbackUrl}/oauth/token`, nonce: nonceFromA }),
-    );
+    const atB = await cc(b, await dpopProof(dpopKey, { htm: 'POST', htu: tokenUrl(b), nonce: nonceFromA }));
     assert.equal(atB.status, 200, JSON.stringify(atB.body));
     const token = atB.body.access_token as string;
 
