@@ -5,6 +5,7 @@
  * "Sign in with …" buttons and the callback — lives with the other pages in oauth/interactions/.
  * Undefined when no provider is configured.
  */
+import type { Audit } from '../audit/audit.ts';
 import type { Config } from '../config/config.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Identity } from '../identity/users.ts';
@@ -38,6 +39,7 @@ export function createFederation(deps: {
   identity: Identity;
   logger: Logger;
   cookies: PageCookies;
+  audit?: Audit;
 }): Federation | undefined {
   const { config, storage, identity, logger } = deps;
   if (config.upstreams.length === 0) return undefined;
@@ -47,7 +49,13 @@ export function createFederation(deps: {
   return {
     clients,
     roundTrips: createRoundTrips(storage, deps.cookies),
-    provisioning: createProvisioning({ storage, identity, providers: config.upstreams, logger }),
+    provisioning: createProvisioning({
+      storage,
+      identity,
+      providers: config.upstreams,
+      logger,
+      ...(deps.audit ? { audit: deps.audit } : {}),
+    }),
     callbackUrl: upstreamCallbackUrl(config),
     client(id) {
       const client = clients.get(id);

@@ -14,8 +14,10 @@
  * provider — a group taken away there — is seen at the next sign-in through it: Sekisho keeps no
  * upstream token to ask with.)
  */
+
 import { randomBytes } from 'node:crypto';
 import type { Role } from '../access/scopes.ts';
+import { type Audit, NO_AUDIT } from '../audit/audit.ts';
 import type { UpstreamProvider } from '../config/upstreams.ts';
 import { HttpError } from '../http/errors.ts';
 import { type Identity, newUserId, type User } from '../identity/users.ts';
@@ -51,12 +53,30 @@ export interface ProvisioningDeps {
   readonly identity: Identity;
   readonly providers: readonly UpstreamProvider[];
   readonly logger: Logger;
+  /** Upstream sign-ins, refusals and accounts made here go into the audit log like local ones. */
+  readonly audit?: Audit;
   readonly now?: () => number;
 }
 
 export function createProvisioning(deps: ProvisioningDeps): Provisioning {
   const { storage, identity, logger } = deps;
+  const audit = deps.audit ?? NO_AUDIT;
   const now = deps.now ?? Date.now;
+  const signedIn = (user: Pick<User, 'id' | 'username'>, provider: UpstreamProvider, created: boolean) =>
+    audit.record({
+      type: 'signin.succeeded',
+      actor: { kind: 'user', id: user.id },
+      userId: user.id,
+      details: { username: user.username, via: 'upstream', provider: provider.id, created },
+    });
+  const refusedSignIn = (provider: UpstreamProvider, reason: string, userId?: string) =>
+    audit.record({
+      type: 'signin.failed',
+      outcome: 'failure',
+      actor: userId ? { kind: 'user', id: userId } : { kind: 'user' },
+      userId,
+      details: { via: 'upstream', provider: provider.id, reason },
+    });
   const byIssuer = new Map(deps.providers.map((p) => [p.issuer, p]));
 
   async function refresh(record: UserRecord, profile: UpstreamProfile, role: Role): Promise<User> {
@@ -103,7 +123,13 @@ export function createProvisioning(deps: ProvisioningDeps): Provisioning {
       const verdict = judge(profile, provider.rules);
       const link = await storage.findExternalIdentity(provider.issuer, profile.sub);
       const linked = link && (await storage.findUserById(link.userId));
+      if (linked && linked.disabledAt !== undefined) {
+        // An administrator disabled the account: the provider's word does not enable it again.
+        await refusedSignIn(provider, 'disabled', linked.id);
+        throw new HttpError(403, 'account_not_admitted', 'This account is disabled.');
+      }
       if (!verdict.admitted) {
+        await refusedSignIn(provider, 'not_admitted', linked?.id);
         if (linked) {
           // Refused today: whatever was issued under yesterday's verdict goes now, not at expiry.
           await identity.endSignIns(linked.id, 'upstream_refused');
@@ -129,6 +155,7 @@ export function createProvisioning(deps: ProvisioningDeps): Provisioning {
           claims: stored,
         });
         logger.info({ provider: provider.id, userId: user.id, role: user.role }, 'upstream sign-in');
+        await signedIn(user, provider, false);
         return user;
       }
       const record = await create(profile, verdict.role);
@@ -146,12 +173,20 @@ export function createProvisioning(deps: ProvisioningDeps): Provisioning {
         const winner = await storage.findExternalIdentity(provider.issuer, profile.sub);
         const user = winner && (await storage.findUserById(winner.userId));
         if (!user) throw error;
-        return refresh(user, profile, verdict.role);
+        const refreshed = await refresh(user, profile, verdict.role);
+        await signedIn(refreshed, provider, false);
+        return refreshed;
       }
       logger.info(
         { provider: provider.id, userId: record.id, role: record.role },
         'upstream user provisioned',
       );
+      await audit.record({
+        type: 'user.created',
+        userId: record.id,
+        details: { username: record.username, role: record.role, via: 'upstream', provider: provider.id },
+      });
+      await signedIn(record, provider, true);
       const { passwordHash: _omit, ...user } = record;
       return user;
     },

@@ -111,7 +111,14 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
   const overlapSeconds = effectiveOverlapSeconds(config);
   const policy = createScopePolicy(deps.registry);
   const grants = createGrantService({ storage, resource, audit });
-  const federation = createFederation({ config, storage, identity, logger, cookies: pageCookies(config) });
+  const federation = createFederation({
+    config,
+    storage,
+    identity,
+    logger,
+    audit,
+    cookies: pageCookies(config),
+  });
 
   /**
    * Everything that depends on the signing keys: oidc-provider takes its JWKS and cookie keys at

@@ -177,6 +177,25 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     // The local password form cannot be used for a provisioned account.
     const local = await srv.sekisho.identity.authenticate('alice', 'alice-pw', '127.0.0.9');
     assert.equal(local.ok, false);
+    // Audited like a local sign-in: the account made just in time, then the sign-in.
+    const records = await srv.sekisho.storage.listAudit({ userId: user!.id });
+    const created = records.find((r) => r.type === 'user.created');
+    assert.equal(created?.details.via, 'upstream');
+    const signedIn = records.find((r) => r.type === 'signin.succeeded' && r.details.via === 'upstream');
+    assert.equal(signedIn?.details.created, true);
+  });
+
+  it('a disabled account cannot sign in through the provider either (403), and the refusal is audited', async () => {
+    const link = await linkOf('alice');
+    await srv.sekisho.identity.setDisabled('alice', true);
+    try {
+      const page = await refused(start('alice'));
+      assert.equal(page.status, 403);
+      const failed = await srv.sekisho.storage.listAudit({ userId: link!.userId, types: ['signin.failed'] });
+      assert.equal(failed[0]?.details.reason, 'disabled');
+    } finally {
+      await srv.sekisho.identity.setDisabled('alice', false);
+    }
   });
 
   it('bob gets the user role; an unverified e-mail equal to alice’s never reaches alice’s account', async () => {
