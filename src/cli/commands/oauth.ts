@@ -64,7 +64,14 @@ export const clientsAdd: Command = {
       await ctx.audit.record({
         type: 'client.registered',
         clientId: client.clientId,
-        details: { kind: 'machine', name: ctx.positionals[0], role: String(o.role), auth },
+        // The same kinds as the console shows (oauth/operator-queries.ts clientKind).
+        details: {
+          kind: o.machine === true ? 'machine' : 'operator',
+          name: ctx.positionals[0],
+          role: o.machine === true ? String(o.role) : undefined,
+          enterprise: o.enterprise === true,
+          auth,
+        },
       });
       if (ctx.options.json) return printJson(ctx.io, client);
       ctx.io.out(`client_id      ${client.clientId}`);
