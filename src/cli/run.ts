@@ -30,6 +30,8 @@ import {
 } from './commands/oauth.ts';
 import {
   usersAdd,
+  usersDisable,
+  usersEnable,
   usersLink,
   usersLinks,
   usersList,
@@ -48,6 +50,8 @@ export const COMMANDS: readonly (Command | HttpCommand)[] = [
   usersRemove,
   usersPasswd,
   usersRole,
+  usersDisable,
+  usersEnable,
   usersLink,
   usersUnlink,
   usersLinks,

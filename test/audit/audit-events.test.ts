@@ -280,6 +280,18 @@ describe('audit log: each event is recorded where it happens', () => {
     assert.equal((await cli(['users', 'role', 'carol', 'admin'])).code, 0);
     const role = await found('user.role_changed', (r) => r.userId === created.userId);
     assert.deepEqual([role.details.from, role.details.to], ['user', 'admin']);
+    assert.equal((await cli(['users', 'disable', 'carol'])).code, 0);
+    const off = await found(
+      'user.changed',
+      (r) => r.userId === created.userId && r.details.disabled === true,
+    );
+    assert.equal(off.actor.kind, 'cli');
+    assert.equal(
+      (await srv.sekisho.identity.authenticate('carol', 'carol-correct-horse-4', '192.0.2.44')).ok,
+      false,
+    );
+    assert.equal((await cli(['users', 'enable', 'carol'])).code, 0);
+    await found('user.changed', (r) => r.userId === created.userId && r.details.disabled === false);
     const carolFlow = await signIn(srv.url, { username: 'carol', password: 'carol-correct-horse-4' });
     assert.equal((await cli(['users', 'passwd', 'carol', '--password', 'carol-new-horse-55'])).code, 0);
     await found('user.password_changed', (r) => r.userId === created.userId);

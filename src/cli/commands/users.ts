@@ -116,6 +116,32 @@ export const usersRole: Command = {
   },
 };
 
+/** `users disable|enable`: the console's switch, for scripts (disabling ends sign-ins and revokes grants). */
+function disabledSwitch(disabled: boolean): Command {
+  const word = disabled ? 'disable' : 'enable';
+  return {
+    name: `users ${word}`,
+    usage: `users ${word} <username>`,
+    summary: disabled
+      ? 'Disable an account: no sign-in, its sessions end and its grants are revoked'
+      : 'Enable a disabled account again',
+    args: ['username'],
+    options: {},
+    mayCreateDatabase: false,
+    async run(ctx) {
+      const user = await ctx.identity.setDisabled(ctx.positionals[0]!, disabled);
+      ctx.io.out(
+        disabled
+          ? `${user.username} is disabled; their sessions are ended and grants revoked`
+          : `${user.username} is enabled`,
+      );
+    },
+  };
+}
+
+export const usersDisable = disabledSwitch(true);
+export const usersEnable = disabledSwitch(false);
+
 /**
  * Links for enterprise identities (ID-JAG, docs/grants.md): which local user an IdP's subject acts
  * as. The pair (issuer, subject) is exact — the IdP's `iss` and its `sub` for the person.
