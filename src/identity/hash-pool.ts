@@ -35,12 +35,22 @@ export interface HashLimits {
   readonly queue: number;
 }
 
-/** Too many password checks are already running or waiting: try again shortly. */
+/**
+ * Too many password checks are already running or waiting: try again shortly. `by` says whose
+ * doing it is: this address holds its whole share of the slots (the caller is sending too many —
+ * a 429), or the server as a whole is at capacity (a 503).
+ */
 export class HashBusyError extends Error {
   readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number) {
-    super('password hashing is at capacity');
+  readonly by: 'address' | 'server';
+  constructor(retryAfterSeconds: number, by: 'address' | 'server' = 'server') {
+    super(
+      by === 'address'
+        ? 'this address holds its share of password checks'
+        : 'password hashing is at capacity',
+    );
     this.retryAfterSeconds = retryAfterSeconds;
+    this.by = by;
     this.name = 'HashBusyError';
   }
 }
@@ -156,7 +166,8 @@ export function createHashPool(limits: HashLimits): HashPool {
       const mine = owner === undefined ? 0 : (held.get(owner) ?? 0);
       if ((!room && waiting.length >= capacity) || mine >= share) {
         const drainSeconds = ((waiting.length / concurrency + 1) * meanMs) / 1000;
-        return Promise.reject(new HashBusyError(Math.max(1, Math.ceil(drainSeconds))));
+        const by = mine >= share ? 'address' : 'server';
+        return Promise.reject(new HashBusyError(Math.max(1, Math.ceil(drainSeconds)), by));
       }
       if (owner !== undefined) held.set(owner, mine + 1);
       const release = () => {

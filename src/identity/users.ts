@@ -58,8 +58,17 @@ export type AuthResult =
   | { readonly ok: false; readonly reason: 'invalid' }
   /** Too many attempts from this address (for this username, or overall): wait for the window. */
   | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterSeconds: number }
-  /** Password checking is at capacity (nothing was checked or counted against anyone): retry soon. */
-  | { readonly ok: false; readonly reason: 'busy'; readonly retryAfterSeconds: number };
+  /**
+   * Password checking is at capacity (nothing was checked or counted against anyone): retry soon.
+   * `byAddress`: this address already holds its whole share of the checks — its own doing (a 429 at
+   * the edge), not the server's (a 503).
+   */
+  | {
+      readonly ok: false;
+      readonly reason: 'busy';
+      readonly retryAfterSeconds: number;
+      readonly byAddress: boolean;
+    };
 
 export interface LoginThrottle {
   /** Attempts per (username, client IP) per window; a successful sign-in clears it. */
@@ -258,9 +267,10 @@ export function createIdentity(options: IdentityOptions): Identity {
         if (!(error instanceof HashBusyError)) throw error;
         // Nothing was checked: the attempt counts against no one.
         await Promise.all([byIp.giveBack(), byPair.giveBack()]);
-        logger?.warn({ ip }, 'login refused: password hashing at capacity');
+        const byAddress = error.by === 'address';
+        logger?.warn({ ip, byAddress }, 'login refused: password hashing at capacity');
         await signIn('signin.failed', ip, valid, { reason: 'busy' });
-        return { ok: false, reason: 'busy', retryAfterSeconds: error.retryAfterSeconds };
+        return { ok: false, reason: 'busy', retryAfterSeconds: error.retryAfterSeconds, byAddress };
       }
       if (!ok || !record) {
         await storage.hit(failuresOf, window);

@@ -93,6 +93,8 @@ const en = {
     `Too many sign-in attempts. Please wait about ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`,
   busy: (seconds: number) =>
     `Many people are signing in right now. Please try again in ${seconds} second${seconds === 1 ? '' : 's'}.`,
+  busyHere: (seconds: number) =>
+    `Too many sign-ins from your network are being checked right now. Please try again in ${seconds} second${seconds === 1 ? '' : 's'}.`,
   demoTitle: 'Demo accounts',
   demoNote: 'Demo mode only. These passwords are public — never enable demo mode in production.',
   role: 'Role',
@@ -168,6 +170,8 @@ const ja: Messages = {
     `サインインの試行回数が上限に達しました。${minutes} 分ほど待ってから、もう一度お試しください。`,
   busy: (seconds: number) =>
     `ただいまサインインが混み合っています。${seconds} 秒ほどしてからもう一度お試しください。`,
+  busyHere: (seconds: number) =>
+    `お使いのネットワークからのサインインが集中しています。${seconds} 秒ほどしてからもう一度お試しください。`,
   demoTitle: 'デモ用アカウント',
   demoNote:
     'デモモード専用のアカウントです。パスワードは公開されているため、本番環境ではデモモードを有効にしないでください。',

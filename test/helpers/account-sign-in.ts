@@ -7,8 +7,10 @@
 import { Agent, request } from 'node:http';
 
 export interface SignInOutcome {
-  /** 303 signed in, 401 wrong password, 429 throttled, 503 hashing at capacity. */
+  /** 303 signed in, 401 wrong password, 429 throttled (or this address's share of checks), 503 full. */
   readonly status: number;
+  /** Refused by the hashing pool before any check (counted against no one), whatever the status. */
+  readonly busy: boolean;
   readonly retryAfterSeconds: number | undefined;
   readonly ms: number;
 }
@@ -83,6 +85,7 @@ export async function postSignIn(
   const retry = Number(answer.headers['retry-after']);
   return {
     status: answer.status,
+    busy: /Many people are signing in|from your network are being checked/.test(answer.text),
     retryAfterSeconds: Number.isFinite(retry) && retry > 0 ? retry : undefined,
     ms: performance.now() - started,
   };

@@ -80,9 +80,10 @@ export function clientIp(req: IncomingMessage): string {
 
 /** The sign-in page's problem for a refused sign-in. */
 export function loginProblem(result: Exclude<AuthResult, { ok: true }>): LoginProblem {
-  return result.reason === 'invalid'
-    ? { kind: 'invalid' }
-    : { kind: result.reason, retryAfterSeconds: result.retryAfterSeconds };
+  if (result.reason === 'invalid') return { kind: 'invalid' };
+  if (result.reason === 'throttled')
+    return { kind: 'throttled', retryAfterSeconds: result.retryAfterSeconds };
+  return { kind: 'busy', retryAfterSeconds: result.retryAfterSeconds, byAddress: result.byAddress };
 }
 
 /** HTTP status of a sign-in page showing `problem` (401, 429, 503), with Retry-After set when due. */
@@ -90,7 +91,8 @@ export function loginStatus(res: ServerResponse, problem: LoginProblem | undefin
   if (!problem) return 200;
   if (problem.kind === 'invalid') return 401;
   res.setHeader('Retry-After', String(problem.retryAfterSeconds));
-  return problem.kind === 'throttled' ? 429 : 503;
+  // The caller's own excess is a 429; only a server that is full for everyone answers 503.
+  return problem.kind === 'throttled' || (problem.kind === 'busy' && problem.byAddress) ? 429 : 503;
 }
 
 export function sendError(

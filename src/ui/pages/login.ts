@@ -14,8 +14,10 @@ export interface DemoAccount {
 
 export type LoginProblem =
   | { readonly kind: 'invalid' }
-  /** Too many attempts from this address (429), or password checking at capacity (503). */
-  | { readonly kind: 'throttled' | 'busy'; readonly retryAfterSeconds: number };
+  /** Too many attempts from this address for the window (429). */
+  | { readonly kind: 'throttled'; readonly retryAfterSeconds: number }
+  /** `byAddress`: this address holds its whole share of the checks (429), else the server is full (503). */
+  | { readonly kind: 'busy'; readonly retryAfterSeconds: number; readonly byAddress?: boolean };
 
 /** One "Sign in with <name>" button: a form posting to `action`. */
 export interface UpstreamButton {
@@ -48,7 +50,7 @@ export function loginPage(view: LoginView): string {
     p?.kind === 'throttled'
       ? t.throttled(Math.max(1, Math.ceil(p.retryAfterSeconds / 60)))
       : p?.kind === 'busy'
-        ? t.busy(p.retryAfterSeconds)
+        ? (p.byAddress ? t.busyHere : t.busy)(p.retryAfterSeconds)
         : p && t.invalidCredentials;
   // After a failed attempt the username is kept, so the cursor waits in the password field.
   const focusPassword = view.problem !== undefined && Boolean(view.username);

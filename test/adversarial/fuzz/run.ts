@@ -255,7 +255,7 @@ async function healthProblems(target: FuzzTarget): Promise<string[]> {
   const user = await srv.sekisho.identity.findByUsername(target.healthUser.username);
   const { accessToken } = await srv.sekisho.authorizationServer!.issueAccessToken({
     accountId: user!.id,
-    clientId: target.client.client_id,
+    clientId: target.healthClient.client_id,
   });
   const call = await modernPost(
     srv.mcpUrl,

@@ -13,7 +13,7 @@ import { createLogger } from '../../../src/observability/logger.ts';
 import { rawJws } from '../../helpers/access-tokens.ts';
 import { CookieJar, parseForms } from '../../helpers/browserless-login.ts';
 import { type ForeignProvider, startForeignProvider } from '../../helpers/foreign-provider.ts';
-import { authorizeUrl, pkce, type RegisteredClient, signIn } from '../../helpers/oauth.ts';
+import { authorizeUrl, pkce, type RegisteredClient, registerClient, signIn } from '../../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { trustTestKeys } from '../../helpers/trusted-tokens.ts';
 import type { Credentials } from './requests.ts';
@@ -32,6 +32,8 @@ export interface FuzzTarget {
   readonly client: RegisteredClient;
   /** A user the fuzzer never names, for the health check's sign-in after the run. */
   readonly healthUser: { readonly username: string; readonly password: string };
+  /** A client the fuzzer never names, for the same check. */
+  readonly healthClient: RegisteredClient;
   /** Every line the server logged at warn or above. */
   readonly lines: LogLine[];
   /** The upstream OpenID provider users of this target may sign in with. */
@@ -76,8 +78,11 @@ export async function startTarget(name: string, env: Record<string, string>): Pr
   try {
     const demo = await signIn(srv.url, { username: 'demo', password: 'demo123' });
     if (demo.tokens.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(demo.tokens.body)}`);
+    // The health check's own user and client, never named to the fuzzer: its requests (the admin
+    // console's, with a live admin session) may rightly remove the demo client or user.
     const healthUser = { username: 'after-fuzz', password: `${randomBytes(18).toString('base64url')}!Aa1` };
     await srv.sekisho.identity.addUser(healthUser);
+    const healthClient = await registerClient(srv.url);
     return {
       name,
       srv,
@@ -88,6 +93,7 @@ export async function startTarget(name: string, env: Record<string, string>): Pr
         upstream: { id: srv.config.upstreams[0]!.id, issuer: upstream.issuer },
       },
       healthUser,
+      healthClient,
       lines,
       upstream,
     };
