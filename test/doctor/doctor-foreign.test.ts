@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../../src/cli/run.ts';
 import { discoveryUrls } from '../../src/doctor/checks/as-metadata.ts';
 import { prmUrls } from '../../src/doctor/checks/resource-metadata.ts';
 import { parseChallenge } from '../../src/doctor/context.ts';
@@ -20,6 +19,7 @@ import {
 } from '../../src/doctor/http.ts';
 import { type DoctorReport, runDoctor } from '../../src/doctor/index.ts';
 import { renderReport } from '../../src/doctor/report.ts';
+import { runCliCaptured } from '../helpers/cli.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, origin: string) => void;
@@ -59,15 +59,7 @@ const ids = (report: DoctorReport, status: string) =>
     .sort();
 const finding = (report: DoctorReport, id: string) => report.findings.find((f) => f.id === id);
 
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    env: {},
-    io: { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`) },
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runCliCaptured(args);
 
 describe('doctor against a plain MCP server without OAuth', () => {
   let plain: Awaited<ReturnType<typeof serve>>;

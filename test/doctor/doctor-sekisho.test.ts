@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../../src/cli/run.ts';
 import { type DoctorReport, runDoctor } from '../../src/doctor/index.ts';
+import { runCliCaptured } from '../helpers/cli.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
@@ -26,15 +26,7 @@ const finding = (report: DoctorReport, id: string) => {
   return f;
 };
 
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    env: {},
-    io: { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`) },
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runCliCaptured(args);
 
 describe('doctor against a correct Sekisho', () => {
   let srv: TestServer;

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServer, type Server } from 'node:tls';
-import { runCli } from '../../src/cli/run.ts';
 import type { DoctorReport } from '../../src/doctor/index.ts';
+import { runCliCaptured } from '../helpers/cli.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const NAME = 'mcp.example.test';
@@ -51,15 +51,7 @@ if (noOpenssl) {
   console.warn(`\n*** SKIPPING doctor TLS tests: ${noOpenssl} ***\n`);
 }
 
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    env: {},
-    io: { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`) },
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runCliCaptured(args);
 
 describe('doctor against Sekisho behind a TLS terminator', { skip: noOpenssl }, () => {
   let srv: TestServer;

@@ -5,39 +5,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import { runCli } from '../../src/cli/run.ts';
+import { type CliRun, runCliCaptured } from './cli.ts';
 import type { TestServer } from './server.ts';
 
-export interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { CliRun };
 
 export function sekishoCli(srv: TestServer, args: readonly string[]): Promise<CliRun> {
   return sekishoCliAt(srv.dataDir, args);
 }
 
 /** The CLI against a data directory (and, in `env`, any other database setting). */
-export async function sekishoCliAt(
+export function sekishoCliAt(
   dataDir: string,
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli([...args, '--data-dir', dataDir], {
-    env: { SEKISHO_LOG_LEVEL: 'silent', ...env },
-    io: {
-      out: (t) => {
-        stdout += `${t}\n`;
-      },
-      err: (t) => {
-        stderr += `${t}\n`;
-      },
-    },
-  });
-  return { code, stdout, stderr };
+  return runCliCaptured([...args, '--data-dir', dataDir], { SEKISHO_LOG_LEVEL: 'silent', ...env });
 }
 
 export interface AddedClient {
