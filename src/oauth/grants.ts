@@ -27,6 +27,13 @@ export interface GrantInfo {
   readonly lastUsedAt: number | undefined;
   /** The user ticked "remember my decision". */
   readonly remembered: boolean;
+  /** Scopes of a step-up the resource server noted under this grant within `STEP_UP_WINDOW_MS`. */
+  readonly stepUp: readonly string[];
+}
+
+/** Every step-up scope noted under these grants (`pendingStepUp` over rows already listed). */
+export function stepUpScopes(grants: readonly GrantInfo[]): string[] {
+  return [...new Set(grants.flatMap((g) => g.stepUp))];
 }
 
 /** Who revoked a grant, and through what: the audit record's actor and `details.by`. */
@@ -82,13 +89,12 @@ export function createGrantService(opts: {
   const audit = opts.audit ?? NO_AUDIT;
   const now = opts.now ?? Date.now;
 
-  /** Rewrites the grant's sidecar; `change` returns undefined to leave the row untouched. */
-  async function updateSidecar(
+  /** Rewrites the sidecar of a grant row already read; `change` returns undefined to leave it. */
+  async function rewriteSidecar(
     grantId: string,
+    payload: Record<string, unknown>,
     change: (previous: GrantSidecar | undefined) => GrantSidecar | undefined,
   ): Promise<void> {
-    const payload = await storage.find('Grant', grantId);
-    if (!payload) return;
     const sidecar = change(payload[SIDECAR] as GrantSidecar | undefined);
     if (sidecar === undefined) return;
     const exp = typeof payload.exp === 'number' ? payload.exp : undefined;
@@ -96,14 +102,25 @@ export function createGrantService(opts: {
     await storage.upsert('Grant', grantId, { ...payload, [SIDECAR]: sidecar }, ttl);
   }
 
+  /** Reads the grant and rewrites its sidecar (nothing when the grant is gone). */
+  async function updateSidecar(
+    grantId: string,
+    change: (previous: GrantSidecar | undefined) => GrantSidecar | undefined,
+  ): Promise<void> {
+    const payload = await storage.find('Grant', grantId);
+    if (payload) await rewriteSidecar(grantId, payload, change);
+  }
+
+  async function listGrants(filter: GrantFilter = {}): Promise<GrantInfo[]> {
+    const rows = await storage.list('Grant', filter);
+    return rows
+      .map((row) => toInfo(row.id, row.payload, resource, row, now()))
+      .filter((g): g is GrantInfo => g !== undefined)
+      .sort((a, b) => b.createdAt - a.createdAt);
+  }
+
   return {
-    async listGrants(filter = {}) {
-      const rows = await storage.list('Grant', filter);
-      return rows
-        .map((row) => toInfo(row.id, row.payload, resource, row))
-        .filter((g): g is GrantInfo => g !== undefined)
-        .sort((a, b) => b.createdAt - a.createdAt);
-    },
+    listGrants,
     async revokeGrant(grantId, revoker) {
       const payload = await storage.find('Grant', grantId);
       await revokeGrantRows(storage, grantId);
@@ -141,16 +158,11 @@ export function createGrantService(opts: {
       return pending;
     },
     async pendingStepUp(filter) {
-      const scopes = new Set<string>();
-      for (const row of await storage.list('Grant', filter)) {
-        const stepUp = (row.payload[SIDECAR] as GrantSidecar | undefined)?.stepUp;
-        if (stepUp && now() - stepUp.at <= STEP_UP_WINDOW_MS) for (const s of stepUp.scopes) scopes.add(s);
-      }
-      return [...scopes];
+      return stepUpScopes(await listGrants(filter));
     },
     async settleStepUp(filter) {
       for (const row of await storage.list('Grant', filter)) {
-        await updateSidecar(row.id, (previous) =>
+        await rewriteSidecar(row.id, row.payload, (previous) =>
           previous?.stepUp === undefined ? undefined : { ...previous, stepUp: undefined },
         );
       }
@@ -163,6 +175,7 @@ function toInfo(
   payload: Record<string, unknown>,
   resource: string,
   row: { createdAt: number; expiresAt: number | undefined; lastUsedAt: number | undefined },
+  nowMs: number,
 ): GrantInfo | undefined {
   if (typeof payload.accountId !== 'string' || typeof payload.clientId !== 'string') return undefined;
   const granted = grantedScopes(payload);
@@ -178,5 +191,6 @@ function toInfo(
     expiresAt: row.expiresAt,
     lastUsedAt: row.lastUsedAt,
     remembered: sidecar?.remember === true,
+    stepUp: sidecar?.stepUp && nowMs - sidecar.stepUp.at <= STEP_UP_WINDOW_MS ? sidecar.stepUp.scopes : [],
   };
 }

@@ -45,7 +45,7 @@ import {
   enforceDevicePollInterval,
 } from './device-flow.ts';
 import { JWT_BEARER_GRANT, OPERATOR_ONLY_GRANTS } from './grant-types.ts';
-import type { GrantService } from './grants.ts';
+import { type GrantService, stepUpScopes } from './grants.ts';
 import { registerIdJagGrant } from './id-jag/grant.ts';
 import { ID_JAG_GRANT_PROFILE } from './id-jag/verify.ts';
 import { langOf, switchHref } from './interactions/context.ts';
@@ -333,10 +333,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (!account || !clientId) return undefined;
       // Only a decision the user asked us to remember is reused; otherwise consent is asked again —
       // also when the resource has just asked this client for scopes the grant lacks (step-up).
-      const pending = await grants.pendingStepUp({ accountId: account.accountId, clientId });
-      for (const info of await grants.listGrants({ accountId: account.accountId, clientId })) {
+      const mine = await grants.listGrants({ accountId: account.accountId, clientId });
+      const pending = policy.allowedFor(account.role, stepUpScopes(mine));
+      for (const info of mine) {
         if (!info.remembered) continue;
-        if (policy.allowedFor(account.role, pending).some((s) => !info.scopes.includes(s))) continue;
+        if (pending.some((s) => !info.scopes.includes(s))) continue;
         const grant = await Grant.find(info.grantId);
         if (!grant) continue;
         clampToRole(grant, account.role);
