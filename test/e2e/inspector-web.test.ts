@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { browserUnavailable, launchBrowser } from '../helpers/browser.ts';
+import { answerSignInPages, browserUnavailable, launchBrowser } from '../helpers/browser.ts';
 import { freePort } from '../helpers/free-port.ts';
 import {
   type InspectorHome,
@@ -65,13 +65,7 @@ async function openInspector(args: (srv: TestServer) => string[], catalog?: obje
 /** The one server card's switch (Mantine draws its track over the input, hence force). */
 async function connect(page: Page) {
   await page.getByRole('switch').last().click({ force: true });
-  await page
-    .getByText('Connected', { exact: true })
-    .waitFor({ timeout: 30_000 })
-    .catch(async (error) => {
-      await page.screenshot({ path: 'inspector-connect-failure.png' });
-      throw error;
-    });
+  await page.getByText('Connected', { exact: true }).waitFor({ timeout: 30_000 });
   await page.getByText('Tools', { exact: true }).first().click();
 }
 
@@ -89,29 +83,10 @@ async function callTool(page: Page, name: string, fields: Record<string, string>
  */
 async function passSekishoPages(page: Page, inspectorOrigin: string) {
   await page.waitForURL((url) => url.href.startsWith(srv.url), { timeout: 30_000 });
-  const pages: string[] = [];
-  let consent = '';
-  for (let step = 0; step < 6 && page.url().startsWith(srv.url); step++) {
-    await page.waitForLoadState('load');
-    const before = page.url();
-    if (await page.locator('form#login').count()) {
-      pages.push('login');
-      await page.fill('#username', INSPECTOR.username);
-      await page.fill('#password', INSPECTOR.password);
-      await page.click('button[form="login"]');
-    } else if (await page.locator('form#consent').count()) {
-      pages.push('consent');
-      consent = ((await page.locator('ul.scopes').first().textContent()) ?? '').replace(/\s+/g, ' ');
-      await page.click('button[form="consent"]');
-    } else {
-      throw new Error(
-        `unexpected page ${page.url()}: ${(await page.locator('body').textContent())?.slice(0, 300)}`,
-      );
-    }
-    await page.waitForURL((url) => url.href !== before, { timeout: 30_000 });
-  }
+  await page.waitForLoadState('load');
+  const answered = await answerSignInPages(page, INSPECTOR, () => !page.url().startsWith(srv.url));
   await page.waitForURL((url) => url.origin === inspectorOrigin, { timeout: 30_000 });
-  return { pages, consent };
+  return { pages: answered.pages, consent: answered.consentText ?? '' };
 }
 
 const results = async (page: Page) => (await page.locator('body').textContent()) ?? '';

@@ -84,35 +84,49 @@ export async function authorizeInBrowser(
     if (page.url().startsWith(redirectUrl)) callback = new URL(page.url());
     return callback !== undefined;
   };
-  const pages: ('login' | 'consent')[] = [];
-  let consentText: string | undefined;
   try {
     await page.goto(authorizationUrl.href, { waitUntil: 'load' });
-    for (let step = 0; step < 8 && !arrived(); step++) {
-      if (await page.locator('form#login').count()) {
-        if (pages.includes('login')) throw new Error(`login failed: ${await problem(page)}`);
-        pages.push('login');
-        await page.fill('#username', credentials.username);
-        await page.fill('#password', credentials.password);
-        await submit(page, 'button[form="login"]');
-      } else if (await page.locator('form#consent').count()) {
-        pages.push('consent');
-        consentText = ((await page.locator('ul.scopes').first().textContent()) ?? '')
-          .replace(/\s+/g, ' ')
-          .trim();
-        await submit(
-          page,
-          decision === 'allow' ? 'button[form="consent"]' : 'form:not(#consent) button.secondary',
-        );
-      } else {
-        throw new Error(`unexpected page at ${page.url()}: ${await problem(page)}`);
-      }
-    }
+    const answered = await answerSignInPages(page, credentials, arrived, decision);
     if (!callback) throw new Error('the authorization server never redirected back');
-    return { callback, pages, consentText };
+    return { callback, ...answered };
   } finally {
     await page.close();
   }
+}
+
+/**
+ * Answers our sign-in and consent pages in `page`, one after another, until `done()` says the browser
+ * has left them (at most 8 pages). A second sign-in page means the password was refused.
+ */
+export async function answerSignInPages(
+  page: Page,
+  credentials: Credentials,
+  done: () => boolean,
+  decision: 'allow' | 'deny' = 'allow',
+): Promise<Omit<BrowserAuthorization, 'callback'>> {
+  const pages: ('login' | 'consent')[] = [];
+  let consentText: string | undefined;
+  for (let step = 0; step < 8 && !done(); step++) {
+    if (await page.locator('form#login').count()) {
+      if (pages.includes('login')) throw new Error(`login failed: ${await problem(page)}`);
+      pages.push('login');
+      await page.fill('#username', credentials.username);
+      await page.fill('#password', credentials.password);
+      await submit(page, 'button[form="login"]');
+    } else if (await page.locator('form#consent').count()) {
+      pages.push('consent');
+      consentText = ((await page.locator('ul.scopes').first().textContent()) ?? '')
+        .replace(/\s+/g, ' ')
+        .trim();
+      await submit(
+        page,
+        decision === 'allow' ? 'button[form="consent"]' : 'form:not(#consent) button.secondary',
+      );
+    } else {
+      throw new Error(`unexpected page at ${page.url()}: ${await problem(page)}`);
+    }
+  }
+  return { pages, consentText };
 }
 
 async function submit(page: Page, selector: string) {
