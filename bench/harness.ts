@@ -17,6 +17,8 @@ export interface BenchOptions {
   readonly durationSec: number;
   readonly warmupSec: number;
   readonly connections: number;
+  /** Concurrent refresh chains (connections) of the refresh scenarios; default 16. */
+  readonly refreshChains?: number;
   /** Scenario ids to run (default: all throughput scenarios). */
   readonly only?: readonly string[];
   /** Distinct tokens each authenticated throughput scenario rotates through. */
@@ -33,6 +35,8 @@ export interface BenchOptions {
 export interface ScenarioResult {
   readonly id: string;
   readonly label: string;
+  /** Connections the load generator kept busy in this scenario. */
+  readonly connections: number;
   readonly rounds: readonly RoundResult[];
   readonly rps: number;
   readonly p50Ms: number;
@@ -74,7 +78,10 @@ const SERVER_SCRIPTS: Record<ServerKind, { script: string; env?: Record<string, 
   sekisho: { script: 'servers/sekisho.ts' },
   // The same server on PostgreSQL (+ Redis when SEKISHO_BENCH_REDIS_URL is set): servers/sekisho.ts.
   'sekisho-pg': { script: 'servers/sekisho.ts', env: { SEKISHO_BENCH_BACKEND: 'postgres' } },
+  'plain-oidc': { script: 'servers/plain-provider.ts' },
 };
+
+export const DEFAULT_REFRESH_CHAINS = 16;
 
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const log = opts.log ?? (() => {});
@@ -85,6 +92,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const results = new Map<string, RoundResult[]>(scenarios.map((s) => [s.id, []]));
   let authenticated = false;
   let login: LoginResult | undefined;
+  const connectionsOf = (s: Scenario) =>
+    s.concurrency === 'refresh-chains' ? (opts.refreshChains ?? DEFAULT_REFRESH_CHAINS) : opts.connections;
   try {
     // Started together (start-up is not measured here); a failed start still stops the others.
     const started = await Promise.allSettled(
@@ -105,7 +114,6 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       if (!authenticated) notes.push(`Sekisho scenarios ran ANONYMOUSLY: ${String(sekisho.info.authNote)}`);
     }
 
-    const ctx = { connections: opts.connections, tokens: opts.tokensPerScenario };
     const prepared = new Map<string, Prepared>();
     const lastRps = new Map<string, number>();
     // Prepared outside the timed section; single-use credentials are prepared again for every run.
@@ -114,7 +122,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       if (cached && !s.perRound) return cached;
       const expectedRps = lastRps.get(s.id);
       const p = await s.prepare(children.get(s.server)!, {
-        ...ctx,
+        connections: connectionsOf(s),
+        tokens: opts.tokensPerScenario,
         durationSec,
         ...(expectedRps !== undefined && { expectedRps }),
       });
@@ -129,7 +138,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         const p = await prepare(s, opts.warmupSec);
         const w = await runLoad({
           url: child.url,
-          connections: opts.connections,
+          connections: connectionsOf(s),
           durationSec: opts.warmupSec,
           ...p,
         });
@@ -146,7 +155,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         const clientBefore = process.cpuUsage();
         const load = await runLoad({
           url: child.url,
-          connections: opts.connections,
+          connections: connectionsOf(s),
           durationSec: opts.durationSec,
           ...p,
         });
@@ -195,7 +204,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     loadGenerator: 'autocannon 8.0.0 (library, same host, loopback)',
     authenticated,
     notes,
-    scenarios: scenarios.map((s) => summarise(s, results.get(s.id)!)),
+    scenarios: scenarios.map((s) => summarise(s, connectionsOf(s), results.get(s.id)!)),
     ...(memory && { memory }),
     ...(login && { login }),
     ...(coldStart && { coldStart }),
@@ -205,10 +214,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
 const cpuMicros = (after: NodeJS.CpuUsage, before: NodeJS.CpuUsage) =>
   after.user - before.user + (after.system - before.system);
 
-function summarise(s: Scenario, rounds: RoundResult[]): ScenarioResult {
+function summarise(s: Scenario, connections: number, rounds: RoundResult[]): ScenarioResult {
   return {
     id: s.id,
     label: s.label,
+    connections,
     rounds,
     rps: median(rounds.map((r) => r.rps)),
     p50Ms: median(rounds.map((r) => r.p50Ms)),

@@ -1,7 +1,8 @@
 /**
  * `npm run bench` — one full run: throughput rounds, memory, cold start; prints the markdown
  * report and writes docs/benchmarks.md (generated block), docs/benchmarks.svg and the raw JSON in
- * bench/results/. Flags: --rounds N --duration S --warmup S --connections N --only a,b,c
+ * bench/results/. Flags: --rounds N --duration S --warmup S --connections N
+ * --refresh-chains N (concurrent refresh chains of f-refresh / f-refresh-ref, default 16) --only a,b,c
  * --tokens N (distinct tokens per authenticated scenario) --memory-tokens N --cold-start N
  * --profile (CPU profile of the Sekisho child over the measured rounds, to bench/results/) --no-docs
  * `--soak=10m` (any duration: 90s, 3m…) runs the soak instead (bench/soak.ts): RSS per minute under
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '32' },
+    'refresh-chains': { type: 'string', default: '16' },
     only: { type: 'string' },
     tokens: { type: 'string', default: '1000' },
     'memory-tokens': { type: 'string', default: '10000' },
@@ -40,7 +42,8 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(
-    'npm run bench -- [--rounds 3] [--duration 5] [--warmup 2] [--connections 32] [--only a,b,c]\n' +
+    'npm run bench -- [--rounds 3] [--duration 5] [--warmup 2] [--connections 32] [--refresh-chains 16]\n' +
+      '                 [--only a,b,c,f-refresh,f-refresh-ref]\n' +
       '                 [--tokens 1000] [--memory-tokens 10000 | 0] [--cold-start 5 | 0] [--login 3 | 0]\n' +
       '                 [--profile] [--no-docs]\n' +
       'npm run bench -- --soak=10m [--soak-rps 200]\n' +
@@ -109,6 +112,7 @@ const opts: BenchOptions = {
   durationSec: num('duration', values.duration, 0.2, 120),
   warmupSec: num('warmup', values.warmup, 0, 60),
   connections: num('connections', values.connections, 1, 1024),
+  refreshChains: num('refresh-chains', values['refresh-chains'], 1, 1024),
   tokensPerScenario: num('tokens', values.tokens, 1, 100_000),
   memory: memoryTokens > 0 ? { distinctTokens: memoryTokens } : false,
   coldStartRounds: num('cold-start', values['cold-start'], 0, 20),

@@ -9,7 +9,7 @@ import { type McpCall, mcpRequest, parseMcpBody, rotatingBearer } from './lib/mc
 import { sendOnce } from './lib/send-once.ts';
 import { TOKEN_SCENARIOS } from './scenarios-token.ts';
 
-export type ServerKind = 'echo' | 'sdk' | 'sekisho' | 'sekisho-pg';
+export type ServerKind = 'echo' | 'sdk' | 'sekisho' | 'sekisho-pg' | 'plain-oidc';
 
 export interface Prepared {
   readonly request: HttpRequestSpec | (() => HttpRequestSpec);
@@ -18,6 +18,8 @@ export interface Prepared {
   readonly amount?: number;
   /** A request `check` may send instead of the first load request (keeps single-use ones unspent). */
   readonly checkWith?: HttpRequestSpec;
+  /** The RFC 8707 resource the token scenarios' access tokens must name. */
+  readonly resource?: string;
 }
 
 export interface Scenario {
@@ -26,6 +28,8 @@ export interface Scenario {
   readonly server: ServerKind;
   /** Credentials are single-use: prepare again before every run (warm-up and each round). */
   readonly perRound?: boolean;
+  /** Connections: the run's (default) or the refresh-chain count (BenchOptions.refreshChains). */
+  readonly concurrency?: 'refresh-chains';
   prepare(child: ServerChild, ctx: PrepareContext): Promise<Prepared>;
   check(child: ServerChild, prepared: Prepared): Promise<void>;
 }

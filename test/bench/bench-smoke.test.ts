@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { type BenchReport, runBench } from '../../bench/harness.ts';
-import { BEGIN, END, renderMarkdown, writeMarkdown } from '../../bench/report/markdown.ts';
+import { BEGIN, END, renderMarkdown, scenarioLabel, writeMarkdown } from '../../bench/report/markdown.ts';
 import { renderSvg } from '../../bench/report/svg.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
@@ -57,7 +57,8 @@ test('the markdown and SVG reports carry the numbers', () => {
   const ran = ranReport();
   const md = renderMarkdown(ran);
   for (const s of ran.scenarios) {
-    const row = md.split('\n').find((l) => l.startsWith(`| ${s.id} | ${s.label} |`));
+    const label = scenarioLabel(s, ran.options.connections);
+    const row = md.split('\n').find((l) => l.startsWith(`| ${s.id} | ${label} |`));
     assert.ok(row, `row for ${s.id}`);
     assert.match(row, /\| [\d,]+ \| [\d.]+ \| [\d.]+ \| [\d,]+ \|/);
   }
