@@ -7,6 +7,7 @@
 import { type ServerChild, scriptPath, spawnServer, stopAll } from './lib/child.ts';
 import { type LoadResult, runLoad } from './lib/load.ts';
 import { type MachineFacts, machineFacts } from './lib/machine.ts';
+import { type Service, serviceUnavailable } from './lib/services.ts';
 import { median } from './lib/stats.ts';
 import { type ColdStart, measureColdStart } from './measure/cold-start.ts';
 import { type MemoryResult, measureMemory } from './measure/memory.ts';
@@ -72,12 +73,30 @@ export interface BenchReport {
   readonly coldStart?: ColdStart;
 }
 
-const SERVER_SCRIPTS: Record<ServerKind, { script: string; env?: Record<string, string> }> = {
+interface ServerScript {
+  readonly script: string;
+  readonly env?: Record<string, string>;
+  /** Outside services it needs: without them its scenarios are skipped, with a note saying why. */
+  readonly requires?: readonly Service[];
+}
+
+const SERVER_SCRIPTS: Record<ServerKind, ServerScript> = {
   echo: { script: 'servers/echo.ts' },
   sdk: { script: 'servers/sdk-recipe.ts' },
   sekisho: { script: 'servers/sekisho.ts' },
-  // The same server on PostgreSQL (+ Redis when SEKISHO_BENCH_REDIS_URL is set): servers/sekisho.ts.
-  'sekisho-pg': { script: 'servers/sekisho.ts', env: { SEKISHO_BENCH_BACKEND: 'postgres' } },
+  // The same server on PostgreSQL (fresh schema), and on PostgreSQL + Redis (fresh key prefix).
+  'sekisho-pg': {
+    script: 'servers/sekisho.ts',
+    env: { SEKISHO_BENCH_BACKEND: 'postgres' },
+    requires: ['postgres'],
+  },
+  'sekisho-pg-redis': {
+    script: 'servers/sekisho.ts',
+    env: { SEKISHO_BENCH_BACKEND: 'postgres', SEKISHO_BENCH_WITH_REDIS: '1' },
+    requires: ['postgres', 'redis'],
+  },
+  // Three instances on PostgreSQL + Redis behind nginx.
+  'sekisho-nginx': { script: 'servers/sekisho-cluster.ts', requires: ['postgres', 'redis', 'nginx'] },
   'plain-oidc': { script: 'servers/plain-provider.ts' },
 };
 
@@ -85,10 +104,16 @@ export const DEFAULT_REFRESH_CHAINS = 16;
 
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const log = opts.log ?? (() => {});
-  const scenarios = THROUGHPUT_SCENARIOS.filter((s) => !opts.only || opts.only.includes(s.id));
+  const notes: string[] = [];
+  const scenarios = await withServicesAvailable(
+    THROUGHPUT_SCENARIOS.filter((s) => !opts.only || opts.only.includes(s.id)),
+    (note) => {
+      notes.push(note);
+      log(note);
+    },
+  );
   const kinds = [...new Set(scenarios.map((s) => s.server))];
   const children = new Map<ServerKind, ServerChild>();
-  const notes: string[] = [];
   const results = new Map<string, RoundResult[]>(scenarios.map((s) => [s.id, []]));
   let authenticated = false;
   let login: LoginResult | undefined;
@@ -209,6 +234,32 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     ...(login && { login }),
     ...(coldStart && { coldStart }),
   };
+}
+
+/** The scenarios whose servers' services answer; one note per skipped group, naming the reason. */
+async function withServicesAvailable(
+  scenarios: readonly Scenario[],
+  note: (line: string) => void,
+): Promise<Scenario[]> {
+  const needed = [...new Set(scenarios.flatMap((s) => SERVER_SCRIPTS[s.server].requires ?? []))];
+  const missing = new Map<Service, string>();
+  for (const service of needed) {
+    const why = await serviceUnavailable(service);
+    if (why) missing.set(service, why);
+  }
+  const kept: Scenario[] = [];
+  const skipped = new Map<string, string[]>();
+  for (const s of scenarios) {
+    const reasons = (SERVER_SCRIPTS[s.server].requires ?? []).flatMap((r) => missing.get(r) ?? []);
+    if (reasons.length === 0) {
+      kept.push(s);
+      continue;
+    }
+    const why = reasons.join('; ');
+    skipped.set(why, [...(skipped.get(why) ?? []), s.id]);
+  }
+  for (const [why, ids] of skipped) note(`skipped ${ids.join(', ')}: ${why}`);
+  return kept;
 }
 
 const cpuMicros = (after: NodeJS.CpuUsage, before: NodeJS.CpuUsage) =>

@@ -117,6 +117,11 @@ export const TOKEN_SCENARIOS: readonly Scenario[] = [
   // The same grant on plain oidc-provider (servers/plain-provider.ts): f-refresh / f-refresh-ref is
   // what Sekisho's additions around the engine cost.
   refreshScenario('f-refresh-ref', 'plain oidc-provider: refresh grant (reference)', 'plain-oidc'),
+  refreshScenario(
+    'f-refresh-pg-redis',
+    'token endpoint: refresh grant, PostgreSQL + Redis',
+    'sekisho-pg-redis',
+  ),
   {
     id: 'f-code',
     label: 'token endpoint: authorization-code exchange',

@@ -9,7 +9,14 @@ import { type McpCall, mcpRequest, parseMcpBody, rotatingBearer } from './lib/mc
 import { sendOnce } from './lib/send-once.ts';
 import { TOKEN_SCENARIOS } from './scenarios-token.ts';
 
-export type ServerKind = 'echo' | 'sdk' | 'sekisho' | 'sekisho-pg' | 'plain-oidc';
+export type ServerKind =
+  | 'echo'
+  | 'sdk'
+  | 'sekisho'
+  | 'sekisho-pg'
+  | 'sekisho-pg-redis'
+  | 'sekisho-nginx'
+  | 'plain-oidc';
 
 export interface Prepared {
   readonly request: HttpRequestSpec | (() => HttpRequestSpec);
@@ -73,7 +80,7 @@ function sekishoCall(
   label: string,
   call: McpCall,
   anonymous = false,
-  server: 'sekisho' | 'sekisho-pg' = 'sekisho',
+  server: ServerKind = 'sekisho',
 ): Scenario {
   return {
     id,
@@ -97,6 +104,23 @@ function sekishoCall(
         if (authed && sc?.authenticated !== true) return 'the call did not run as the signed-in user';
         return undefined;
       }),
+  };
+}
+
+/**
+ * A cluster scenario's check: the call is checked once per instance (nginx deals them round robin),
+ * then nginx's access log must name every instance — a cluster where one instance fails or is never
+ * reached is not measured as a cluster.
+ */
+function throughEveryInstance(scenario: Scenario): Scenario {
+  return {
+    ...scenario,
+    async check(child, prepared) {
+      const size = Number(child.info.instances);
+      for (let i = 0; i < size; i++) await scenario.check(child, prepared);
+      const answered = await child.call<number>('upstreams');
+      if (answered !== size) throw new Error(`${child.name}: only ${answered} of ${size} instances answered`);
+    },
   };
 }
 
@@ -130,7 +154,7 @@ export const THROUGHPUT_SCENARIOS: readonly Scenario[] = [
   // The same call without a token (demo mode serves public tools anonymously): (c0) − (c) is
   // what authentication costs per request.
   sekishoCall('c0', 'Sekisho tools/call, 2026-07-28, no token', { era: 'modern', ...HELLO }, true),
-  // (c) on the cluster backend: every request reads its grant and user from PostgreSQL.
+  // (c) on the cluster backend: every request reads its grant and user from PostgreSQL…
   sekishoCall(
     'c-pg',
     'Sekisho tools/call, 2026-07-28, PostgreSQL',
@@ -138,7 +162,34 @@ export const THROUGHPUT_SCENARIOS: readonly Scenario[] = [
     false,
     'sekisho-pg',
   ),
+  // …and with Redis too (throttles, replay caches, invalidation fan-out): one instance as a cluster
+  // member runs it.
+  sekishoCall(
+    'c-pg-redis',
+    'Sekisho tools/call, 2026-07-28, PostgreSQL + Redis',
+    { era: 'modern', ...HELLO },
+    false,
+    'sekisho-pg-redis',
+  ),
+  // Three such instances behind nginx (servers/sekisho-cluster.ts): on 2 cores, the proxy's and the
+  // cluster's overhead, not scaling.
+  throughEveryInstance(
+    sekishoCall(
+      'c-nginx',
+      'Sekisho tools/call, 3 instances behind nginx, PostgreSQL + Redis',
+      { era: 'modern', ...HELLO },
+      false,
+      'sekisho-nginx',
+    ),
+  ),
   sekishoCall('d', 'Sekisho tools/call, 2025-06-18 stateless', { era: 'legacy', ...HELLO }),
   sekishoCall('e', 'Sekisho tools/list, 2026-07-28', { era: 'modern', method: 'tools/list' }),
+  sekishoCall(
+    'e-pg-redis',
+    'Sekisho tools/list, 2026-07-28, PostgreSQL + Redis',
+    { era: 'modern', method: 'tools/list' },
+    false,
+    'sekisho-pg-redis',
+  ),
   ...TOKEN_SCENARIOS,
 ];
