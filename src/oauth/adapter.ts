@@ -74,6 +74,27 @@ export interface AdapterOptions {
   readonly audit?: Audit;
 }
 
+/**
+ * The sidecar of each Grant row this adapter read for a token request, by grant id: the refresh
+ * grant's step-up check (`step-up.ts`) asks it first, so a refresh reads the grant row once, not
+ * twice. Keyed by the request's Koa context, so nothing outlives the request.
+ */
+const grantSidecarsRead = new WeakMap<object, Map<string, GrantSidecar | undefined>>();
+
+/** What this request read of the grant's sidecar; `undefined` when it did not read the grant. */
+export function grantSidecarReadBy(ctx: object, grantId: string): { sidecar?: GrantSidecar } | undefined {
+  const read = grantSidecarsRead.get(ctx);
+  return read?.has(grantId) ? { sidecar: read.get(grantId) } : undefined;
+}
+
+function rememberGrantSidecar(grantId: string, sidecar: unknown): void {
+  const ctx = Provider.ctx;
+  if (ctx?.oidc?.route !== 'token') return;
+  const read = grantSidecarsRead.get(ctx) ?? new Map<string, GrantSidecar | undefined>();
+  grantSidecarsRead.set(ctx, read);
+  read.set(grantId, sidecar as GrantSidecar | undefined);
+}
+
 export function createAdapterFactory(options: AdapterOptions): (name: string) => Adapter {
   return (name) => new StorageAdapter(name as OidcModel, options);
 }
@@ -130,7 +151,8 @@ class StorageAdapter implements Adapter {
     if (typeof id !== 'string' || id === '') return undefined;
     const payload = await this.#storage.find(this.#model, this.#key(id));
     if (!payload) return undefined;
-    const { [SIDECAR]: _sidecar, ...rest } = payload;
+    const { [SIDECAR]: sidecar, ...rest } = payload;
+    if (this.#model === 'Grant') rememberGrantSidecar(id, sidecar);
     if (SECRET_IDS.has(this.#model)) rest.jti = id;
     if (this.#model === 'RefreshToken') this.#refuseRetryWithinGrace(rest);
     return rest as AdapterPayload;

@@ -20,6 +20,7 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { missingScopes } from '../access/scopes.ts';
 import type { Logger } from '../observability/logger.ts';
+import { grantSidecarReadBy } from './adapter.ts';
 import type { GrantService } from './grants.ts';
 
 /** oidc-provider `rotateRefreshToken`: refuses the refresh that answers a step-up, else rotates. */
@@ -31,6 +32,11 @@ export function rotateUnlessSteppingUp(
     const refreshToken = ctx.oidc.entities.RefreshToken;
     const grantId = refreshToken?.grantId;
     if (!refreshToken || !grantId) return true;
+    // oidc-provider read the grant row moments ago in this request: with no unanswered note on it
+    // there is nothing to take, and no second read of the row (a refresh's hottest path).
+    const read = grantSidecarReadBy(ctx, grantId);
+    const note = read?.sidecar?.stepUp;
+    if (read !== undefined && (note === undefined || note.answered === true)) return true;
     const pending = await grants.takeStepUp(grantId);
     if (pending === undefined) return true;
     const missing = missingScopes(new Set(refreshToken.scopes), pending);

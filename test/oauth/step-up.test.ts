@@ -71,6 +71,39 @@ describe('a refresh that answers a step-up challenge', () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
   });
 
+  it('a refresh with no note pending reads the grant row once; with a note, it still finds the note', async () => {
+    const { client, tokens } = await signIn(srv.url, admin, { scope: 'mcp:tools mcp:data' });
+    assert.equal(tokens.status, 200);
+    const storage = srv.sekisho.storage;
+    const original = storage.find;
+    const grantReads: string[] = [];
+    storage.find = (model, id) => {
+      if (model === 'Grant') grantReads.push(id);
+      return original.call(storage, model, id);
+    };
+    try {
+      const ok = await refresh(srv.url, {
+        clientId: client.client_id,
+        refreshToken: tokens.body.refresh_token,
+      });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      assert.equal(grantReads.length, 1, 'oidc-provider reads the grant; the step-up check reuses that read');
+
+      // A note written after the token was issued is seen by the very next refresh (it is read, not cached).
+      const grants = createGrantService({ storage: srv.sekisho.storage, resource: srv.mcpUrl });
+      const [grant] = await grants.listGrants({ clientId: client.client_id });
+      await grants.noteStepUp(grant!.grantId, ['mcp:admin']);
+      const refused = await refresh(srv.url, {
+        clientId: client.client_id,
+        refreshToken: ok.body.refresh_token,
+      });
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.error, 'invalid_grant');
+    } finally {
+      storage.find = original;
+    }
+  });
+
   it('a note older than the window is dropped without refusing anything', async () => {
     const { client, tokens } = await signIn(srv.url, admin, { scope: 'mcp:tools' });
     let clock = Date.now();
