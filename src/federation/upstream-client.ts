@@ -9,10 +9,20 @@
  * The upstream tokens stay inside `finish`: nothing here returns, stores or logs them (no token
  * passthrough; MCP clients only ever get Sekisho's own tokens).
  */
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import type { UpstreamProvider } from '../config/upstreams.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Logger } from '../observability/logger.ts';
+
+/**
+ * openid-client (and oauth4webapi under it) is loaded on the first discovery, not at start: a server
+ * with no upstream provider never loads it (idle memory, docs/benchmarks.md).
+ */
+let library: typeof Oidc | undefined;
+async function openIdClient(): Promise<typeof Oidc> {
+  library ??= await import('openid-client');
+  return library;
+}
 
 /** Seconds any one call to the upstream may take. */
 const UPSTREAM_TIMEOUT_SECONDS = 10;
@@ -48,11 +58,12 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export function createUpstreamClient(provider: UpstreamProvider, logger: Logger): UpstreamClient {
   const insecure = new URL(provider.issuer).protocol === 'http:'; // loopback only (config/upstreams.ts)
-  let configuration: Promise<oidc.Configuration> | undefined;
+  let configuration: Promise<Oidc.Configuration> | undefined;
   let failedAt = 0;
   let authorizationOrigin: string | undefined;
 
-  async function discover(): Promise<oidc.Configuration> {
+  async function discover(): Promise<Oidc.Configuration> {
+    const oidc = await openIdClient();
     const discovered = await oidc.discovery(
       new URL(provider.issuer),
       provider.clientId,
@@ -79,7 +90,7 @@ export function createUpstreamClient(provider: UpstreamProvider, logger: Logger)
     return config;
   }
 
-  function configured(): Promise<oidc.Configuration> {
+  function configured(): Promise<Oidc.Configuration> {
     if (!configuration && Date.now() - failedAt < DISCOVERY_RETRY_MS) {
       return Promise.reject(unavailable('discovery failed moments ago'));
     }
@@ -105,6 +116,7 @@ export function createUpstreamClient(provider: UpstreamProvider, logger: Logger)
     },
     async begin(redirectUri) {
       const config = await configured();
+      const oidc = await openIdClient();
       const secrets: RoundTripSecrets = {
         state: oidc.randomState(),
         nonce: oidc.randomNonce(),
@@ -124,7 +136,8 @@ export function createUpstreamClient(provider: UpstreamProvider, logger: Logger)
 
     async finish(callbackUrl, secrets) {
       const config = await configured();
-      let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+      const oidc = await openIdClient();
+      let tokens: Awaited<ReturnType<typeof Oidc.authorizationCodeGrant>>;
       try {
         tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
           pkceCodeVerifier: secrets.codeVerifier,
@@ -133,7 +146,7 @@ export function createUpstreamClient(provider: UpstreamProvider, logger: Logger)
           idTokenExpected: true,
         });
       } catch (err) {
-        throw refusal(err, provider, logger);
+        throw refusal(err, oidc, provider, logger);
       }
       const claims = tokens.claims();
       if (!claims) throw new HttpError(502, 'upstream_sign_in_failed', 'The provider sent no ID token.');
@@ -167,7 +180,7 @@ function unavailable(reason: string): HttpError {
  * What went wrong, for the log and the page: the provider's own OAuth error (e.g. the user pressed
  * Cancel there: access_denied), or which check refused the response. Never a token or a code.
  */
-function refusal(err: unknown, provider: UpstreamProvider, logger: Logger): HttpError {
+function refusal(err: unknown, oidc: typeof Oidc, provider: UpstreamProvider, logger: Logger): HttpError {
   if (err instanceof oidc.AuthorizationResponseError) {
     logger.info({ provider: provider.id, error: err.error }, 'upstream refused the sign-in');
     return new HttpError(

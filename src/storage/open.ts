@@ -5,7 +5,8 @@
  */
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
-import { describeLocation, openPostgresStorage, type PostgresStorage } from './postgres/index.ts';
+import type { PostgresStorage } from './postgres/index.ts';
+import { describeLocation } from './postgres/location.ts';
 import { openSqliteStorage, type SqliteStorage, sqliteFileFor } from './sqlite/index.ts';
 
 /** Storage plus what operators need from it: which backend, where, and its schema state. */
@@ -17,24 +18,24 @@ export interface OpenOptions {
   readonly migrate?: boolean;
 }
 
-export function openStorage(
+export async function openStorage(
   config: Pick<Config, 'dataDir' | 'database'>,
   opts: OpenOptions = {},
 ): Promise<ManagedStorage> {
   if (config.database) {
+    // Loaded only here: a server on SQLite never loads the pg driver (idle memory).
+    const { openPostgresStorage } = await import('./postgres/index.ts');
     return openPostgresStorage({
       ...config.database,
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.migrate === false ? { migrate: false } : {}),
     });
   }
-  return Promise.resolve(
-    openSqliteStorage({
-      dataDir: config.dataDir,
-      ...(opts.logger ? { logger: opts.logger } : {}),
-      ...(opts.migrate === false ? { migrate: false } : {}),
-    }),
-  );
+  return openSqliteStorage({
+    dataDir: config.dataDir,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.migrate === false ? { migrate: false } : {}),
+  });
 }
 
 /** Where the configured storage lives, for messages: the SQLite file or PostgreSQL host:port/db. */

@@ -13,11 +13,14 @@ import type { Storage } from '../types.ts';
 import { createPostgresAuditStore } from './audit-store.ts';
 import { createPostgresExternalIdentityStore } from './external-identity-store.ts';
 import { createPostgresKeyStore } from './key-store.ts';
+import { describeLocation } from './location.ts';
 import { migratePostgres, postgresSchemaStatus } from './migrations.ts';
 import { createPostgresOidcStore } from './oidc-store.ts';
 import { createPool, describePgError, isTransient, type PgPool, query } from './pool.ts';
 import { createPostgresRateLimitStore } from './rate-limit-store.ts';
 import { createPostgresUserStore } from './user-store.ts';
+
+export { describeLocation };
 
 export interface PostgresStorageOptions extends Partial<Omit<PostgresSettings, 'url'>> {
   readonly url: string;
@@ -140,16 +143,6 @@ export async function untilReachable<T>(
 }
 
 /** `host:port/database[ schema]` for messages and logs: the URL without user, password or options. */
-export function describeLocation(url: string, schema?: string): string {
-  try {
-    const u = new URL(url);
-    const db = decodeURIComponent(u.pathname.replace(/^\//, '')) || '(default database)';
-    return `${u.hostname}:${u.port || '5432'}/${db}${schema ? ` schema ${schema}` : ''}`;
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

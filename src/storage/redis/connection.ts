@@ -8,7 +8,7 @@
  * bounds one that was sent to a Redis that stopped answering — callers turn either into
  * `StorageUnavailableError` (503 + Retry-After), never a hang and never a silent pass.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '../../observability/logger.ts';
 import { StorageUnavailableError } from '../errors.ts';
 
@@ -59,6 +59,8 @@ export async function connectRedis(opts: RedisConnectOptions): Promise<Redis> {
   const attempts = opts.attempts ?? 10;
   const delay = opts.retryDelayMs ?? 1_000;
   const where = redactRedisUrl(opts.url);
+  // Loaded here, not at start: a server without Redis never loads ioredis (idle memory).
+  const { Redis } = await import('ioredis');
   const client = new Redis(opts.url, redisOptions(opts));
   // ioredis emits 'error' on every failed (re)connect; without a listener Node would crash the process.
   let lastError = 'no answer';
