@@ -2,6 +2,7 @@
  * The composition root: builds every part from one Config and starts listening. `main.ts` calls it
  * for the real process; tests call it with PORT=0 to get an isolated server on an ephemeral port.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Caller } from './access/policy.ts';
@@ -22,7 +23,7 @@ import { createHashPool } from './identity/hash-pool.ts';
 import { createIdentity, type Identity, type LoginThrottle } from './identity/users.ts';
 import { createMcpEndpoint, type McpEndpoint } from './mcp/endpoint.ts';
 import { createMcpFastLane } from './mcp/fast-lane/index.ts';
-import { createConformanceFixture } from './mcp/fixtures/conformance.ts';
+import { type ConformanceFixture, createConformanceFixture } from './mcp/fixtures/conformance.ts';
 import { createServerFactory, type ServerFactoryDeps } from './mcp/server-factory.ts';
 import type { LegacySessions } from './mcp/sessions/legacy-sessions.ts';
 import { type AuthorizationServer, createAuthorizationServer } from './oauth/index.ts';
@@ -164,7 +165,17 @@ export async function startSekisho(
         : undefined,
   });
   const externalInfo = externalMetadata && externalAuthorizationInfo(externalMetadata);
-  const fixture = config.profile === 'conformance' ? createConformanceFixture() : undefined;
+  const fixture =
+    config.profile === 'conformance'
+      ? createConformanceFixture({
+          requestStateKeys: requestStateKeysFor(authorizationServer),
+          announce: (lists) =>
+            shared.bus.publish({ type: 'conformance.lists', ...lists }).catch((err: unknown) => {
+              // Delivered here already; only the other instances missed it.
+              logger.warn({ err }, 'conformance list change not announced to other instances');
+            }),
+        })
+      : undefined;
   const factoryDeps: ServerFactoryDeps = {
     config,
     registry,
@@ -221,7 +232,15 @@ export async function startSekisho(
     : undefined;
   // Listen for changes first, then re-read the keys once: instances starting together each create a
   // first key (one ends up active), and an announcement sent before we subscribed would be missed.
-  const stopFollowing = followInvalidations(shared, authorizationServer, resource, config, logger, mcp);
+  const stopFollowing = followInvalidations(
+    shared,
+    authorizationServer,
+    resource,
+    config,
+    logger,
+    mcp,
+    fixture,
+  );
   await resource.verifier.reloadKeys().catch((err: unknown) => {
     // An external key set that cannot be read yet is retried on the first token (503 until then).
     if (!external) throw err;
@@ -272,6 +291,17 @@ export async function startSekisho(
   };
 }
 
+/**
+ * The conformance profile's `requestState` keys: derived from the signing keys in storage (the same on
+ * every instance) with the built-in authorization server. A resource server only (external issuer)
+ * holds no private key to derive from, so one process-wide random key: right for one instance only.
+ */
+function requestStateKeysFor(as: AuthorizationServer | undefined): () => readonly Uint8Array[] {
+  if (as) return () => as.requestStateKeys();
+  const processKey = [randomBytes(32)];
+  return () => processKey;
+}
+
 function answerStarting(_req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
   res.end('{"status":"starting"}');
@@ -315,6 +345,7 @@ function followInvalidations(
   config: Config,
   logger: Logger,
   mcp: McpEndpoint,
+  fixture: ConformanceFixture | undefined,
 ): () => void {
   const reloadKeys = async () => {
     await resource.verifier.reloadKeys();
@@ -345,6 +376,8 @@ function followInvalidations(
           (owner) => owner.kind === 'user' && owner.subject === event.userId,
           'revoked',
         );
+      case 'conformance.lists':
+        return fixture?.listsChanged(event);
     }
   });
   // Our own keys live in storage and are polled; an external server's key set is re-read by the

@@ -16,7 +16,13 @@ export type Invalidation =
   | { readonly type: 'grant.revoked'; readonly grantId: string }
   | { readonly type: 'user.changed'; readonly userId: string }
   | { readonly type: 'user.removed'; readonly userId: string }
-  | { readonly type: 'keys.rotated' };
+  | { readonly type: 'keys.rotated' }
+  /**
+   * The conformance profile's (SEKISHO_PROFILE=conformance) dynamic tool and prompt, as toggled by its
+   * trigger tools on some instance: every instance lists the same and tells its own
+   * `subscriptions/listen` streams. Other profiles ignore it.
+   */
+  | { readonly type: 'conformance.lists'; readonly tool: boolean; readonly prompt: boolean };
 
 export type InvalidationListener = (event: Invalidation) => void;
 
@@ -80,6 +86,10 @@ export function parseInvalidation(text: string): Invalidation | undefined {
       return id('userId') ? { type: v.type, userId: v.userId as string } : undefined;
     case 'keys.rotated':
       return { type: v.type };
+    case 'conformance.lists':
+      return typeof v.tool === 'boolean' && typeof v.prompt === 'boolean'
+        ? { type: v.type, tool: v.tool, prompt: v.prompt }
+        : undefined;
     default:
       return undefined;
   }

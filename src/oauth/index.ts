@@ -92,6 +92,8 @@ export interface AuthorizationServer {
   readonly signingKid: string;
   /** DPoP nonce keys, active first (derived from the signing keys, so they follow a rotation). */
   dpopNonceKeys(): readonly Buffer[];
+  /** Multi-round-trip `requestState` keys, active first (derived like the DPoP nonce keys). */
+  requestStateKeys(): readonly Buffer[];
   /**
    * Re-reads the signing keys from storage; when they changed (a rotation by the CLI or another
    * instance), new tokens are signed with the new active key from the next request on. True if so.
@@ -218,6 +220,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
       return current.keys.active.kid;
     },
     dpopNonceKeys: () => current.secrets.dpopNonceKeys,
+    requestStateKeys: () => current.secrets.requestStateKeys,
     reloadKeys,
     issueAccessToken: (input) => current.issue(input),
     listGrants: (filter) => grants.listGrants(filter),

@@ -18,6 +18,12 @@ export interface ServerSecrets {
    * (`resource/dpop-nonce.ts`), so one nonce serves the whole origin.
    */
   readonly dpopNonceKeys: readonly Buffer[];
+  /**
+   * HMAC keys (32 bytes each), active first, for the 2026-07-28 multi-round-trip `requestState`
+   * (`mcp/request-state-codec.ts`): the retry of an `input_required` call may land on any instance,
+   * which must verify what another one sealed — a per-process key would refuse it there.
+   */
+  readonly requestStateKeys: readonly Buffer[];
   /** HMAC-SHA256 token binding `purpose` to `binding` (an interaction id, a session id…). */
   csrfToken(purpose: string, binding: string): string;
   csrfValid(purpose: string, binding: string, presented: unknown): boolean;
@@ -40,6 +46,7 @@ export function deriveSecrets(jwks: { readonly keys: readonly { readonly d?: unk
   const csrfKeys = material.map((ikm) => derive(ikm, 'csrf'));
   const valueKeys = material.map((ikm) => derive(ikm, 'signed-value'));
   const dpopNonceKeys = material.map((ikm) => derive(ikm, 'dpop-nonce'));
+  const requestStateKeys = material.map((ikm) => derive(ikm, 'mcp-request-state'));
 
   const mac = (key: Buffer, data: string) => createHmac('sha256', key).update(data).digest('base64url');
   const same = (a: string, b: string) => {
@@ -51,6 +58,7 @@ export function deriveSecrets(jwks: { readonly keys: readonly { readonly d?: unk
   return {
     cookieKeys,
     dpopNonceKeys,
+    requestStateKeys,
     csrfToken: (purpose, binding) => mac(csrfKeys[0]!, `${purpose}\0${binding}`),
     csrfValid(purpose, binding, presented) {
       if (typeof presented !== 'string') return false;
