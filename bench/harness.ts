@@ -12,6 +12,8 @@ import { median } from './lib/stats.ts';
 import { type ColdStart, measureColdStart } from './measure/cold-start.ts';
 import { type MemoryResult, measureMemory } from './measure/memory.ts';
 import { type Prepared, type Scenario, type ServerKind, THROUGHPUT_SCENARIOS } from './scenarios.ts';
+import type { SoakReport } from './soak.ts';
+import type { StormReport } from './storm.ts';
 
 export interface BenchOptions {
   readonly rounds: number;
@@ -71,6 +73,9 @@ export interface BenchReport {
   readonly memory?: MemoryResult;
   readonly login?: LoginResult;
   readonly coldStart?: ColdStart;
+  /** The soak and the login storm, when the run included them (`--with-soak`, `--with-storm`). */
+  readonly soak?: SoakReport;
+  readonly storm?: StormReport;
 }
 
 interface ServerScript {

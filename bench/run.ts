@@ -9,12 +9,14 @@
  * steady authenticated traffic (`--soak-rps`, default 200/s) and a sign-in every 5 s.
  * `--storm=50` runs the login-storm scenario instead (bench/storm.ts): p99 of authenticated tools/call
  * alone and during 50 concurrent sign-ins, in one run (`--storm-seconds`, default 10).
+ * `--with-soak=10m` / `--with-storm=50` run them after the throughput rounds of a normal run instead,
+ * and put their tables and goals into the same report (not by default: the soak alone takes minutes).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type BenchOptions, runBench } from './harness.ts';
+import { type BenchOptions, type BenchReport, runBench } from './harness.ts';
 import { renderMarkdown, writeMarkdown } from './report/markdown.ts';
 import { renderSvg } from './report/svg.ts';
 
@@ -34,6 +36,8 @@ const { values } = parseArgs({
     soak: { type: 'string' },
     'soak-rps': { type: 'string', default: '200' },
     storm: { type: 'string' },
+    'with-soak': { type: 'string' },
+    'with-storm': { type: 'string' },
     'storm-seconds': { type: 'string', default: '10' },
     'no-docs': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -46,6 +50,7 @@ if (values.help) {
       '                 [--only a,b,c,f-refresh,f-refresh-ref]\n' +
       '                 [--tokens 1000] [--memory-tokens 10000 | 0] [--cold-start 5 | 0] [--login 3 | 0]\n' +
       '                 [--profile] [--no-docs]\n' +
+      '                 [--with-soak=10m] [--with-storm=50]   (also run them, into the same report)\n' +
       'npm run bench -- --soak=10m [--soak-rps 200]\n' +
       'npm run bench -- --storm=50 [--storm-seconds 10]',
   );
@@ -64,25 +69,20 @@ const num = (name: string, v: string | undefined, min: number, max: number): num
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });
 
-if (values.storm !== undefined) {
-  const { renderStorm, runStorm } = await import('./storm.ts');
-  const storm = await runStorm({
-    signers: num('storm', values.storm, 1, 500),
-    seconds: num('storm-seconds', values['storm-seconds'], 1, 300),
-    log: (line) => console.error(line),
-  });
-  console.log(`\n${renderStorm(storm)}\n`);
-  const file = `${resultsDir}storm-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, `${JSON.stringify(storm, null, 2)}\n`);
-  console.error(`wrote ${file}`);
-  process.exit(0);
-}
+const stormRun = (signers: string) =>
+  import('./storm.ts').then(({ runStorm }) =>
+    runStorm({
+      signers: num('storm', signers, 1, 500),
+      seconds: num('storm-seconds', values['storm-seconds'], 1, 300),
+      log: (line) => console.error(line),
+    }),
+  );
 
-if (values.soak !== undefined) {
-  const { parseDuration, renderSoak, runSoak } = await import('./soak.ts');
+const soakRun = async (duration: string) => {
+  const { parseDuration, runSoak } = await import('./soak.ts');
   let durationMs: number;
   try {
-    durationMs = parseDuration(values.soak);
+    durationMs = parseDuration(duration);
   } catch (error) {
     console.error(`--soak: ${(error as Error).message}`);
     process.exit(2);
@@ -92,13 +92,28 @@ if (values.soak !== undefined) {
       .filter((k) => process.env[k] !== undefined)
       .map((k) => [k, process.env[k] as string]),
   );
-  const soak = await runSoak({
+  return runSoak({
     durationMs,
     requestsPerSecond: num('soak-rps', values['soak-rps'], 1, 5000),
     signInEverySeconds: 5,
     env,
     log: (line) => console.error(line),
   });
+};
+
+if (values.storm !== undefined) {
+  const { renderStorm } = await import('./storm.ts');
+  const storm = await stormRun(values.storm);
+  console.log(`\n${renderStorm(storm)}\n`);
+  const file = `${resultsDir}storm-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, `${JSON.stringify(storm, null, 2)}\n`);
+  console.error(`wrote ${file}`);
+  process.exit(0);
+}
+
+if (values.soak !== undefined) {
+  const { renderSoak } = await import('./soak.ts');
+  const soak = await soakRun(values.soak);
   console.log(`\n${renderSoak(soak)}\n`);
   const file = `${resultsDir}soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
   writeFileSync(file, `${JSON.stringify(soak, null, 2)}\n`);
@@ -122,7 +137,22 @@ const opts: BenchOptions = {
   log: (line) => console.error(line),
 };
 
-const report = await runBench(opts);
+// Bad values for the runs that come last are refused now, not after the whole throughput run.
+if (values['with-storm'] !== undefined) num('with-storm', values['with-storm'], 1, 500);
+if (values['with-soak'] !== undefined) {
+  const { parseDuration } = await import('./soak.ts');
+  try {
+    parseDuration(values['with-soak']);
+  } catch (error) {
+    console.error(`--with-soak: ${(error as Error).message}`);
+    process.exit(2);
+  }
+}
+const measured = await runBench(opts);
+// After the throughput rounds, each on a fresh server of its own: neither disturbs the other rounds.
+const storm = values['with-storm'] === undefined ? undefined : await stormRun(values['with-storm']);
+const soak = values['with-soak'] === undefined ? undefined : await soakRun(values['with-soak']);
+const report: BenchReport = { ...measured, ...(storm && { storm }), ...(soak && { soak }) };
 const md = renderMarkdown(report);
 console.log(`\n${md}\n`);
 const stamp = report.machine.date.replace(/[:.]/g, '-');

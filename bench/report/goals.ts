@@ -112,6 +112,24 @@ export function goals(report: BenchReport): GoalRow[] {
     const rss = report.memory.idle.rss;
     rows.push({ goal: 'idle RSS (tsx child)', target: '≤ 100 MB', measured: fmtMB(rss), met: rss <= 100e6 });
   }
+  if (report.storm) {
+    const { ratioP99, quiet, storm } = report.storm;
+    rows.push({
+      goal: `login storm: tools/call p99 during ${report.storm.signers} sign-ins / alone`,
+      target: '≤ 5×',
+      measured: `${fmtRatio(ratioP99)} (${fmtMs(storm.p99)} / ${fmtMs(quiet.p99)} ms)`,
+      met: ratioP99 <= 5 && quiet.failures + storm.failures === 0,
+    });
+  }
+  if (report.soak) {
+    const growth = report.soak.growthByMediansPct;
+    rows.push({
+      goal: `soak (${Math.round(report.soak.durationSeconds / 60)} min): RSS growth minute 2 → last, by medians`,
+      target: '< +10 %',
+      measured: growth === undefined ? 'run ≥ 3 min' : `${growth > 0 ? '+' : ''}${growth} %`,
+      met: growth === undefined ? undefined : growth < 10 && report.soak.failedRequests === 0,
+    });
+  }
   if (report.coldStart) {
     const ms = median(report.coldStart.restart.map((x) => x.readyMs));
     rows.push({

@@ -6,6 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { BenchReport } from '../harness.ts';
 import { median } from '../lib/stats.ts';
 import type { StartSample } from '../measure/cold-start.ts';
+import { renderSoak } from '../soak.ts';
+import { renderStorm } from '../storm.ts';
 import { fmtInt, fmtMB, fmtMs, fmtPct, fmtRatio } from './format.ts';
 import { byId, goals, refreshVersusPlain } from './goals.ts';
 
@@ -39,6 +41,14 @@ export function renderMarkdown(report: BenchReport): string {
     );
   }
   lines.push('');
+  if (byId(report, 'c-nginx')) {
+    lines.push(
+      `c-nginx runs three Sekisho instances and nginx on the same ${m.cores} cores as the load generator; its CPU ` +
+        'per request is summed over the three instances and nginx. On a box this size it measures what the proxy ' +
+        'hop and the shared PostgreSQL and Redis cost, **not scaling**: more instances than cores add no capacity.',
+      '',
+    );
+  }
 
   const refresh = refreshVersusPlain(report);
   if (refresh) {
@@ -106,6 +116,20 @@ export function renderMarkdown(report: BenchReport): string {
       );
     }
     lines.push('');
+  }
+
+  if (report.storm) lines.push(renderStorm(report.storm), '');
+  if (report.soak) lines.push(renderSoak(report.soak), '');
+  if (!report.storm || !report.soak) {
+    const missing = [
+      !report.storm && '`--with-storm=50` (login storm)',
+      !report.soak && '`--with-soak=10m` (soak)',
+    ].filter(Boolean);
+    lines.push(
+      `Not in this run: ${missing.join(' and ')} — add the flag to include it here, or run it alone ` +
+        '(`--storm=50`, `--soak=10m`); the figures measured so far are under "Sign-in storms and the soak" below.',
+      '',
+    );
   }
 
   lines.push(
