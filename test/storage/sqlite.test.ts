@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SchemaVersionError } from '../../src/storage/errors.ts';
-import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
+import { openSqliteStorage, WAL_AUTOCHECKPOINT_PAGES } from '../../src/storage/sqlite/index.ts';
 import { MIGRATIONS, migrate, schemaVersion } from '../../src/storage/sqlite/migrations.ts';
 import { runStorageContract } from '../contract/storage.contract.ts';
 
@@ -43,8 +43,26 @@ describe('SQLite storage specifics', () => {
       assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(s.db.pragma('foreign_keys', { simple: true }), 1);
       assert.equal(s.db.pragma('busy_timeout', { simple: true }), 5000);
+      // NORMAL (1): no fsync per commit in WAL mode; checkpoints every 10,000 pages, not 1,000.
+      assert.equal(s.db.pragma('synchronous', { simple: true }), 1);
+      assert.equal(s.db.pragma('wal_autocheckpoint', { simple: true }), WAL_AUTOCHECKPOINT_PAGES);
     } finally {
       await s.close();
+    }
+  });
+
+  it('closing the last connection checkpoints the raised WAL and removes it', async () => {
+    const dir = join(root, 'wal-close');
+    const s = openSqliteStorage({ dataDir: dir });
+    for (let i = 0; i < 500; i++) await s.upsert('RefreshToken', `id-${i}`, { accountId: 'u', n: i }, 3600);
+    assert.ok(statSync(`${s.file}-wal`).size > 0, 'writes stay in the WAL below the checkpoint mark');
+    await s.close();
+    assert.throws(() => statSync(`${join(dir, 'sekisho.db')}-wal`), /ENOENT/);
+    const again = openSqliteStorage({ dataDir: dir });
+    try {
+      assert.equal((await again.find('RefreshToken', 'id-499'))?.n, 499);
+    } finally {
+      await again.close();
     }
   });
 
