@@ -47,6 +47,10 @@ const sekisho = await startSekisho(
         SEKISHO_DATABASE_POOL_SIZE: env.SEKISHO_BENCH_DATABASE_POOL_SIZE,
       }),
     ...(withRedis && { SEKISHO_REDIS_URL: BENCH_REDIS_URL, SEKISHO_REDIS_KEY_PREFIX: prefix }),
+    // (d) is the 2025-06-18 stateless POST, beside the SDK's stateless recipe (b-legacy): sessions
+    // off, as with SEKISHO_REDIS_URL (with sessions a POST without initialize is a 400). Set
+    // SEKISHO_MCP_SESSIONS=1 to run the bench's servers with them anyway.
+    SEKISHO_MCP_SESSIONS: env.SEKISHO_MCP_SESSIONS ?? '0',
     // Lets a run compare the fast lane with the full pipeline (SEKISHO_FAST_LANE=0 npm run bench).
     ...(env.SEKISHO_FAST_LANE !== undefined && { SEKISHO_FAST_LANE: env.SEKISHO_FAST_LANE }),
   }),
