@@ -10,6 +10,7 @@ import { externalToolServices, toolServicesFrom } from './app-services/wiring.ts
 import { type Audit, createAudit } from './audit/audit.ts';
 import { pruneAuditLog, recordExpiredClients } from './audit/retention.ts';
 import { composeStorage } from './cluster/compose-storage.ts';
+import { keepGateCacheFresh, trustedAgeMs } from './cluster/gate-cache-freshness.ts';
 import type { Invalidation } from './cluster/invalidation-bus.ts';
 import { openSharedState, type SharedStateHandle } from './cluster/shared-state.ts';
 import { type Config, mcpResourceUrl } from './config/config.ts';
@@ -37,6 +38,7 @@ import {
   type ExternalServerMetadata,
   verificationPlan,
 } from './resource/external/index.ts';
+import { createGrantCache, type GrantCache } from './resource/grant-cache.ts';
 import { keySourceFromStore } from './resource/keys.ts';
 import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
 import { openStorage } from './storage/open.ts';
@@ -59,6 +61,8 @@ export interface Sekisho {
   readonly audit: Audit;
   /** The resource server: PRM routes, the /mcp gate and its token verifier. */
   readonly resource: ResourceServer;
+  /** The gate's grant + user cache (its counters, for tests and diagnostics); undefined when turned off. */
+  readonly gateCache: GrantCache | undefined;
   /**
    * The built-in authorization server (oidc-provider, pages, token minting, grants); undefined in
    * resource-server-only mode (SEKISHO_EXTERNAL_ISSUER), where another server issues the tokens.
@@ -135,13 +139,24 @@ export async function startSekisho(
   const authorizationServer = external
     ? undefined
     : await createAuthorizationServer({ config, storage, identity, registry, logger, audit, replay });
+  // The gate's grant + user reads, cached until a revocation or change says otherwise (issue #15).
+  const gateCache =
+    config.gateCacheSize > 0
+      ? createGrantCache({
+          load: storage.findGrantAndUser,
+          maxEntries: config.gateCacheSize,
+          maxAgeMs: () => trustedAgeMs(shared.bus, durable),
+        })
+      : undefined;
+  // Subscribed before the first request is served, so no change can slip between the two.
+  const stopGateCache = gateCache && keepGateCacheFresh(gateCache, { bus: shared.bus, storage: durable });
   // The resource server (issue #4): PRM, the /mcp bearer gate, and who is calling.
   const resource = createResourceServer({
     config,
     registry,
     keys: keySourceFromStore(storage),
     grants: storage,
-    users: storage,
+    gate: gateCache ?? storage,
     logger,
     replay,
     onStepUp:
@@ -268,6 +283,7 @@ export async function startSekisho(
       await mcp.close();
       stopSweeping();
       stopFollowing();
+      stopGateCache?.();
       await shared.close();
       await storage.close();
       await hashPool.close();
@@ -284,6 +300,7 @@ export async function startSekisho(
     identity,
     audit,
     resource,
+    gateCache,
     authorizationServer,
     externalIssuer: externalMetadata,
     mcpSessions: mcp.sessions,
@@ -335,8 +352,8 @@ function drain(server: Server, graceMs: number): Promise<void> {
  * instance) is taken up at once on a `keys.rotated` event, and in any case within
  * `SEKISHO_KEY_CHECK_SECONDS` by re-reading the key store — the bound that holds without Redis or when
  * a message was lost. The verifier re-reads first, so this instance accepts the new key before it signs
- * with it. Grants and users: cached verdicts of the token verifier are dropped (revocation itself never
- * waited for this: the gate reads the grant and user on every request).
+ * with it. Grants and users: cached verdicts of the token verifier are dropped, sessions ended or
+ * re-read (the gate's grant + user cache follows the same events: cluster/gate-cache-freshness.ts).
  */
 function followInvalidations(
   shared: SharedStateHandle,

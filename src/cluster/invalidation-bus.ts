@@ -23,6 +23,11 @@ export type Invalidation =
    * `subscriptions/listen` streams. Other profiles ignore it.
    */
   | { readonly type: 'conformance.lists'; readonly tool: boolean; readonly prompt: boolean };
+  /**
+   * Local only, never sent nor accepted from the wire: the shared bus was disconnected and is back, so
+   * events sent meanwhile were lost — drop every cache that relies on them.
+   */
+  | { readonly type: 'bus.resumed' };
 
 export type InvalidationListener = (event: Invalidation) => void;
 
@@ -31,6 +36,10 @@ export interface InvalidationBus {
   publish(event: Invalidation): Promise<void>;
   /** Returns the unsubscribe function. Listeners must not throw (errors are swallowed and logged). */
   subscribe(listener: InvalidationListener): () => void;
+  /** True when events reach other processes (Redis); false for the in-process bus. */
+  readonly shared: boolean;
+  /** False while a shared bus cannot hear other instances (Redis down): caches must not trust it. */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
@@ -63,6 +72,8 @@ export function createInProcessBus(onListenerError?: (err: unknown) => void): In
       local.deliver(event);
     },
     subscribe: local.subscribe,
+    shared: false,
+    connected: () => true,
     async close() {},
   };
 }

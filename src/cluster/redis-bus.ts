@@ -6,7 +6,9 @@
  * own echo, so local subscribers never wait for Redis and never see an event twice. When Redis is
  * down, `publish` still delivers locally and then rejects (`StorageUnavailableError`), so the caller
  * learns that other instances were not told; they catch up through storage (key store re-read,
- * per-request grant checks). ioredis re-subscribes by itself after a reconnect.
+ * per-request grant checks). ioredis re-subscribes by itself after a reconnect; messages published
+ * while the subscriber was away are lost, so its return is announced locally as `bus.resumed` (caches
+ * drop everything), and `connected()` is false meanwhile (caches shorten what they trust).
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -25,6 +27,16 @@ export async function createRedisBus(
   subscriber.on('error', () => {}); // the main connection already logs the outage
   await subscriber.connect();
   await subscriber.subscribe(channel);
+  let lost = false;
+  subscriber.on('close', () => {
+    lost = true;
+  });
+  // After a reconnect ioredis sends SUBSCRIBE again before it reports ready (autoResubscribe).
+  subscriber.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    local.deliver({ type: 'bus.resumed' });
+  });
   subscriber.on('message', (_channel: string, message: string) => {
     let envelope: { origin?: unknown; event?: unknown };
     try {
@@ -42,6 +54,8 @@ export async function createRedisBus(
       await redisCall(() => redis.publish(channel, JSON.stringify({ origin, event })));
     },
     subscribe: local.subscribe,
+    shared: true,
+    connected: () => !lost && subscriber.status === 'ready',
     async close() {
       subscriber.disconnect();
     },

@@ -24,6 +24,8 @@ export interface Config {
   readonly auditRetentionDays: number;
   /** Seconds between re-reads of the signing keys from storage (rotation by another process). */
   readonly keyCheckSeconds: number;
+  /** Grants + users the /mcp gate keeps in memory (resource/grant-cache.ts); 0 reads storage every request. */
+  readonly gateCacheSize: number;
   /** Redis for shared ephemeral state and fan-out; undefined = one process, in-process state. */
   readonly redisUrl: string | undefined;
   /** Prefix of every Redis key and pub/sub channel. */

@@ -76,6 +76,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditRetentionDays: raw.SEKISHO_AUDIT_RETENTION_DAYS,
     keyOverlapSeconds: raw.SEKISHO_KEY_OVERLAP_SECONDS,
     keyCheckSeconds: raw.SEKISHO_KEY_CHECK_SECONDS,
+    gateCacheSize: raw.SEKISHO_GATE_CACHE_SIZE,
     redisUrl: raw.SEKISHO_REDIS_URL,
     redisKeyPrefix: raw.SEKISHO_REDIS_KEY_PREFIX,
     profile: raw.SEKISHO_PROFILE,

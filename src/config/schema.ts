@@ -408,6 +408,11 @@ export const envSchema = z.object({
     .describe(
       'How often a running server re-reads the signing keys from storage, so a rotation by the CLI or another instance signs here within this bound even without Redis (with Redis it is taken up at once).',
     ),
+  SEKISHO_GATE_CACHE_SIZE: count(0, 1_000_000)
+    .default(10_000)
+    .describe(
+      'How many (grant, user) pairs the /mcp gate keeps in memory, so an authenticated request reads no storage; dropped at once when a grant is revoked or a user changed (docs/security.md states the bounds). 0 reads storage on every request.',
+    ),
   SEKISHO_REDIS_URL: z
     .string()
     .refine(isRedisUrl, { error: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0' })

@@ -1,10 +1,12 @@
 /**
  * From a verified access token to the `Caller` tools see, and back out of the SDK's `AuthInfo`.
  *
- * Two lookups run on every request, uncached, because both can change under a token that is still
- * cryptographically valid: the grant (revoked from the account page, the CLI or admin_panel → refused
- * on the very next request, on every instance, since all instances read the same storage) and the
- * user (deleted → refused; role changed → the new role applies at once). Both are primary-key reads.
+ * Two things can change under a token that is still cryptographically valid, and are checked on every
+ * request: the grant (revoked from the account page, the CLI or admin_panel → refused on the very next
+ * request) and the user (deleted or disabled → refused; role changed → the new role applies at once).
+ * Both come from one joined read (`GateStore.findGrantAndUser`), which the server puts behind the
+ * revocation-aware cache (grant-cache.ts: dropped by the invalidation bus, so the next request after a
+ * revocation re-reads storage on every instance).
  *
  * A service token (client credentials: no grant, `sub` = `client_id`) is checked the same way against
  * what can change under it: the machine client (removed with `sekisho clients remove` → refused at
@@ -14,15 +16,17 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Caller, SignedInCaller } from '../access/policy.ts';
 import { clientSidecar } from '../storage/sidecar.ts';
-import type { OidcStore, UserStore } from '../storage/types.ts';
+import type { GateStore, OidcStore } from '../storage/types.ts';
 import { TokenRejectedError, type VerifiedAccessToken } from './verify-token.ts';
 
 export type UserCaller = Extract<Caller, { kind: 'user' }>;
 export type ServiceCaller = Extract<Caller, { kind: 'service' }>;
 
 export interface CallerLookups {
+  /** Client rows (service tokens). */
   readonly grants: Pick<OidcStore, 'find'>;
-  readonly users: Pick<UserStore, 'findUserById'>;
+  /** The grant and the user behind a user token: storage itself, or the gate's cache in front of it. */
+  readonly gate: GateStore;
   readonly now?: () => number;
 }
 
@@ -63,10 +67,7 @@ async function resolveUser(
   grantId: string,
   deps: CallerLookups,
 ): Promise<UserCaller> {
-  const [grant, user] = await Promise.all([
-    deps.grants.find('Grant', grantId),
-    deps.users.findUserById(token.subject),
-  ]);
+  const { grant, user } = await deps.gate.findGrantAndUser(grantId, token.subject);
   const nowSeconds = Math.floor((deps.now ?? Date.now)() / 1000);
   if (!grant || (typeof grant.exp === 'number' && grant.exp <= nowSeconds)) {
     throw new TokenRejectedError(
@@ -107,12 +108,11 @@ async function resolveUser(
 export async function recheckUser(caller: UserCaller, deps: CallerLookups): Promise<UserCaller | undefined> {
   // No local grant (a token of an external issuer): nothing here to re-read.
   if (caller.grantId === undefined) return caller;
-  const [grant, user] = await Promise.all([
-    deps.grants.find('Grant', caller.grantId),
-    deps.users.findUserById(caller.userId),
-  ]);
+  const { grant, user } = await deps.gate.findGrantAndUser(caller.grantId, caller.userId);
   const nowSeconds = Math.floor((deps.now ?? Date.now)() / 1000);
   if (!grant || (typeof grant.exp === 'number' && grant.exp <= nowSeconds) || !user) return undefined;
+  // A disabled account keeps nothing open, as the gate refuses its next request.
+  if (user.disabledAt !== undefined) return undefined;
   return Object.freeze({ ...caller, role: user.role, name: user.name, email: user.email });
 }
 

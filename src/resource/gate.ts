@@ -5,7 +5,8 @@
  *
  *   1. `access_token` in the query string → 400 invalid_request (tokens are accepted only in the
  *      Authorization header; RFC 6750 §2.3 is not supported, MCP forbids it).
- *   2. A Bearer token → verified (verify-token.ts), its grant and user looked up (caller.ts); any
+ *   2. A Bearer token → verified (verify-token.ts), its grant and user looked up (caller.ts: one joined
+ *      read, or none when the revocation-aware cache holds them — grant-cache.ts); any
  *      failure → 401 invalid_token. No token → 401 (no error code), unless anonymous access is on.
  *      A DPoP-bound token (`cnf.jkt`) only as `Authorization: DPoP` with a valid proof (dpop.ts);
  *      presented as Bearer, or with a bad proof → 401 with a DPoP challenge.

@@ -107,6 +107,20 @@ export interface UserPatch {
   readonly disabledAt?: number | null;
 }
 
+/**
+ * What the /mcp gate needs behind a verified user token, in one read (one joined query): the live
+ * Grant row's payload (undefined once revoked or expired) and the account (undefined once removed),
+ * without its password hash — the gate caches this, and a hash has no business in that cache.
+ */
+export interface GrantAndUser {
+  readonly grant: OidcPayload | undefined;
+  readonly user: Omit<UserRecord, 'passwordHash'> | undefined;
+}
+
+export interface GateStore {
+  findGrantAndUser(grantId: string, userId: string): Promise<GrantAndUser>;
+}
+
 export interface UserStore {
   /** Throws `DuplicateError` (storage/errors.ts) when the id or username is taken. */
   createUser(user: UserRecord): Promise<void>;
@@ -276,7 +290,14 @@ export interface Storage
     ExternalIdentityStore,
     KeyStore,
     RateLimitStore,
-    AuditStore {
+    AuditStore,
+    GateStore {
+  /**
+   * A number that changes whenever another connection commits a write (SQLite's `PRAGMA
+   * data_version`), so caches notice writes by another process such as the CLI; absent where the
+   * backend cannot tell cheaply (PostgreSQL: caches bound their age instead).
+   */
+  dataVersion?(): number;
   /** Deletes expired rows; returns how many. Called periodically. */
   sweep(): Promise<number>;
   /** Cheap liveness check for /readyz. */

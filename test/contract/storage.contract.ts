@@ -282,6 +282,58 @@ export function runStorageContract(name: string, open: StorageFactory): void {
       });
     });
 
+    describe('GateStore', () => {
+      const carol: UserRecord = {
+        id: 'usr_c',
+        username: 'carol',
+        name: 'Carol',
+        email: 'carol@example.com',
+        role: 'user',
+        passwordHash: 'scrypt$secret',
+        createdAt: T0,
+      };
+      const { passwordHash: _hash, ...carolSeen } = carol;
+      const grant = { accountId: 'usr_c', clientId: 'cl_1', exp: T0 / 1000 + 60 };
+
+      it('reads the live grant and the user together, without the password hash', async () => {
+        await s.createUser(carol);
+        await s.upsert('Grant', 'g1', grant, 60);
+        await s.upsert('AccessToken', 'g1', { grantId: 'other' }, 60); // another model, same id
+        assert.deepEqual(await s.findGrantAndUser('g1', 'usr_c'), { grant, user: carolSeen });
+      });
+
+      it('answers every combination of present and absent in one shape', async () => {
+        await s.createUser(carol);
+        await s.upsert('Grant', 'g1', grant, 60);
+        assert.deepEqual(await s.findGrantAndUser('nope', 'usr_c'), { grant: undefined, user: carolSeen });
+        assert.deepEqual(await s.findGrantAndUser('g1', 'nobody'), { grant, user: undefined });
+        assert.deepEqual(await s.findGrantAndUser('nope', 'nobody'), { grant: undefined, user: undefined });
+        assert.deepEqual(await s.findGrantAndUser("g1' OR '1'='1", "x' OR '1'='1"), {
+          grant: undefined,
+          user: undefined,
+        });
+      });
+
+      it('follows revocation, expiry, role changes, disabling and removal', async () => {
+        await s.createUser(carol);
+        await s.upsert('Grant', 'g1', grant, 60);
+        await s.updateUser('usr_c', { role: 'admin', disabledAt: T0 + 1 });
+        assert.deepEqual((await s.findGrantAndUser('g1', 'usr_c')).user, {
+          ...carolSeen,
+          role: 'admin',
+          disabledAt: T0 + 1,
+        });
+        clock.advance(61_000);
+        assert.equal((await s.findGrantAndUser('g1', 'usr_c')).grant, undefined, 'expired');
+        await s.upsert('Grant', 'g2', { ...grant, exp: undefined }, undefined);
+        assert.ok((await s.findGrantAndUser('g2', 'usr_c')).grant);
+        await s.destroy('Grant', 'g2');
+        assert.equal((await s.findGrantAndUser('g2', 'usr_c')).grant, undefined, 'revoked');
+        await s.deleteUser('usr_c');
+        assert.equal((await s.findGrantAndUser('g2', 'usr_c')).user, undefined, 'removed');
+      });
+    });
+
     describe('AuditStore', () => {
       const record = (n: number, over: Partial<AuditRecord> = {}): AuditRecord => ({
         id: `aud_${String(n).padStart(4, '0')}`,

@@ -127,6 +127,25 @@ describe('SQLite storage specifics', () => {
     }
   });
 
+  it("dataVersion moves when another connection commits, not on this connection's own writes", async () => {
+    const dir = join(root, 'versions');
+    const a = openSqliteStorage({ dataDir: dir });
+    const b = openSqliteStorage({ dataDir: dir });
+    try {
+      const seen = a.dataVersion!();
+      await a.upsert('Grant', 'g', { accountId: 'u' }, 600);
+      assert.equal(a.dataVersion!(), seen, 'own write: the bus tells this process, not data_version');
+      await b.destroy('Grant', 'g');
+      assert.notEqual(a.dataVersion!(), seen, "another connection's write is visible");
+      const after = a.dataVersion!();
+      await b.find('Grant', 'g');
+      assert.equal(a.dataVersion!(), after, 'reads do not move it');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('ping fails once closed', async () => {
     const s = openSqliteStorage({ path: ':memory:' });
     await s.ping();

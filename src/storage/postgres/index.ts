@@ -12,6 +12,7 @@ import type { SchemaStatus } from '../schema-status.ts';
 import type { Storage } from '../types.ts';
 import { createPostgresAuditStore } from './audit-store.ts';
 import { createPostgresExternalIdentityStore } from './external-identity-store.ts';
+import { createPostgresGateStore } from './gate-store.ts';
 import { createPostgresKeyStore } from './key-store.ts';
 import { describeLocation } from './location.ts';
 import { migratePostgres, postgresSchemaStatus } from './migrations.ts';
@@ -94,6 +95,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     ...createPostgresKeyStore(pool),
     ...createPostgresRateLimitStore(pool, now),
     ...createPostgresAuditStore(pool),
+    ...createPostgresGateStore(pool, now),
     async sweep() {
       const result = await query<{ removed: number }>(pool, sweepSql, [now()]);
       return Number(result.rows[0]?.removed ?? 0);

@@ -11,6 +11,7 @@ import type { SchemaStatus } from '../schema-status.ts';
 import type { Storage } from '../types.ts';
 import { createSqliteAuditStore } from './audit-store.ts';
 import { createSqliteExternalIdentityStore } from './external-identity-store.ts';
+import { createSqliteGateStore } from './gate-store.ts';
 import { createSqliteKeyStore } from './key-store.ts';
 import { migrate, sqliteSchemaStatus } from './migrations.ts';
 import { createSqliteOidcStore } from './oidc-store.ts';
@@ -85,6 +86,8 @@ export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage 
   const sweepLimits = db.prepare('DELETE FROM rate_limits WHERE expires_at <= ?');
   const sweep = db.transaction((t: number) => sweepOidc.run(t).changes + sweepLimits.run(t).changes);
   const ping = db.prepare('SELECT 1');
+  // Changes when another connection (another process: the CLI, a second server) commits; cheap to poll.
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
   let closed = false;
 
   return {
@@ -98,6 +101,8 @@ export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage 
     ...keys,
     ...limits,
     ...audit,
+    ...createSqliteGateStore(db, now),
+    dataVersion: () => dataVersion.get() as number,
     async sweep() {
       return sweep.immediate(now());
     },

@@ -1,0 +1,106 @@
+/**
+ * What keeps the gate's cache true to storage: bus events drop the right entries, a write by another
+ * connection on the same SQLite file (another process: the CLI) is noticed within the stated bound
+ * (≤ 1 s; the poll runs every 250 ms), and the trusted age follows what can announce changes.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  ANNOUNCED_MAX_AGE_MS,
+  keepGateCacheFresh,
+  trustedAgeMs,
+  UNANNOUNCED_MAX_AGE_MS,
+} from '../../src/cluster/gate-cache-freshness.ts';
+import { createInProcessBus } from '../../src/cluster/invalidation-bus.ts';
+import { createGrantCache } from '../../src/resource/grant-cache.ts';
+import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'sekisho-gate-cache-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+describe('gate cache freshness', () => {
+  it('bus events drop what they name: grant.revoked, user.changed, user.removed, bus.resumed', async () => {
+    const bus = createInProcessBus();
+    const calls: string[] = [];
+    const stop = keepGateCacheFresh(
+      {
+        forgetGrant: (g) => calls.push(`grant:${g}`),
+        forgetUser: (u) => calls.push(`user:${u}`),
+        forgetAll: () => calls.push('all'),
+      },
+      { bus, storage: {} },
+    );
+    await bus.publish({ type: 'grant.revoked', grantId: 'g1' });
+    await bus.publish({ type: 'user.changed', userId: 'u1' });
+    await bus.publish({ type: 'user.removed', userId: 'u2' });
+    await bus.publish({ type: 'keys.rotated' });
+    await bus.publish({ type: 'bus.resumed' });
+    assert.deepEqual(calls, ['grant:g1', 'user:u1', 'user:u2', 'all']);
+    stop();
+    await bus.publish({ type: 'grant.revoked', grantId: 'g2' });
+    assert.equal(calls.length, 4, 'unsubscribed');
+  });
+
+  it("another connection's write on the same SQLite file empties the cache within 1 s", async () => {
+    const dir = join(root, 'foreign');
+    const server = openSqliteStorage({ dataDir: dir });
+    const cli = openSqliteStorage({ dataDir: dir }); // what `sekisho grants revoke` opens
+    const bus = createInProcessBus(); // no Redis: the CLI's events never reach the server
+    try {
+      await server.createUser({
+        id: 'u1',
+        username: 'demo',
+        name: 'Demo',
+        email: 'd@example.com',
+        role: 'user',
+        passwordHash: 'x',
+        createdAt: Date.now(),
+      });
+      await server.upsert('Grant', 'g1', { accountId: 'u1', clientId: 'c1' }, 600);
+      const cache = createGrantCache({
+        load: server.findGrantAndUser,
+        maxEntries: 10,
+        maxAgeMs: () => trustedAgeMs(bus, server),
+      });
+      const stop = keepGateCacheFresh(cache, { bus, storage: server });
+      try {
+        assert.ok((await cache.findGrantAndUser('g1', 'u1')).grant);
+        assert.equal(cache.size, 1);
+        // Our own write (announced on our bus in the real server) does not count as foreign.
+        await server.upsert('Session', 's1', {}, 60);
+        await new Promise((r) => setTimeout(r, 400));
+        assert.equal(cache.size, 1, 'own writes leave the cache alone');
+        const revokedAt = Date.now();
+        await cli.destroy('Grant', 'g1');
+        while (cache.size > 0) {
+          assert.ok(Date.now() - revokedAt < 1_000, 'noticed within 1 s');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.equal((await cache.findGrantAndUser('g1', 'u1')).grant, undefined, 'the revocation is read');
+      } finally {
+        stop();
+      }
+    } finally {
+      await cli.close();
+      await server.close();
+    }
+  });
+
+  it('trusts entries 60 s where changes are announced, 1 s where a foreign write could go unseen', () => {
+    const local = { shared: false, connected: () => true };
+    let up = true;
+    const redis = { shared: true, connected: () => up };
+    const sqlite = { dataVersion: () => 1 };
+    const postgres = {};
+    assert.equal(trustedAgeMs(local, sqlite), ANNOUNCED_MAX_AGE_MS, 'SQLite: data_version sees the CLI');
+    assert.equal(trustedAgeMs(local, postgres), UNANNOUNCED_MAX_AGE_MS, 'PostgreSQL without Redis');
+    assert.equal(trustedAgeMs(redis, postgres), ANNOUNCED_MAX_AGE_MS, 'Redis carries every instance');
+    up = false;
+    assert.equal(trustedAgeMs(redis, postgres), UNANNOUNCED_MAX_AGE_MS, 'Redis disconnected');
+    assert.equal(trustedAgeMs(redis, sqlite), UNANNOUNCED_MAX_AGE_MS);
+    assert.ok(UNANNOUNCED_MAX_AGE_MS <= 1_000, 'the bound docs/security.md states');
+  });
+});
