@@ -16,7 +16,9 @@ import {
 } from '../../src/cluster/gate-cache-freshness.ts';
 import { createInProcessBus } from '../../src/cluster/invalidation-bus.ts';
 import { createGrantCache } from '../../src/resource/grant-cache.ts';
+import { openPostgresStorage } from '../../src/storage/postgres/index.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
+import { freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../helpers/postgres.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'sekisho-gate-cache-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -86,6 +88,52 @@ describe('gate cache freshness', () => {
     } finally {
       await cli.close();
       await server.close();
+    }
+  });
+
+  it("PostgreSQL without Redis: another process's revocation is read within 1 s (the trusted age)", async (t) => {
+    const unavailable = await postgresUnavailable();
+    if (unavailable) return t.skip(unavailable);
+    const schema = await freshSchema();
+    const open = () => openPostgresStorage({ url: TEST_DATABASE_URL, schema: schema.name, poolSize: 2 });
+    const server = await open();
+    const cli = await open(); // another process's pool: its events stay in its own process
+    const bus = createInProcessBus();
+    try {
+      await server.createUser({
+        id: 'u1',
+        username: 'demo',
+        name: 'Demo',
+        email: 'd@example.com',
+        role: 'user',
+        passwordHash: 'x',
+        createdAt: Date.now(),
+      });
+      await server.upsert('Grant', 'g1', { accountId: 'u1', clientId: 'c1' }, 600);
+      const cache = createGrantCache({
+        load: server.findGrantAndUser,
+        maxEntries: 10,
+        maxAgeMs: () => trustedAgeMs(bus, server),
+      });
+      const stop = keepGateCacheFresh(cache, { bus, storage: server });
+      try {
+        assert.ok((await cache.findGrantAndUser('g1', 'u1')).grant);
+        const reads = cache.stats.misses;
+        assert.ok((await cache.findGrantAndUser('g1', 'u1')).grant);
+        assert.equal(cache.stats.misses, reads, 'a hit: no query');
+        await cli.destroy('Grant', 'g1');
+        const revokedAt = Date.now();
+        while ((await cache.findGrantAndUser('g1', 'u1')).grant !== undefined) {
+          assert.ok(Date.now() - revokedAt < UNANNOUNCED_MAX_AGE_MS, 'stale at most 1 s');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      } finally {
+        stop();
+      }
+    } finally {
+      await cli.close();
+      await server.close();
+      await schema.drop();
     }
   });
 
