@@ -29,6 +29,16 @@ export function withRequestContext(
     );
 }
 
+/**
+ * Runs `fn` in a request context captured earlier with `currentRequest()` — for a stream event (a
+ * body's 'end') that fires outside it. Only this module's context is carried over, which is all
+ * Sekisho code reads; `AsyncResource.bind` would carry every context but builds a resource and two
+ * deprecation wrappers per call (≈ 5 % of the fast lane's CPU when profiled).
+ */
+export function runInRequestContext<R>(context: RequestContext | undefined, fn: () => R): R {
+  return context === undefined ? fn() : scope.run(context, fn);
+}
+
 /** The request being served, or undefined outside one. */
 export function currentRequest(): RequestContext | undefined {
   return scope.getStore();

@@ -10,12 +10,16 @@ import type { Logger } from '../../observability/logger.ts';
 import { requestLogNotes } from '../../observability/request-notes.ts';
 
 export function requestLog(logger: Logger): RequestHandler {
+  // Every redaction path is nested (`*.password`, `req.headers.authorization`) and this line's fields
+  // are flat — fixed words, numbers and the notes above — so the pass could never match: skip it, as
+  // the MCP fast lane's line does (≈ 4 µs of the ≈ 5 µs a line costs).
+  const lines = logger.child({}, { redact: [] });
   return (req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       const path = req.originalUrl.split('?')[0];
-      logger.info(
+      lines.info(
         {
           method: req.method,
           path,

@@ -22,12 +22,12 @@
  * verdicts, Host/Origin values that passed, and tools/list results keyed by the visible tool set
  * (tools-list-cache.ts).
  */
-import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AuthInfo, McpRequestContext } from '@modelcontextprotocol/server';
 import { isJsonContentType } from '@modelcontextprotocol/server';
 import type { RequestHandler } from 'express';
 import type { Caller } from '../../access/policy.ts';
+import { currentRequest, runInRequestContext } from '../../observability/request-context.ts';
 import { exceedsJsonDepth, JSON_TOO_DEEP } from '../json-depth.ts';
 import { classifyFast } from './classify.ts';
 import { type DispatchDeps, dispatch } from './dispatch.ts';
@@ -182,11 +182,11 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
         const chunks: Buffer[] = [];
         req.on('data', (chunk: Buffer) => chunks.push(chunk));
         req.once('error', () => res.destroy());
-        // Bound to this request's async context: a socket's 'end' fires outside it, and the tools
+        // Run in this request's context: a socket's 'end' fires outside it, and the tools
         // (quick_login's throttle) and the audit log read the caller's address from it.
-        req.once(
-          'end',
-          AsyncResource.bind(() => {
+        const context = currentRequest();
+        req.once('end', () =>
+          runInRequestContext(context, () => {
             const raw = Buffer.concat(chunks);
             req.rawBody = raw;
             const text = raw.toString('utf8');
