@@ -59,7 +59,7 @@ export function createGrantCache(opts: GrantCacheOptions): GrantCache {
   const now = opts.now ?? Date.now;
   const negativeAgeMs = opts.negativeAgeMs ?? DEFAULT_NEGATIVE_MS;
   const entries = new Map<string, Entry>();
-  const inflight = new Map<string, Promise<GrantAndUser>>();
+  const inflight = new Map<string, { readonly userId: string; readonly read: Promise<GrantAndUser> }>();
   const stats = { hits: 0, misses: 0, coalesced: 0, discarded: 0 };
   let generation = 0;
 
@@ -69,15 +69,15 @@ export function createGrantCache(opts: GrantCacheOptions): GrantCache {
     for (const [key, entry] of entries) if (drop(entry)) entries.delete(key);
   };
 
-  const store = (key: string, grantId: string, userId: string, value: GrantAndUser) => {
+  const store = (grantId: string, userId: string, value: GrantAndUser) => {
     const t = now();
     let until = t + (value.grant && value.user ? opts.maxAgeMs() : Math.min(negativeAgeMs, opts.maxAgeMs()));
     // A grant that expires sooner is re-read then (its row may have been renewed meanwhile).
     const exp = value.grant?.exp;
     if (typeof exp === 'number') until = Math.min(until, exp * 1000);
     if (until <= t) return;
-    entries.delete(key);
-    entries.set(key, { grantId, userId, value, until });
+    entries.delete(grantId);
+    entries.set(grantId, { grantId, userId, value, until });
     while (entries.size > opts.maxEntries) {
       const oldest = entries.keys().next().value;
       if (oldest === undefined) break;
@@ -91,37 +91,43 @@ export function createGrantCache(opts: GrantCacheOptions): GrantCache {
       return entries.size;
     },
     findGrantAndUser(grantId, userId) {
-      // NUL cannot occur in either id as storage hands them out, so the pair maps to one key.
-      const key = `${grantId}\u0000${userId}`;
-      const hit = entries.get(key);
+      // Keyed by the grant alone: the verifier hands the same id string on every request of a token,
+      // so the Map reuses its hash. A grant has one account, so another subject is a token the gate
+      // refuses anyway ('mismatch'): read for it, uncached, and leave the entry alone.
+      const hit = entries.get(grantId);
+      if (hit !== undefined && hit.userId !== userId) {
+        stats.misses++;
+        return opts.load(grantId, userId);
+      }
       if (hit !== undefined) {
-        entries.delete(key);
+        entries.delete(grantId);
         if (hit.until > now()) {
-          entries.set(key, hit);
+          entries.set(grantId, hit);
           stats.hits++;
           return Promise.resolve(hit.value);
         }
       }
-      const pending = inflight.get(key);
-      if (pending !== undefined) {
+      const pending = inflight.get(grantId);
+      if (pending !== undefined && pending.userId === userId) {
         stats.coalesced++;
-        return pending;
+        return pending.read;
       }
       stats.misses++;
+      if (pending !== undefined) return opts.load(grantId, userId);
       const startedAt = generation;
       const read = opts.load(grantId, userId).then(
         (value) => {
-          if (inflight.get(key) === read) inflight.delete(key);
-          if (generation === startedAt) store(key, grantId, userId, value);
+          if (inflight.get(grantId)?.read === read) inflight.delete(grantId);
+          if (generation === startedAt) store(grantId, userId, value);
           else stats.discarded++;
           return value;
         },
         (error: unknown) => {
-          if (inflight.get(key) === read) inflight.delete(key);
+          if (inflight.get(grantId)?.read === read) inflight.delete(grantId);
           throw error;
         },
       );
-      inflight.set(key, read);
+      inflight.set(grantId, { userId, read });
       return read;
     },
     forgetGrant: (grantId) => invalidate((e) => e.grantId === grantId),

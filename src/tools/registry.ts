@@ -51,11 +51,21 @@ export function createToolRegistry(
   const byName = new Map(active.map((t) => [t.name, t]));
   if (byName.size !== active.length) throw new TypeError('tool names must be unique');
   const required = new Set(active.flatMap((t) => (t.access.kind === 'user' ? t.access.scopes : [])));
+  // A signed-in caller's visible set depends on their role only (`mayEverUse`: a missing scope still
+  // shows the tool, to step up), so it is filtered once per role rather than on every request.
+  const byRole = new Map<string, readonly AnyTool[]>();
   return {
     tools: active,
     get: (name) => byName.get(name),
-    visibleTo: (caller) =>
-      caller.kind === 'anonymous' ? active : active.filter((t) => mayEverUse(t.access, caller)),
+    visibleTo: (caller) => {
+      if (caller.kind === 'anonymous') return active;
+      let visible = byRole.get(caller.role);
+      if (visible === undefined) {
+        visible = Object.freeze(active.filter((t) => mayEverUse(t.access, caller)));
+        byRole.set(caller.role, visible);
+      }
+      return visible;
+    },
     scopes: Object.freeze(ALL_SCOPES.map((s) => s.name).filter((s) => required.has(s))),
     basicScopes: Object.freeze(ALL_SCOPES.filter((s) => s.basic && required.has(s.name)).map((s) => s.name)),
   };

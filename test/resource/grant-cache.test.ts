@@ -77,15 +77,22 @@ describe('grant cache', () => {
     assert.equal(cache.stats.coalesced, 19);
   });
 
-  it('the same grant under another subject is another entry (the gate then refuses the mismatch)', async () => {
+  it('the same grant under another subject is read uncached and leaves the entry alone (the gate refuses the mismatch)', async () => {
     const store = scriptedStore();
     const { cache } = cacheOver(store);
     const a = cache.findGrantAndUser('g1', 'u1');
     const b = cache.findGrantAndUser('g1', 'u2');
-    assert.equal(store.reads.length, 2);
+    assert.equal(store.reads.length, 2, 'not coalesced with another subject’s read');
     store.settle(LIVE);
     store.settle(REVOKED);
-    await Promise.all([a, b]);
+    assert.deepEqual(await a, LIVE);
+    assert.deepEqual(await b, REVOKED);
+    const c = cache.findGrantAndUser('g1', 'u2');
+    assert.equal(store.reads.length, 3, 'another subject never reads the cached entry');
+    store.settle(REVOKED);
+    await c;
+    assert.deepEqual(await cache.findGrantAndUser('g1', 'u1'), LIVE, 'the entry is intact');
+    assert.equal(store.reads.length, 3);
   });
 
   it('forgetGrant / forgetUser / forgetAll drop matching entries only, and the next request reads again', async () => {
