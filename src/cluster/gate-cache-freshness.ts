@@ -44,6 +44,7 @@ export function keepGateCacheFresh(
       case 'bus.resumed':
         return cache.forgetAll();
       case 'keys.rotated':
+      case 'conformance.lists':
         return;
     }
   });

@@ -22,7 +22,7 @@ export type Invalidation =
    * trigger tools on some instance: every instance lists the same and tells its own
    * `subscriptions/listen` streams. Other profiles ignore it.
    */
-  | { readonly type: 'conformance.lists'; readonly tool: boolean; readonly prompt: boolean };
+  | { readonly type: 'conformance.lists'; readonly tool: boolean; readonly prompt: boolean }
   /**
    * Local only, never sent nor accepted from the wire: the shared bus was disconnected and is back, so
    * events sent meanwhile were lost — drop every cache that relies on them.
