@@ -33,6 +33,12 @@ export interface HashLimits {
   readonly concurrency: number;
   /** Derivations allowed to wait for a free worker; more are refused with HashBusyError. */
   readonly queue: number;
+  /**
+   * A worker with no work for this long exits (ms; default 60 s). Each idle worker holds ≈ 10 MB of
+   * RSS for a password check that may not come for hours (the demo seeding at first boot, one sign-in
+   * a day); the next check starts a new worker, which costs ≈ 20–40 ms beside a ≈ 90 ms hash.
+   */
+  readonly idleExitMs?: number;
 }
 
 /**
@@ -58,8 +64,8 @@ export class HashBusyError extends Error {
 export interface HashPool {
   /** Runs the job in turn; `owner` (the client address) is held to its share of the slots. */
   derive(job: ScryptJob, owner?: string): Promise<Buffer>;
-  /** Running and waiting derivations (for tests and metrics). */
-  load(): { readonly running: number; readonly queued: number };
+  /** Running and waiting derivations, and live worker threads (for tests and metrics). */
+  load(): { readonly running: number; readonly queued: number; readonly workers: number };
   /** Terminates the worker threads; later derivations start new ones. */
   close(): Promise<void>;
 }
@@ -94,6 +100,7 @@ interface Pending {
 interface Slot {
   worker: Worker;
   current: Pending | undefined;
+  idle: NodeJS.Timeout | undefined;
 }
 
 export function createHashPool(limits: HashLimits): HashPool {
@@ -104,11 +111,12 @@ export function createHashPool(limits: HashLimits): HashPool {
   const share = Math.max(1, Math.ceil((concurrency + capacity) / 4));
   const held = new Map<string, number>();
   let meanMs = 150;
+  const idleExitMs = limits.idleExitMs ?? 60_000;
 
   function spawn(): Slot {
     const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'sekisho-scrypt' });
     worker.unref();
-    const slot: Slot = { worker, current: undefined };
+    const slot: Slot = { worker, current: undefined, idle: undefined };
     worker.on('message', (message: { key?: Uint8Array; error?: string }) => {
       const done = slot.current;
       slot.current = undefined;
@@ -119,6 +127,7 @@ export function createHashPool(limits: HashLimits): HashPool {
       next(slot);
     });
     const lost = (error: Error) => {
+      clearTimeout(slot.idle);
       const index = slots.indexOf(slot);
       if (index >= 0) slots.splice(index, 1);
       slot.current?.reject(error);
@@ -136,9 +145,23 @@ export function createHashPool(limits: HashLimits): HashPool {
     return slot;
   }
 
+  /** Out of the pool first (no new work can pick it), then ended; `lost` finds it gone. */
+  function retire(slot: Slot): void {
+    const index = slots.indexOf(slot);
+    if (index < 0 || slot.current !== undefined) return;
+    slots.splice(index, 1);
+    void slot.worker.terminate();
+  }
+
   function next(slot: Slot): void {
+    clearTimeout(slot.idle);
+    slot.idle = undefined;
     const pending = waiting.shift();
-    if (!pending) return;
+    if (!pending) {
+      slot.idle = setTimeout(() => retire(slot), idleExitMs);
+      slot.idle.unref();
+      return;
+    }
     const started = performance.now();
     // Referenced only while it works: an idle pool never keeps the process alive.
     slot.worker.ref();
@@ -183,9 +206,14 @@ export function createHashPool(limits: HashLimits): HashPool {
       result.then(release, release);
       return result;
     },
-    load: () => ({ running: slots.filter((s) => s.current !== undefined).length, queued: waiting.length }),
+    load: () => ({
+      running: slots.filter((s) => s.current !== undefined).length,
+      queued: waiting.length,
+      workers: slots.length,
+    }),
     async close() {
       const all = slots.splice(0);
+      for (const s of all) clearTimeout(s.idle);
       await Promise.all(all.map((s) => s.worker.terminate()));
     },
   };

@@ -24,6 +24,27 @@ describe('password hash pool', () => {
     }
   });
 
+  it('starts no worker until the first check; an idle worker exits and the next check starts one again', async () => {
+    const pool = createHashPool({ concurrency: 2, queue: 2, idleExitMs: 150 });
+    try {
+      assert.equal(pool.load().workers, 0, 'nothing at start');
+      const j = job(3);
+      const expected = scryptSync(j.password, j.salt, 32, { N: j.N, r: j.r, p: j.p });
+      assert.deepEqual(await pool.derive(j), expected);
+      assert.equal(pool.load().workers, 1, 'one check, one worker');
+      const deadline = Date.now() + 10_000;
+      while (pool.load().workers > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(pool.load().workers, 0, 'the idle worker exited');
+      assert.deepEqual(await pool.derive(j), expected, 'a new worker answers the next check');
+      assert.equal(pool.load().workers, 1);
+      // Work is never cut short by the idle timer: four checks at once through two workers and the queue.
+      const results = await Promise.all([1, 2, 3, 4].map((i) => pool.derive(job(i))));
+      assert.equal(results.length, 4);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('runs at most `concurrency` at once, queues at most `queue`, refuses the rest at once', async () => {
     const pool = createHashPool({ concurrency: 2, queue: 3 });
     try {
@@ -37,12 +58,12 @@ describe('password hash pool', () => {
           (e) => (e instanceof HashBusyError && e.retryAfterSeconds >= 1 ? 'busy' : String(e)),
         );
       });
-      assert.deepEqual(pool.load(), { running: 2, queued: 3 });
+      assert.deepEqual(pool.load(), { running: 2, queued: 3, workers: 2 });
       const outcomes = await Promise.all(attempts);
       assert.equal(outcomes.filter((o) => o === 'done').length, 5);
       assert.equal(outcomes.filter((o) => o === 'busy').length, 15);
       assert.equal(peak, 2);
-      assert.deepEqual(pool.load(), { running: 0, queued: 0 });
+      assert.deepEqual(pool.load(), { running: 0, queued: 0, workers: 2 });
       assert.equal(await pool.derive(job()).then(() => 'done'), 'done', 'room again once drained');
     } finally {
       await pool.close();
