@@ -5,6 +5,29 @@
  */
 import type { OidcModel, OidcPayload, OidcRow } from './types.ts';
 
+/**
+ * The models listed by owner (`list(model, { accountId, clientId })`): the account page, the CLI and
+ * the admin console list grants, sessions, clients and registration tokens — never tokens or codes.
+ * Only these rows fill the account and client columns, so a refresh token's insert does not update
+ * two owner indexes that nothing reads (two fewer index pages on every refresh; docs/benchmarks.md).
+ */
+export const LISTED_BY_OWNER: ReadonlySet<OidcModel> = new Set<OidcModel>([
+  'Grant',
+  'Session',
+  'Client',
+  'RegistrationAccessToken',
+]);
+
+/** A programming error: listing by owner a model whose rows do not record their owner. */
+export function assertListableByOwner(
+  model: OidcModel,
+  filter: { accountId?: string; clientId?: string },
+): void {
+  if ((filter.accountId !== undefined || filter.clientId !== undefined) && !LISTED_BY_OWNER.has(model)) {
+    throw new TypeError(`${model} rows are not listed by account or client`);
+  }
+}
+
 /** The columns an upsert writes besides model, id and times. */
 export interface OidcColumns {
   readonly payload: string;
@@ -34,13 +57,14 @@ export function oidcColumns(
   expiresInSeconds: number | undefined,
 ): OidcColumns {
   const { consumed, ...rest } = payload;
+  const owned = LISTED_BY_OWNER.has(model);
   return {
     payload: JSON.stringify(rest),
     grantId: str(payload.grantId),
     uid: str(payload.uid),
     userCode: str(payload.userCode),
-    accountId: str(payload.accountId),
-    clientId: str(payload.clientId) ?? (model === 'Client' ? str(payload.client_id) : null),
+    accountId: owned ? str(payload.accountId) : null,
+    clientId: owned ? (str(payload.clientId) ?? (model === 'Client' ? str(payload.client_id) : null)) : null,
     expiresAt: expiryFrom(nowMs, expiresInSeconds),
     consumedAt: consumedAtFrom(consumed, nowMs),
   };

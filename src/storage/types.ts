@@ -60,6 +60,8 @@ export interface OidcStore {
   /**
    * Lists live rows of one model (for account pages, CLI and admin tools). `accountId` matches
    * `payload.accountId`; `clientId` matches `payload.clientId`, or `payload.client_id` for `Client` rows.
+   * Filtering by owner is for `LISTED_BY_OWNER` models only (Grant, Session, Client,
+   * RegistrationAccessToken; `oidc-rows.ts`); for any other model it throws a TypeError.
    */
   list(model: OidcModel, filter?: { accountId?: string; clientId?: string }): Promise<OidcRow[]>;
   /**

@@ -128,10 +128,30 @@ export function runStorageContract(name: string, open: StorageFactory): void {
         assert.ok(await s.find('Grant', 'g1'));
       });
 
+      it('only grants, sessions, clients and registration tokens are listed by owner', async () => {
+        await s.upsert('RefreshToken', 'rt', { accountId: 'u9', clientId: 'c9', grantId: 'g9' }, 100);
+        await s.upsert('Grant', 'g9', { accountId: 'u9', clientId: 'c9' }, 100);
+        await s.upsert('RegistrationAccessToken', 'rat', { clientId: 'c9' }, 100);
+        await assert.rejects(s.list('RefreshToken', { accountId: 'u9' }), TypeError);
+        await assert.rejects(s.list('AccessToken', { clientId: 'c9' }), TypeError);
+        assert.deepEqual(
+          (await s.list('Grant', { accountId: 'u9', clientId: 'c9' })).map((r) => r.id),
+          ['g9'],
+        );
+        assert.deepEqual(
+          (await s.list('RegistrationAccessToken', { clientId: 'c9' })).map((r) => r.id),
+          ['rat'],
+        );
+        // Tokens still belong to their grant: revoking it removes them.
+        await s.revokeByGrantId('g9');
+        assert.equal(await s.find('RefreshToken', 'rt'), undefined);
+      });
+
       it('expiry is honoured by find, findByUid, consume, list and sweep', async () => {
         await s.upsert('AccessToken', 'short', { accountId: 'u1' }, 10);
         await s.upsert('Session', 'sess', { accountId: 'u1', uid: 'UID' }, 10);
         await s.upsert('AccessToken', 'long', { accountId: 'u1' }, 1000);
+        await s.upsert('Grant', 'g-long', { accountId: 'u1' }, 1000);
         await s.upsert('Client', 'forever', { client_id: 'forever' }, undefined);
         clock.advance(9_999);
         assert.ok(await s.find('AccessToken', 'short'));
@@ -140,14 +160,23 @@ export function runStorageContract(name: string, open: StorageFactory): void {
         assert.equal(await s.findByUid('Session', 'UID'), undefined);
         assert.equal(await s.consume('AccessToken', 'short'), false);
         assert.deepEqual(
-          (await s.list('AccessToken', { accountId: 'u1' })).map((r) => r.id),
+          (await s.list('AccessToken')).map((r) => r.id),
           ['long'],
+        );
+        assert.deepEqual(
+          (await s.list('Session', { accountId: 'u1' })).map((r) => r.id),
+          [],
+          'the expired session is not listed',
+        );
+        assert.deepEqual(
+          (await s.list('Grant', { accountId: 'u1' })).map((r) => r.id),
+          ['g-long'],
         );
         assert.equal(await s.sweep(), 2);
         assert.equal(await s.sweep(), 0);
         clock.advance(10 * 365 * 86_400_000);
         assert.ok(await s.find('Client', 'forever'), 'rows without expiry never expire');
-        assert.equal(await s.sweep(), 1);
+        assert.equal(await s.sweep(), 2, 'the long-lived token and grant');
       });
 
       it("Sekisho's own UpstreamLogin rows: round trip, taken once under concurrency, gone at expiry", async () => {

@@ -5,7 +5,14 @@
  * row lock and, under READ COMMITTED, re-check the condition after the winner commits, so exactly
  * one gets a row back — on any number of instances.
  */
-import { expiryFrom, oidcColumns, type StoredOidcRow, toOidcRow, toPayload } from '../oidc-rows.ts';
+import {
+  assertListableByOwner,
+  expiryFrom,
+  oidcColumns,
+  type StoredOidcRow,
+  toOidcRow,
+  toPayload,
+} from '../oidc-rows.ts';
 import type { OidcStore } from '../types.ts';
 import { type PgPool, query } from './pool.ts';
 
@@ -98,6 +105,7 @@ export function createPostgresOidcStore(pool: PgPool, now: () => number): OidcSt
       return result.rows.map(toOidcRow);
     },
     async list(model, filter = {}) {
+      assertListableByOwner(model, filter);
       const values = [model, filter.accountId ?? null, filter.clientId ?? null, now()];
       const result = await query<StoredOidcRow>(pool, SQL.list, values, 'sekisho_oidc_list');
       return result.rows.map(toOidcRow);

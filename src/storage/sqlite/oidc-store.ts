@@ -8,7 +8,14 @@
  * exactly one sees `changes === 1`.
  */
 import type { Database } from 'better-sqlite3';
-import { expiryFrom, oidcColumns, type StoredOidcRow as Row, toOidcRow, toPayload } from '../oidc-rows.ts';
+import {
+  assertListableByOwner,
+  expiryFrom,
+  oidcColumns,
+  type StoredOidcRow as Row,
+  toOidcRow,
+  toPayload,
+} from '../oidc-rows.ts';
 import type { OidcModel, OidcPayload, OidcStore } from '../types.ts';
 
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
@@ -93,6 +100,7 @@ export function createSqliteOidcStore(db: Database, now: () => number): OidcStor
       return (takeExpired.all({ model, now: now() }) as Row[]).map(toOidcRow);
     },
     async list(model, filter = {}) {
+      assertListableByOwner(model, filter);
       const { accountId, clientId } = filter;
       const params = { model, accountId, clientId, now: now() };
       const statement =
