@@ -83,6 +83,8 @@ interface ServerScript {
   readonly env?: Record<string, string>;
   /** Outside services it needs: without them its scenarios are skipped, with a note saying why. */
   readonly requires?: readonly Service[];
+  /** How long it may take to answer `ready` (default 120 s). */
+  readonly readyTimeoutMs?: number;
 }
 
 const SERVER_SCRIPTS: Record<ServerKind, ServerScript> = {
@@ -101,7 +103,12 @@ const SERVER_SCRIPTS: Record<ServerKind, ServerScript> = {
     requires: ['postgres', 'redis'],
   },
   // Three instances on PostgreSQL + Redis behind nginx.
-  'sekisho-nginx': { script: 'servers/sekisho-cluster.ts', requires: ['postgres', 'redis', 'nginx'] },
+  // Four children in turn (the first migrates): on a loaded 2-core box that can take minutes.
+  'sekisho-nginx': {
+    script: 'servers/sekisho-cluster.ts',
+    requires: ['postgres', 'redis', 'nginx'],
+    readyTimeoutMs: 360_000,
+  },
   'plain-oidc': { script: 'servers/plain-provider.ts' },
 };
 
@@ -131,7 +138,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         spawnServer({
           name: kind,
           script: scriptPath(SERVER_SCRIPTS[kind].script),
-          readyTimeoutMs: 120_000, // a loaded 2-core box can take long to start two tsx children
+          // a loaded 2-core box can take long to start several tsx children
+          readyTimeoutMs: SERVER_SCRIPTS[kind].readyTimeoutMs ?? 120_000,
           ...(SERVER_SCRIPTS[kind].env && { env: SERVER_SCRIPTS[kind].env }),
         }).then((child) => children.set(kind, child)),
       ),

@@ -76,8 +76,12 @@ export function serveCommands(
       reply({ type: 'reply', id: msg.id, ok: false, error: (error as Error).message });
     }
   });
-  // The harness going away (crash, kill) disconnects IPC: never outlive it.
-  process.on('disconnect', () => process.exit(0));
+  // The harness going away (crash, kill) disconnects IPC: never outlive it — but remove what the
+  // server made outside its process first (a PostgreSQL schema, Redis keys), within 5 s.
+  process.on('disconnect', () => {
+    const bound = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+    void Promise.race([onExit?.().catch(() => {}), bound]).finally(() => process.exit(0));
+  });
   process.send({ type: 'ready', url, ...(info && { info }) } satisfies ReadyMessage);
 }
 

@@ -16,7 +16,8 @@ import { renderSvg } from '../../bench/report/svg.ts';
 const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const SCENARIOS = ['a', 'b', 'c', 'e'];
+// d: the 2025-06-18 stateless POST, which broke unnoticed once when sessions became the default.
+const SCENARIOS = ['a', 'b', 'c', 'd', 'e'];
 let report: BenchReport | undefined;
 
 // A few seconds on an idle machine, but it starts a server per scenario as a child process: on a
