@@ -12,6 +12,7 @@ import { pruneAuditLog, recordExpiredClients } from './audit/retention.ts';
 import { composeStorage } from './cluster/compose-storage.ts';
 import { keepGateCacheFresh, trustedAgeMs } from './cluster/gate-cache-freshness.ts';
 import type { Invalidation } from './cluster/invalidation-bus.ts';
+import { createRedisSessionDirectory } from './cluster/redis-session-directory.ts';
 import { openSharedState, type SharedStateHandle } from './cluster/shared-state.ts';
 import { type Config, mcpResourceUrl } from './config/config.ts';
 import { withBoundPort } from './config/load.ts';
@@ -216,6 +217,17 @@ export async function startSekisho(
     extend: fixture,
   };
   const factory = createServerFactory(factoryDeps);
+  // With Redis, 2025-era sessions are known to every instance: a request of one may land anywhere.
+  const sessionDirectory =
+    config.mcpSessions && shared.redis
+      ? await createRedisSessionDirectory(shared.redis, {
+          prefix: config.redisKeyPrefix,
+          bus: shared.bus,
+          idleSeconds: config.mcpSessions.idleSeconds,
+          limits: { events: config.mcpSessions.events, bytes: config.mcpSessions.eventBytes },
+          logger,
+        })
+      : undefined;
   const mcp = createMcpEndpoint(factory, {
     maxBodyBytes: config.maxBodyBytes,
     logger,
@@ -224,6 +236,7 @@ export async function startSekisho(
         deps: factoryDeps,
         settings: config.mcpSessions,
         recheck: async (caller: Caller) => (caller.kind === 'user' ? resource.recheck(caller) : caller),
+        ...(sessionDirectory && { directory: sessionDirectory }),
       },
     }),
   });
@@ -387,6 +400,8 @@ function followInvalidations(
         return void mcp.sessions?.userChanged(event.userId).catch((err: unknown) => {
           logger.warn({ err }, 'session update after a user change failed');
         });
+      case 'session.ended':
+        return void mcp.sessions?.endedElsewhere(event.sessionId);
       case 'user.removed':
         resource.verifier.forgetWhere({ subject: event.userId });
         return void mcp.sessions?.endWhere(

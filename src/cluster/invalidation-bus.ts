@@ -27,7 +27,9 @@ export type Invalidation =
    * Local only, never sent nor accepted from the wire: the shared bus was disconnected and is back, so
    * events sent meanwhile were lost — drop every cache that relies on them.
    */
-  | { readonly type: 'bus.resumed' };
+  | { readonly type: 'bus.resumed' }
+  /** A 2025-era session ended (DELETE, evicted by its pool's cap, revoked): every copy of it ends. */
+  | { readonly type: 'session.ended'; readonly sessionId: string };
 
 export type InvalidationListener = (event: Invalidation) => void;
 
@@ -101,6 +103,8 @@ export function parseInvalidation(text: string): Invalidation | undefined {
       return typeof v.tool === 'boolean' && typeof v.prompt === 'boolean'
         ? { type: v.type, tool: v.tool, prompt: v.prompt }
         : undefined;
+    case 'session.ended':
+      return id('sessionId') ? { type: v.type, sessionId: v.sessionId as string } : undefined;
     default:
       return undefined;
   }

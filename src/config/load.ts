@@ -85,7 +85,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Sessions live in this process: several instances (Redis) serve 2025-era clients statelessly
     // unless the operator turns sessions on (with sticky routing).
     mcpSessions:
-      (raw.SEKISHO_MCP_SESSIONS ?? raw.SEKISHO_REDIS_URL === undefined)
+      (raw.SEKISHO_MCP_SESSIONS ?? true)
         ? Object.freeze({
             idleSeconds: raw.SEKISHO_MCP_SESSION_IDLE_SECONDS,
             perUser: raw.SEKISHO_MCP_SESSIONS_PER_USER,

@@ -279,7 +279,7 @@ export const envSchema = z.object({
   SEKISHO_MCP_SESSIONS: flag
     .optional()
     .describe(
-      '2025-era clients get sessions (Mcp-Session-Id, the GET stream, server-to-client requests, notifications, resumable streams); 0 serves them statelessly. Default: on for one instance; off with SEKISHO_REDIS_URL (sessions are held in process, so several instances would need sticky routing).',
+      '2025-era clients get sessions (Mcp-Session-Id, the GET stream, server-to-client requests, notifications, resumable streams); 0 serves them statelessly. Default: on — with SEKISHO_REDIS_URL the sessions live in Redis, so a request of a session may land on any instance.',
     ),
   SEKISHO_MCP_SESSION_IDLE_SECONDS: seconds(60, 86_400)
     .default(1_800)

@@ -18,6 +18,7 @@ import type { Caller } from '../access/policy.ts';
 import type { McpSessionSettings } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ServerFactoryDeps } from './server-factory.ts';
+import type { SessionDirectory } from './sessions/directory.ts';
 import { createLegacySessions, type LegacySessions } from './sessions/legacy-sessions.ts';
 
 export interface McpEndpoint {
@@ -37,6 +38,8 @@ export interface McpEndpointOptions {
     readonly settings: McpSessionSettings;
     /** The caller as they are now (after a user changed), undefined when they are gone. */
     readonly recheck?: (caller: Caller) => Promise<Caller | undefined>;
+    /** Shared with other instances (Redis); in process when absent. */
+    readonly directory?: SessionDirectory;
   };
 }
 
@@ -55,6 +58,7 @@ export function createMcpEndpoint(factory: McpServerFactory, opts: McpEndpointOp
         logger: opts.logger,
         onerror,
         ...(opts.sessions.recheck && { recheck: opts.sessions.recheck }),
+        ...(opts.sessions.directory && { directory: opts.sessions.directory }),
       })
     : undefined;
   const fetch = sessions

@@ -2,8 +2,8 @@
  * `ToolInteraction` (tools/services.ts) on the MCP wire, one way per era:
  *
  *  - 2025 era, in a session whose client declared `elicitation`: `elicitation/create` sent on the
- *    call's own SSE stream (the SDK's `ctx.mcpReq.elicitInput`); the client's answer comes back as a
- *    POST in the same session and resolves it.
+ *    call's own SSE stream (the SDK's `ctx.mcpReq.elicitInput` with the call as related request); the
+ *    client's answer comes back as a POST in the same session (on any instance) and resolves it.
  *  - 2026-07-28, client declared `elicitation` in its envelope: the multi-round-trip pattern — the
  *    first call is answered `input_required` with the question, the client retries the same call with
  *    `inputResponses`, and the retry reads the answer (the SDK's `inputRequired` / `inputResponse`).
@@ -61,7 +61,9 @@ export function interactionFor(
     async confirm(question) {
       if (era === 'legacy') {
         if (!server.server.getClientCapabilities()?.elicitation) return 'unsupported';
-        const answer = await ctx.mcpReq.elicitInput(form(question));
+        // On the call's own stream (the spec's SHOULD), not the GET stream: the client may not have
+        // opened that one yet, and across instances it may be held elsewhere.
+        const answer = await ctx.mcpReq.elicitInput(form(question), { relatedRequestId: ctx.mcpReq.id });
         return verdict(answer.action, answer.content);
       }
       const answer = inputResponse(ctx.mcpReq.inputResponses, question.key);

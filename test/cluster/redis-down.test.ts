@@ -1,8 +1,9 @@
 /**
  * Redis goes away under a running server, then comes back. Decided behaviour (docs/deployment.md):
  * /readyz answers 503 naming redis; routes whose throttles live in Redis (sign-in, registration)
- * answer 503 with Retry-After — never a 500 and never an unthrottled pass; bearer-authenticated /mcp
- * keeps working (it needs the database, not Redis); everything recovers by itself when Redis returns.
+ * answer 503 with Retry-After — never a 500 and never an unthrottled pass; bearer-authenticated
+ * 2026-07-28 /mcp keeps working (it needs the database, not Redis) while opening a 2025-era session
+ * (held in Redis) answers 503 with Retry-After; everything recovers by itself when Redis returns.
  * A private redis-server on a free port, so stopping it disturbs nobody else.
  */
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CookieJar, parseForms } from '../helpers/browserless-login.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { legacyPost } from '../helpers/mcp-http.ts';
+import { legacyInitialize, legacyPost, modernPost } from '../helpers/mcp-http.ts';
 import { authorizeUrl, pkce, registerClient, signIn } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -128,14 +129,19 @@ describe('Redis down while serving, then back', { skip }, () => {
     assert.ok(Number(registration.headers.get('retry-after')) > 0);
     assert.equal(((await registration.json()) as { error: string }).error, 'temporarily_unavailable');
 
-    const call = await legacyPost(
+    const call = await modernPost(
       srv.mcpUrl,
-      { id: 1, method: 'tools/list', params: {} },
-      {
-        headers: { authorization: `Bearer ${token}` },
-      },
+      'tools/list',
+      {},
+      { headers: { authorization: `Bearer ${token}` } },
     );
-    assert.equal(call.status, 200, 'signed-in clients keep working without Redis');
+    assert.equal(call.status, 200, 'signed-in 2026-07-28 clients keep working without Redis');
+    // 2025-era sessions live in Redis: opening one waits for it, with a clear 503 (never a 500).
+    const opening = await legacyPost(srv.mcpUrl, legacyInitialize(1), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(opening.status, 503, opening.text);
+    assert.ok(Number(opening.headers.get('retry-after')) > 0);
 
     await startRedis();
     await until(async () => (await readiness()).status === 200, '/readyz 200 again');

@@ -1,17 +1,13 @@
 /**
- * The limits of 2025-era sessions (mcp/sessions/session-table.ts) on a fake clock: idle expiry, the
- * per-owner cap (least recently used ends), the server-wide cap (refused), the larger shared pool of
- * anonymous callers, and ending by owner (grant revoked, account removed).
+ * The limits of this process's 2025-era session copies (mcp/sessions/session-table.ts) on a fake
+ * clock: idle expiry, the server-wide cap (refused), and ending by owner (grant revoked, account
+ * removed). The per-owner pool cap is the directory's (test/mcp/session-directory.test.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Caller } from '../../src/access/policy.ts';
 import { ownerOf } from '../../src/mcp/sessions/owner.ts';
-import {
-  ANONYMOUS_POOL_FACTOR,
-  createSessionTable,
-  type TableEntry,
-} from '../../src/mcp/sessions/session-table.ts';
+import { createSessionTable, type TableEntry } from '../../src/mcp/sessions/session-table.ts';
 
 function user(id: string, grantId = `g-${id}`): Caller {
   return {
@@ -28,18 +24,18 @@ function user(id: string, grantId = `g-${id}`): Caller {
   };
 }
 
-function table(limits: { idleSeconds?: number; perUser?: number; max?: number } = {}) {
+function table(limits: { idleSeconds?: number; max?: number } = {}) {
   let t = 1_000_000;
   const ended: string[] = [];
   const closed: string[] = [];
   const sessions = createSessionTable<TableEntry>(
-    { idleSeconds: limits.idleSeconds ?? 60, perUser: limits.perUser ?? 2, max: limits.max ?? 100 },
+    { idleSeconds: limits.idleSeconds ?? 60, max: limits.max ?? 100 },
     { now: () => t, onEnd: (e, reason) => ended.push(`${e.id}:${reason}`), sweepMs: 3_600_000 },
   );
   let n = 0;
   const open = async (caller: Caller) => {
     const owner = ownerOf(caller);
-    if (!(await sessions.makeRoom(owner))) return undefined;
+    if (!sessions.hasRoom()) return undefined;
     const id = `s${++n}`;
     sessions.add({ id, owner, lastUsed: t, close: async () => void closed.push(id) });
     return id;
@@ -64,20 +60,8 @@ describe('session table', () => {
     await sessions.close();
   });
 
-  it('beyond the per-user cap ends that user’s least recently used session only', async () => {
-    const { sessions, open, ended } = table({ perUser: 2 });
-    const a1 = (await open(user('a')))!;
-    const a2 = (await open(user('a')))!;
-    const b1 = (await open(user('b')))!;
-    sessions.touch(sessions.get(a1)!); // a2 is now a's least recently used
-    const a3 = (await open(user('a')))!;
-    assert.deepEqual(ended, [`${a2}:evicted`]);
-    for (const id of [a1, a3, b1]) assert.ok(sessions.get(id), id);
-    await sessions.close();
-  });
-
   it('refuses a new session when the server-wide cap is reached', async () => {
-    const { sessions, open } = table({ perUser: 5, max: 3 });
+    const { sessions, open } = table({ max: 3 });
     for (const who of ['a', 'b', 'c']) assert.ok(await open(user(who)));
     assert.equal(await open(user('d')), undefined);
     assert.equal(sessions.size, 3);
@@ -85,17 +69,8 @@ describe('session table', () => {
     assert.equal(sessions.size, 0, 'closing ends every session');
   });
 
-  it('anonymous callers share one pool, larger than a user’s', async () => {
-    const { sessions, open, ended } = table({ perUser: 1, max: 1000 });
-    for (let i = 0; i < ANONYMOUS_POOL_FACTOR; i++) assert.ok(await open({ kind: 'anonymous' }));
-    assert.equal(ended.length, 0);
-    await open({ kind: 'anonymous' });
-    assert.equal(ended.length, 1, 'the pool is full: the oldest anonymous session ends');
-    await sessions.close();
-  });
-
   it('ends by owner: a revoked grant ends its sessions and no other', async () => {
-    const { sessions, open } = table({ perUser: 5 });
+    const { sessions, open } = table();
     const mine = (await open(user('a', 'g1')))!;
     const other = (await open(user('a', 'g2')))!;
     assert.equal(await sessions.endWhere((o) => o.grantId === 'g1', 'revoked'), 1);

@@ -258,7 +258,7 @@ describe('2025-era sessions: notifications and resumption with the official clie
     await waitFor(() => !standaloneOpen(id), 'stream closed');
     // While no stream is open, the next change is stored, not lost.
     await srv.sekisho.identity.setRole(user.username, 'user');
-    await waitFor(() => (sessionOf(id)?.events.size().events ?? 0) >= 2, 'event stored');
+    await waitFor(() => (sessionOf(id)?.events.size?.().events ?? 0) >= 2, 'event stored');
     const resumed = await openStream(token, id, seen.id);
     const replayed = await resumed.next();
     assert.match(replayed.data, /tools\/list_changed/);

@@ -11,12 +11,20 @@
  *  - the bearer gate has already run: the session id only selects state, the token authorizes.
  *
  * What the SDK transport does not know is added here: the owner check, the caps and idle expiry
- * (session-table.ts), ending sessions whose grant or account went away, and keeping the session's
- * tool set in step with the caller's current rights.
+ * (session-table.ts for this process's copies, directory.ts for the per-user pools), ending sessions
+ * whose grant or account went away, and keeping the session's tool set in step with the caller's
+ * current rights.
+ *
+ * Across instances (a Redis directory): the record says who owns a session and how it was opened, so
+ * a request of a session this instance holds no copy of loads the record, checks the owner (404 as for
+ * an unknown id) and rebuilds a copy (cross-instance.ts); events go to the shared store, a client's
+ * answer to a server request reaches the instance waiting for it, and standalone-stream messages are
+ * written once, by the session's writer.
  */
 import { randomBytes } from 'node:crypto';
 import {
   type AuthInfo,
+  type JSONRPCMessage,
   type McpHandlerRequestOptions,
   type McpRequestContext,
   WebStandardStreamableHTTPServerTransport,
@@ -25,7 +33,21 @@ import type { Caller } from '../../access/policy.ts';
 import type { McpSessionSettings } from '../../config/config.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { createSessionServer, type ServerFactoryDeps, type SessionServer } from '../server-factory.ts';
-import { type BoundedEventStore, createMemoryEventStore } from './event-store.ts';
+import {
+  localAnswer,
+  type Outbound,
+  replayInitialize,
+  splitInbound,
+  wrapOutbound,
+} from './cross-instance.ts';
+import {
+  createLocalDirectory,
+  isSessionId,
+  poolCapOf,
+  type SessionDirectory,
+  type SessionEventStore,
+  type SessionRecord,
+} from './directory.ts';
 import { isOwner, ownerOf, type SessionOwner } from './owner.ts';
 import { createSessionTable, type EndReason, type TableEntry } from './session-table.ts';
 
@@ -37,17 +59,24 @@ export interface LegacySessionsDeps {
   readonly onerror: (error: Error) => void;
   /** The caller as they are now (role re-read), undefined when their grant or account is gone. */
   readonly recheck?: (caller: Caller) => Promise<Caller | undefined>;
+  /** Where sessions are known beyond this process (Redis); in process when absent. */
+  readonly directory?: SessionDirectory;
   readonly now?: () => number;
 }
 
 export interface LiveSession extends TableEntry {
   readonly transport: WebStandardStreamableHTTPServerTransport;
   readonly server: SessionServer;
-  readonly events: BoundedEventStore;
+  readonly events: SessionEventStore;
   /** The caller of the latest request (what the tool set was last synced to). */
   caller: Caller;
   /** SSE responses of this session still open (a session with an open stream is not idle). */
   openStreams: number;
+  /** Of those, GET streams (this instance is then the session's writer). */
+  getStreams: number;
+  /** Across instances: the transport's own send, and when each list_changed kind was last written. */
+  readonly outbound: Outbound | undefined;
+  readonly lastListChanged: Map<string, number>;
 }
 
 export interface LegacySessions {
@@ -60,6 +89,8 @@ export interface LegacySessions {
    * they may see changed. A session whose grant or account is gone ends.
    */
   userChanged(userId: string): Promise<void>;
+  /** The session was ended on another instance: this instance's copy (if any) ends too. */
+  endedElsewhere(id: string): Promise<void>;
   /** A live session by id (diagnostics and tests; requests go through `fetch`). */
   get(id: string): LiveSession | undefined;
   readonly size: number;
@@ -71,87 +102,264 @@ export function newSessionId(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** Reasons that end the session itself, not only this instance's copy of it. */
+const ENDS_SESSION: ReadonlySet<EndReason> = new Set(['deleted', 'evicted', 'revoked']);
+/**
+ * Every copy of a session reacts to the same change (a role change reaches all instances), and each
+ * sends its `list_changed` to the writer: the writer keeps one per kind within this window.
+ */
+const LIST_CHANGED_WINDOW_MS = 1_500;
+
 export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
   const { settings, logger } = deps;
   const now = deps.now ?? Date.now;
+  const directory =
+    deps.directory ?? createLocalDirectory({ events: settings.events, bytes: settings.eventBytes });
+  /** This instance's id when the directory is shared; undefined on one box. */
+  const instanceId = directory.instanceId;
+  const warn = (what: string) => (err: unknown) => logger.warn({ err }, what);
   const table = createSessionTable<LiveSession>(settings, {
     now,
-    onEnd: (entry, reason) => logger.debug({ reason, kind: entry.owner.kind }, 'mcp session ended'),
+    onEnd: (entry, reason) => {
+      logger.debug({ reason, kind: entry.owner.kind }, 'mcp session ended');
+      if (entry.getStreams > 0) void directory.releaseStream(entry.id).catch(() => {});
+      if (instanceId === undefined || ENDS_SESSION.has(reason)) {
+        void directory.end(entry.id, entry.owner).catch(warn('mcp session not ended everywhere'));
+      }
+    },
   });
   // A session with an open stream is in use even when no request arrives (it is listening).
   const keepOpenAlive = setInterval(() => {
-    for (const entry of table.entries()) if (entry.openStreams > 0) entry.lastUsed = now();
+    for (const entry of table.entries()) {
+      if (entry.openStreams === 0) continue;
+      entry.lastUsed = now();
+      if (instanceId === undefined) continue;
+      void directory.touch(entry.id, entry.owner).catch(() => {});
+      if (entry.getStreams > 0) void directory.holdStream(entry.id).catch(() => {});
+    }
   }, 15_000);
   keepOpenAlive.unref();
+  const rebuilding = new Map<string, Promise<LiveSession>>();
+
+  directory.onRouted((routed) => {
+    const entry = table.get(routed.sessionId);
+    if (!entry) return void logger.debug({ kind: routed.kind }, 'routed message for a session not held here');
+    if (routed.kind === 'notify') return void writeStandalone(entry, routed.message);
+    const answer = localAnswer(routed.message);
+    if (answer) entry.transport.onmessage?.(answer);
+    else logger.debug('routed answer without a routed id dropped');
+  });
 
   const callerOf = (authInfo: AuthInfo | undefined, request: Request) =>
     deps.factory.callerOf({ era: 'legacy', authInfo, requestInfo: request });
 
-  async function open(request: Request, options: McpHandlerRequestOptions): Promise<Response> {
-    const ctx: McpRequestContext = { era: 'legacy', authInfo: options.authInfo, requestInfo: request };
-    const caller = deps.factory.callerOf(ctx);
-    const owner = ownerOf(caller);
-    if (!(await table.makeRoom(owner))) {
-      return jsonError(503, -32000, 'Too many open sessions on this server; try again later.', {
-        'retry-after': '30',
-      });
+  /** The writer's path: one `list_changed` per kind per window, then stored and sent by the SDK. */
+  async function writeStandalone(entry: LiveSession, message: JSONRPCMessage): Promise<void> {
+    const method = (message as { method?: unknown }).method;
+    if (typeof method === 'string' && method.endsWith('/list_changed')) {
+      const last = entry.lastListChanged.get(method);
+      if (last !== undefined && now() - last < LIST_CHANGED_WINDOW_MS) return;
+      entry.lastListChanged.set(method, now());
     }
-    const events = createMemoryEventStore({ events: settings.events, bytes: settings.eventBytes });
+    await entry.outbound?.direct(message).catch(warn('session stream message not sent'));
+  }
+
+  /** A standalone-stream message of a copy: written here if this instance is the writer, else routed. */
+  const standaloneOf = (entry: LiveSession) => async (message: JSONRPCMessage) => {
+    const writer = await directory.writerOf(entry.id).catch(() => instanceId);
+    if (writer === undefined || writer === instanceId) return writeStandalone(entry, message);
+    await directory
+      .route(writer, { kind: 'notify', sessionId: entry.id, message })
+      .catch(warn('session stream message not routed'));
+  };
+
+  /** A copy of session `id`: transport, server, event store; added to the table by the caller. */
+  async function build(
+    id: string,
+    owner: SessionOwner,
+    ctx: McpRequestContext,
+    opts: { muted: { value: boolean }; onInitialized?: () => void },
+  ): Promise<LiveSession> {
+    const events = directory.eventStore(id);
     const server = createSessionServer(deps.factory, ctx);
-    const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: newSessionId,
-      eventStore: events,
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      eventStore: muting(events, opts.muted),
       maxRequestBodySize: deps.maxBodyBytes,
-      onsessioninitialized: (id) => {
-        table.add({
-          id,
-          owner,
-          transport,
-          server,
-          events,
-          caller,
-          openStreams: 0,
-          lastUsed: now(),
-          close: async () => {
-            await transport.close();
-            await server.server.close();
-          },
-        });
-      },
+      ...(opts.onInitialized && { onsessioninitialized: opts.onInitialized }),
       // DELETE: the transport closes itself right after this.
-      onsessionclosed: (id) => table.end(id, 'deleted'),
+      onsessionclosed: (closed) => table.end(closed, 'deleted'),
     });
     transport.onerror = deps.onerror;
     await server.server.connect(transport);
-    const response = await transport.handleRequest(request, options);
-    const entry = transport.sessionId === undefined ? undefined : table.get(transport.sessionId);
-    if (!entry) {
+    const entry: LiveSession = {
+      id,
+      owner,
+      transport,
+      server,
+      events,
+      caller: deps.factory.callerOf(ctx),
+      openStreams: 0,
+      getStreams: 0,
+      lastUsed: now(),
+      outbound: undefined,
+      lastListChanged: new Map(),
+      close: async () => {
+        await transport.close();
+        await server.server.close();
+      },
+    };
+    if (instanceId !== undefined) {
+      (entry as { outbound: Outbound }).outbound = wrapOutbound(transport, instanceId, standaloneOf(entry));
+    }
+    return entry;
+  }
+
+  /** Ends a session the pool cap pushed out: this copy if held here, and the record everywhere. */
+  async function evict(id: string, owner: SessionOwner): Promise<void> {
+    if (table.get(id)) return table.end(id, 'evicted');
+    await directory.end(id, owner).catch(warn('evicted mcp session not ended everywhere'));
+  }
+
+  async function open(request: Request, options: McpHandlerRequestOptions): Promise<Response> {
+    const ctx: McpRequestContext = { era: 'legacy', authInfo: options.authInfo, requestInfo: request };
+    const owner = ownerOf(deps.factory.callerOf(ctx));
+    const id = newSessionId();
+    const record: SessionRecord = {
+      id,
+      owner,
+      initialize: initializeParams(options.parsedBody),
+      createdAt: now(),
+    };
+    let evicted: string[];
+    try {
+      evicted = await directory.open(record, poolCapOf(owner, settings.perUser));
+    } catch (err) {
+      logger.warn({ err }, 'mcp session not recorded');
+      return unavailable();
+    }
+    for (const gone of evicted) await evict(gone, owner);
+    if (!table.hasRoom()) {
+      await directory.end(id, owner).catch(() => {});
+      return full();
+    }
+    const entry = await build(id, owner, ctx, {
+      muted: { value: false },
+      onInitialized: () => table.add(entry),
+    });
+    const response = await entry.transport.handleRequest(request, options);
+    if (!table.get(id)) {
       // The initialize was refused (malformed, batched): nothing to keep.
-      await server.server.close();
+      await entry.server.server.close();
+      await directory.end(id, owner).catch(() => {});
       return response;
     }
-    return tracked(response, entry, request.signal);
+    return tracked(response, entry, request);
+  }
+
+  /** A copy of a session opened elsewhere, made from its record (one at a time per session). */
+  function rebuild(record: SessionRecord, request: Request, options: McpHandlerRequestOptions) {
+    const pending = rebuilding.get(record.id);
+    if (pending) return pending;
+    const made = (async () => {
+      if (!table.hasRoom()) throw new SessionsFull();
+      const ctx: McpRequestContext = { era: 'legacy', authInfo: options.authInfo, requestInfo: request };
+      const muted = { value: true };
+      const entry = await build(record.id, record.owner, ctx, { muted });
+      try {
+        await replayInitialize(entry.transport, request.url, record.initialize, options.authInfo);
+      } catch (error) {
+        await entry.close().catch(() => {});
+        throw error;
+      } finally {
+        muted.value = false;
+      }
+      table.add(entry);
+      logger.debug({ kind: record.owner.kind }, 'mcp session copy rebuilt from its record');
+      return entry;
+    })().finally(() => rebuilding.delete(record.id));
+    rebuilding.set(record.id, made);
+    return made;
+  }
+
+  /** Answers for requests other instances sent go to them; the rest stays here. */
+  async function forward(sessionId: string, foreign: ReturnType<typeof splitInbound>['foreign']) {
+    for (const { instanceId: to, message } of foreign) {
+      logger.info({ to }, 'answer to a server request routed to the instance that sent it');
+      await directory
+        .route(to, { kind: 'response', sessionId, message })
+        .catch((err: unknown) => logger.debug({ err }, 'answer not routed (dropped)'));
+    }
+  }
+
+  /** The session's copy here, made from its record when another instance opened it; else an answer. */
+  async function copyFor(
+    id: string,
+    caller: Caller,
+    request: Request,
+    options: McpHandlerRequestOptions,
+  ): Promise<LiveSession | Response> {
+    if (instanceId === undefined || !isSessionId(id)) return notFound();
+    let record: SessionRecord | undefined;
+    try {
+      record = await directory.find(id);
+    } catch (err) {
+      logger.warn({ err }, 'mcp session record not readable');
+      return unavailable();
+    }
+    // Another principal's session is answered exactly like one that does not exist.
+    if (!record || !isOwner(record.owner, caller)) return notFound();
+    if (request.method === 'DELETE') {
+      try {
+        await directory.end(id, record.owner);
+      } catch {
+        return unavailable();
+      }
+      return new Response(null, { status: 200 });
+    }
+    if (request.method === 'POST') {
+      // Only answers for other instances: no copy is needed here.
+      const split = splitInbound(options.parsedBody, instanceId);
+      if (split.local === undefined) {
+        await forward(id, split.foreign);
+        return new Response(null, { status: 202 });
+      }
+    }
+    try {
+      return await rebuild(record, request, options);
+    } catch (error) {
+      if (error instanceof SessionsFull) return full();
+      logger.warn({ err: error }, 'mcp session copy not rebuilt');
+      return notFound();
+    }
   }
 
   /**
    * Counts an SSE response as an open stream until it ends, and ends it as soon as the client goes:
    * the Node adapter notices a closed connection only at its next write (a keep-alive, 15 s later),
    * and until the transport's stream is cancelled a resumption of it is refused as a conflict.
+   * A GET stream makes this instance the session's writer while it is open (across instances).
    */
-  function tracked(response: Response, entry: LiveSession, signal: AbortSignal): Response {
+  function tracked(response: Response, entry: LiveSession, request: Request): Response {
     if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
       return response;
     }
+    const standalone = request.method === 'GET' && instanceId !== undefined;
     entry.openStreams++;
+    if (standalone) {
+      entry.getStreams++;
+      void directory.holdStream(entry.id).catch(() => {});
+    }
     let done = false;
     const finish = () => {
       if (done) return;
       done = true;
       entry.openStreams--;
       entry.lastUsed = now();
+      if (standalone && --entry.getStreams === 0) void directory.releaseStream(entry.id).catch(() => {});
     };
     const reader = response.body.getReader();
-    signal.addEventListener(
+    request.signal.addEventListener(
       'abort',
       () => {
         finish();
@@ -188,16 +396,33 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
         return jsonError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
       }
       const caller = callerOf(options.authInfo, request);
-      const entry = table.get(id);
+      let entry = table.get(id);
       // Another principal's session is answered exactly like one that does not exist.
-      if (!entry || !isOwner(entry.owner, caller)) return jsonError(404, -32001, 'Session not found');
+      if (entry && !isOwner(entry.owner, caller)) return notFound();
+      if (!entry) {
+        const copy = await copyFor(id, caller, request, options);
+        if (copy instanceof Response) return copy;
+        entry = copy;
+      }
+      let served = options;
+      if (instanceId !== undefined && request.method === 'POST' && options.parsedBody !== undefined) {
+        const split = splitInbound(options.parsedBody, instanceId);
+        await forward(entry.id, split.foreign);
+        if (split.local === undefined) return new Response(null, { status: 202 });
+        served = { ...options, parsedBody: split.local };
+      }
       table.touch(entry);
+      // Ended elsewhere while the news was lost (or still on its way): this copy ends too.
+      if (!(await directory.touch(entry.id, entry.owner).catch(() => true))) {
+        await table.end(entry.id, 'ended');
+        return notFound();
+      }
       entry.caller = caller;
       entry.server.syncTools(
         caller,
         deps.factory.calledTools?.({ era: 'legacy', authInfo: options.authInfo }) ?? [],
       );
-      return tracked(await entry.transport.handleRequest(request, options), entry, request.signal);
+      return tracked(await entry.transport.handleRequest(request, served), entry, request);
     },
     endWhere: (matches, reason) => table.endWhere(matches, reason),
     async userChanged(userId) {
@@ -213,6 +438,7 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
         }),
       );
     },
+    endedElsewhere: (id) => table.end(id, 'ended'),
     get: (id) => table.get(id),
     get size() {
       return table.size;
@@ -220,8 +446,31 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
     async close() {
       clearInterval(keepOpenAlive);
       await table.close();
+      await directory.close();
     },
   };
+}
+
+class SessionsFull extends Error {
+  override readonly name = 'SessionsFull';
+}
+
+/** The event store as the transport sees it: while a copy replays its initialize, nothing is stored. */
+function muting(store: SessionEventStore, muted: { value: boolean }): SessionEventStore {
+  return {
+    storeEvent: (streamId, message) =>
+      muted.value ? Promise.resolve(`0-0_${streamId}`) : store.storeEvent(streamId, message),
+    getStreamIdForEventId: (eventId) => store.getStreamIdForEventId(eventId),
+    replayEventsAfter: (lastEventId, send) => store.replayEventsAfter(lastEventId, send),
+  };
+}
+
+/** The `initialize` params to record (an object; the transport refuses anything else). */
+function initializeParams(body: unknown): Record<string, unknown> {
+  const params = (body as { params?: unknown } | undefined)?.params;
+  return typeof params === 'object' && params !== null && !Array.isArray(params)
+    ? (params as Record<string, unknown>)
+    : {};
 }
 
 /** An `initialize` request (alone, or inside a batch the transport will refuse with a clear 400). */
@@ -230,6 +479,12 @@ function opensSession(body: unknown): boolean {
     typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'initialize';
   return Array.isArray(body) ? body.some(isInit) : isInit(body);
 }
+
+const notFound = () => jsonError(404, -32001, 'Session not found');
+const full = () =>
+  jsonError(503, -32000, 'Too many open sessions on this server; try again later.', { 'retry-after': '30' });
+const unavailable = () =>
+  jsonError(503, -32000, 'Session state is unavailable; try again shortly.', { 'retry-after': '5' });
 
 /** The SDK transport's own error shape (JSON-RPC error, id null), for the answers given before it. */
 function jsonError(

@@ -1,8 +1,9 @@
 /**
- * The 2025-era sessions this process serves, with their limits: a cap per owner pool (a new session
- * beyond it ends that pool's least recently used one), a cap on all sessions (a new one beyond it is
- * refused), and idle expiry (a sweep ends sessions unused for `idleSeconds`). Ending a session closes
- * its transport (open streams end) and its server (waiting server-to-client requests fail).
+ * The 2025-era sessions this process holds a live copy of (transport and server), with the limits a
+ * process needs: a cap on all of them (a new one beyond it is refused) and idle expiry (a sweep ends
+ * copies unused for `idleSeconds`). Ending a copy closes its transport (open streams end) and its server
+ * (waiting server-to-client requests fail). The per-owner pool cap is the directory's
+ * (directory.ts), since a pool spans instances.
  */
 import type { McpSessionSettings } from '../../config/config.ts';
 import type { SessionOwner } from './owner.ts';
@@ -16,12 +17,17 @@ export interface TableEntry {
   close(): Promise<void>;
 }
 
-export type EndReason = 'deleted' | 'idle' | 'evicted' | 'revoked' | 'shutdown';
+/**
+ * Why a copy ends. `deleted`, `evicted` and `revoked` end the session itself (everywhere); `idle` and
+ * `shutdown` end this copy (across instances the record lives on until its own idle expiry); `ended`:
+ * the session was ended on another instance.
+ */
+export type EndReason = 'deleted' | 'idle' | 'evicted' | 'revoked' | 'shutdown' | 'ended';
 
 export interface SessionTable<E extends TableEntry> {
   get(id: string): E | undefined;
-  /** Whether a new session may open (false: the server-wide cap is reached). Evicts within the pool. */
-  makeRoom(owner: SessionOwner): Promise<boolean>;
+  /** Whether another copy may open (false: the server-wide cap is reached, even after a sweep). */
+  hasRoom(): boolean;
   add(entry: E): void;
   touch(entry: E): void;
   end(id: string, reason: EndReason): Promise<void>;
@@ -32,18 +38,12 @@ export interface SessionTable<E extends TableEntry> {
   close(): Promise<void>;
 }
 
-/** Anonymous callers share one pool, this many times the per-user cap. */
-export const ANONYMOUS_POOL_FACTOR = 16;
-
 export function createSessionTable<E extends TableEntry>(
-  limits: Pick<McpSessionSettings, 'idleSeconds' | 'perUser' | 'max'>,
+  limits: Pick<McpSessionSettings, 'idleSeconds' | 'max'>,
   opts: { now?: () => number; onEnd?: (entry: E, reason: EndReason) => void; sweepMs?: number } = {},
 ): SessionTable<E> {
   const now = opts.now ?? Date.now;
-  // Insertion order is use order: touch() re-inserts, so the first entry of a pool is its LRU one.
   const sessions = new Map<string, E>();
-  const capOf = (owner: SessionOwner) =>
-    owner.kind === 'anonymous' ? limits.perUser * ANONYMOUS_POOL_FACTOR : limits.perUser;
 
   const end = async (id: string, reason: EndReason) => {
     const entry = sessions.get(id);
@@ -71,11 +71,7 @@ export function createSessionTable<E extends TableEntry>(
       }
       return entry;
     },
-    async makeRoom(owner) {
-      const pool = [...sessions.values()].filter((e) => e.owner.poolKey === owner.poolKey);
-      for (const oldest of pool.slice(0, Math.max(0, pool.length - capOf(owner) + 1))) {
-        await end(oldest.id, 'evicted');
-      }
+    hasRoom() {
       if (sessions.size < limits.max) return true;
       sweep();
       return sessions.size < limits.max;
@@ -85,7 +81,6 @@ export function createSessionTable<E extends TableEntry>(
     },
     touch(entry) {
       entry.lastUsed = now();
-      if (sessions.delete(entry.id)) sessions.set(entry.id, entry);
     },
     end,
     async endWhere(matches, reason) {
