@@ -45,6 +45,7 @@ export function keepGateCacheFresh(
         return cache.forgetAll();
       case 'keys.rotated':
       case 'conformance.lists':
+      case 'session.ended':
         return;
     }
   });
