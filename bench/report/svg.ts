@@ -15,6 +15,8 @@ const COLOURS: Record<string, string> = {
   'b-legacy': '#e8a868',
   'f-refresh': '#2c7a7b',
   'f-code': '#2c7a7b',
+  // The plain oidc-provider reference, grey like the other yardstick (a).
+  'f-refresh-ref': '#8c8c8c',
 };
 const SEKISHO = '#2b6cb0';
 
