@@ -1,9 +1,12 @@
 /**
  * What the /mcp bearer gate costs per request, measured in process (no HTTP): token verification
- * with and without the verdict cache, the two primary-key lookups that run on every request (grant
- * liveness, user), and the whole gate middleware on the cached path.
+ * with and without the verdict cache, the grant + user reads (the two single-row reads, the joined
+ * read a cache miss does, and a hit of the gate's cache), and the whole gate middleware on the
+ * cached-token path. Each line gives wall and CPU µs per operation (CPU is the steadier figure on a
+ * shared machine).
  *
  *   node --import tsx scripts/measure-gate.ts [iterations]
+ *   SEKISHO_GATE_CACHE_SIZE=0 node --import tsx scripts/measure-gate.ts   # the gate without its cache
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +24,9 @@ const sekisho = await startSekisho(
     SEKISHO_LOG_LEVEL: 'silent',
     SEKISHO_DATA_DIR: dataDir,
     SEKISHO_DEMO: '1',
+    ...(process.env.SEKISHO_GATE_CACHE_SIZE !== undefined && {
+      SEKISHO_GATE_CACHE_SIZE: process.env.SEKISHO_GATE_CACHE_SIZE,
+    }),
   }),
 );
 try {
@@ -33,9 +39,14 @@ try {
   async function time(label: string, fn: () => Promise<unknown>) {
     for (let i = 0; i < Math.min(500, N); i++) await fn(); // warm-up
     const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
     for (let i = 0; i < N; i++) await fn();
+    const used = process.cpuUsage(cpu);
     const us = Number(process.hrtime.bigint() - start) / 1e3 / N;
-    console.log(`${label.padEnd(44)} ${us.toFixed(1).padStart(7)} µs/op  (n=${N})`);
+    const cpuUs = (used.user + used.system) / N;
+    console.log(
+      `${label.padEnd(44)} ${us.toFixed(1).padStart(7)} µs/op  ${cpuUs.toFixed(1).padStart(7)} CPU µs/op  (n=${N})`,
+    );
   }
 
   await time('verify, uncached (ES256 + claims)', async () => {
@@ -45,6 +56,10 @@ try {
   await time('verify, cached (SHA-256 digest + LRU hit)', () => verifier.verify(accessToken));
   await time("grant lookup: storage.find('Grant', gid)", () => storage.find('Grant', gid));
   await time('user lookup: storage.findUserById(sub)', () => storage.findUserById(admin.id));
+  await time('joined read: storage.findGrantAndUser', () => storage.findGrantAndUser(gid, admin.id));
+  const cache = sekisho.gateCache;
+  if (cache) await time('gate cache hit: findGrantAndUser', () => cache.findGrantAndUser(gid, admin.id));
+  console.log(`gate cache: ${cache ? 'on' : 'off (SEKISHO_GATE_CACHE_SIZE=0)'}`);
 
   const body = {
     jsonrpc: '2.0',

@@ -8,7 +8,8 @@
  *    every 250 ms, drops everything (foreign-writes.ts);
  *  - nothing can announce foreign writes (PostgreSQL without Redis — the CLI, or a second instance
  *    someone started without Redis — or Redis disconnected): entries are trusted 1 s;
- *  - otherwise entries still live at most 60 s, a backstop for an event lost in flight.
+ *  - otherwise entries still live at most 30 s: the backstop for an event lost where nothing could
+ *    tell (a Redis connection dead without a reset, not yet noticed by ioredis).
  */
 import type { GrantCache } from '../resource/grant-cache.ts';
 import type { Storage } from '../storage/types.ts';
@@ -16,7 +17,7 @@ import { watchForeignWrites } from './foreign-writes.ts';
 import type { Invalidation, InvalidationBus } from './invalidation-bus.ts';
 
 /** Trust when invalidations can reach us; the backstop against a lost event. */
-export const ANNOUNCED_MAX_AGE_MS = 60_000;
+export const ANNOUNCED_MAX_AGE_MS = 30_000;
 /** Trust when a foreign write could go unannounced: the stated bound on staleness. */
 export const UNANNOUNCED_MAX_AGE_MS = 1_000;
 

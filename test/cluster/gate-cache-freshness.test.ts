@@ -137,7 +137,7 @@ describe('gate cache freshness', () => {
     }
   });
 
-  it('trusts entries 60 s where changes are announced, 1 s where a foreign write could go unseen', () => {
+  it('trusts entries 30 s where changes are announced, 1 s where a foreign write could go unseen', () => {
     const local = { shared: false, connected: () => true };
     let up = true;
     const redis = { shared: true, connected: () => up };
