@@ -252,8 +252,28 @@ function mcpLegacy(rng: Rng, c: Credentials): FuzzRequest {
   if (rng.chance(0.1)) headers['mcp-session-id'] = wireSafe(oddString(rng)) || 'x';
   // The live session, presented with whatever token bearer() chose (its owner's, another's, none).
   else if (rng.chance(0.5)) headers['mcp-session-id'] = c.demoSession;
-  const body = batch ? Array.from({ length: rng.int(0, 5) }, one) : one();
+  const body = rng.chance(0.1) ? answer(rng) : batch ? Array.from({ length: rng.int(0, 5) }, one) : one();
   return { surface: 'mcp-2025', method: 'POST', path: c.mcpPath, headers, body: json(body) };
+}
+
+/**
+ * A client's answer to a server request, as a session POST carries it: ids in the cross-instance
+ * shape `<instance>:<n>` (an instance that exists nowhere, or malformed), plain, or odd.
+ */
+function answer(rng: Rng): Record<string, unknown> {
+  const hex = Array.from({ length: 16 }, () => '0123456789abcdef'[rng.int(0, 15)]).join('');
+  const id = rng.pick<unknown>([
+    `${hex}:${rng.int(0, 1_000_000)}`,
+    `${hex}:-1`,
+    `${hex.toUpperCase()}:1`,
+    `${hex}:${'9'.repeat(20)}`,
+    rng.int(0, 100),
+    wireSafe(oddString(rng)),
+    null,
+  ]);
+  return rng.chance(0.5)
+    ? { jsonrpc: '2.0', id, result: { action: rng.pick(['accept', 'decline', 'cancel']) } }
+    : { jsonrpc: '2.0', id, error: { code: rng.int(-40_000, 0), message: wireSafe(oddString(rng)) } };
 }
 
 function mcpOtherMethods(rng: Rng, c: Credentials): FuzzRequest {
