@@ -155,6 +155,11 @@ export async function createRedisSessionDirectory(
   // When each session's TTLs were last renewed from here: use renews them at most every refreshMs.
   const renewed = new Map<string, number>();
 
+  // Back from a Redis outage: `session.ended` messages sent meanwhile were lost, so each copy's next
+  // use re-checks its record at once instead of after the refresh interval.
+  const unsubscribe = opts.bus.subscribe((event) => {
+    if (event.type === 'bus.resumed') renewed.clear();
+  });
   const listeners: ((message: RoutedMessage) => void)[] = [];
   const subscriber = redis.duplicate({ connectionName: 'sekisho-sessions' });
   subscriber.on('error', () => {}); // the main connection already logs an outage
@@ -239,6 +244,7 @@ export async function createRedisSessionDirectory(
       listeners.push(listener);
     },
     async close() {
+      unsubscribe();
       renewed.clear();
       subscriber.disconnect();
     },
