@@ -52,6 +52,24 @@ interface Entry {
 
 const DEFAULT_NEGATIVE_MS = 2_000;
 
+/**
+ * What an entry keeps of the grant: the fields the gate reads (caller.ts: owner, client, expiry), not
+ * oidc-provider's whole payload (scopes per resource, claims, rejections) — 10 000 entries stay small.
+ */
+function kept(value: GrantAndUser): GrantAndUser {
+  const { grant } = value;
+  if (grant === undefined) return value;
+  const { accountId, clientId, exp } = grant;
+  return {
+    grant: {
+      ...(accountId !== undefined && { accountId }),
+      ...(clientId !== undefined && { clientId }),
+      ...(exp !== undefined && { exp }),
+    },
+    user: value.user,
+  };
+}
+
 export function createGrantCache(opts: GrantCacheOptions): GrantCache {
   if (!Number.isInteger(opts.maxEntries) || opts.maxEntries < 1) {
     throw new RangeError('maxEntries must be a whole number ≥ 1');
@@ -77,7 +95,7 @@ export function createGrantCache(opts: GrantCacheOptions): GrantCache {
     if (typeof exp === 'number') until = Math.min(until, exp * 1000);
     if (until <= t) return;
     entries.delete(grantId);
-    entries.set(grantId, { grantId, userId, value, until });
+    entries.set(grantId, { grantId, userId, value: kept(value), until });
     while (entries.size > opts.maxEntries) {
       const oldest = entries.keys().next().value;
       if (oldest === undefined) break;

@@ -230,6 +230,27 @@ describe('grant cache', () => {
     assert.equal(await use('b'), true, 'b was evicted');
   });
 
+  it('keeps only what the gate reads of the grant (owner, client, expiry), not the whole payload', async () => {
+    const store = scriptedStore();
+    const { cache } = cacheOver(store);
+    const full: GrantAndUser = {
+      grant: {
+        accountId: 'u1',
+        clientId: 'c1',
+        exp: 9_999_999_999,
+        resources: { 'https://x/mcp': 'mcp:tools' },
+      },
+      user: LIVE.user,
+    };
+    const first = cache.findGrantAndUser('g1', 'u1');
+    store.settle(full);
+    assert.deepEqual(await first, full, 'the reading request gets what storage said');
+    assert.deepEqual(await cache.findGrantAndUser('g1', 'u1'), {
+      grant: { accountId: 'u1', clientId: 'c1', exp: 9_999_999_999 },
+      user: LIVE.user,
+    });
+  });
+
   it('refuses a size below 1 (0 means no cache: the server passes storage itself)', () => {
     assert.throws(
       () => createGrantCache({ load: async () => LIVE, maxEntries: 0, maxAgeMs: () => 1 }),
