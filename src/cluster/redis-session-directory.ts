@@ -3,7 +3,8 @@
  * of a session may land on any instance. Keys, all under `SEKISHO_REDIS_KEY_PREFIX`:
  *
  *  - `mcp:session:<id>`   the record (owner, the initialize params, created) — no token, no secret;
- *                         TTL = the idle expiry, renewed by use at most every `refreshMs` (not per request);
+ *                         TTL = the idle expiry, renewed by use at most every `refreshMs` (each use
+ *                         reads that it still exists; it writes only when renewing);
  *  - `mcp:pool:<hash>`    a sorted set per owner pool (user and client pair; anonymous callers share one),
  *                         score = last use: the per-user cap across instances, least recently used out;
  *  - `mcp:events:<id>`    the event store (redis-session-events.ts);
@@ -155,11 +156,6 @@ export async function createRedisSessionDirectory(
   // When each session's TTLs were last renewed from here: use renews them at most every refreshMs.
   const renewed = new Map<string, number>();
 
-  // Back from a Redis outage: `session.ended` messages sent meanwhile were lost, so each copy's next
-  // use re-checks its record at once instead of after the refresh interval.
-  const unsubscribe = opts.bus.subscribe((event) => {
-    if (event.type === 'bus.resumed') renewed.clear();
-  });
   const listeners: ((message: RoutedMessage) => void)[] = [];
   const subscriber = redis.duplicate({ connectionName: 'sekisho-sessions' });
   subscriber.on('error', () => {}); // the main connection already logs an outage
@@ -201,8 +197,12 @@ export async function createRedisSessionDirectory(
       return parseSessionRecord(await redisCall(() => redis.get(recordKey(id))), id);
     },
     async touch(id, owner) {
+      // Every use reads (a session ended elsewhere is gone here at once, even if the bus message is
+      // late or lost); only every refreshMs does it write.
       const last = renewed.get(id);
-      if (last !== undefined && now() - last < refreshMs) return true;
+      if (last !== undefined && now() - last < refreshMs) {
+        return (await redisCall(() => redis.exists(recordKey(id)))) === 1;
+      }
       if (renewed.size > 100_000) renewed.clear();
       renewed.set(id, now());
       const events = eventKeysOf(prefix, id);
@@ -244,7 +244,6 @@ export async function createRedisSessionDirectory(
       listeners.push(listener);
     },
     async close() {
-      unsubscribe();
       renewed.clear();
       subscriber.disconnect();
     },

@@ -187,8 +187,11 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
       eventStore: muting(events, opts.muted),
       maxRequestBodySize: deps.maxBodyBytes,
       ...(opts.onInitialized && { onsessioninitialized: opts.onInitialized }),
-      // DELETE: the transport closes itself right after this.
-      onsessionclosed: (closed) => table.end(closed, 'deleted'),
+      // DELETE: gone everywhere before the client hears 200; the transport closes itself right after.
+      onsessionclosed: async (closed) => {
+        await directory.end(closed, owner).catch(warn('deleted mcp session not ended everywhere'));
+        await table.end(closed, 'ended');
+      },
     });
     transport.onerror = deps.onerror;
     await server.server.connect(transport);
