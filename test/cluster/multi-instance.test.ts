@@ -35,7 +35,13 @@ import {
 import { browserlessLogin, CookieJar } from '../helpers/browserless-login.ts';
 import { DEMO_ADMIN_TOOLS } from '../helpers/expected-tools.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { legacyPost } from '../helpers/mcp-http.ts';
+import {
+  LEGACY_VERSION,
+  legacyInitialize,
+  legacyPost,
+  MODERN_VERSION,
+  modernEnvelope,
+} from '../helpers/mcp-http.ts';
 import {
   authorizeUrl,
   DEFAULT_REDIRECT,
@@ -111,7 +117,7 @@ after(async () => {
   if (skip) return;
   console.log(
     `multi-instance figures: ${figures.requests} requests under load, ${figures.instancesKilled} instance killed, ` +
-      `${figures.failures} failures at live instances, ${figures.refusedAtKilled} in flight at the killed one (502), ` +
+      `${figures.failures} failures at live instances, ${figures.refusedAtKilled} in flight at the killed one (502 or cut off), ` +
       `${figures.writesAcknowledged} acknowledged writes, ${figures.writesLost} lost`,
   );
   await browser?.close();
@@ -138,6 +144,47 @@ async function mcp(url: string, token: string, method: string, params: Record<st
     upstream: res.headers.get('x-sekisho-upstream') ?? '',
     challenge: res.headers.get('www-authenticate') ?? '',
   };
+}
+
+interface Answer {
+  readonly status: number;
+  readonly upstream: string;
+  readonly text: string;
+  /** The connection ended before the body did (the instance that served it died mid-answer). */
+  readonly cut: boolean;
+}
+
+/** POST JSON through the proxy, keeping the status and the serving instance even when the body is cut. */
+async function send(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+  const upstream = res.headers.get('x-sekisho-upstream') ?? '';
+  try {
+    return { status: res.status, upstream, text: await res.text(), cut: false };
+  } catch {
+    return { status: res.status, upstream, text: '', cut: true };
+  }
+}
+
+/** A 2026-07-28 request body (the envelope in `_meta`) — sent with `send`, which adds no MCP headers. */
+function modernRequest(method: string, params: Record<string, unknown>): Record<string, unknown> {
+  return { jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: modernEnvelope() } };
+}
+
+function parseClientId(text: string): string | undefined {
+  try {
+    const id = (JSON.parse(text) as { client_id?: unknown }).client_id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -392,46 +439,71 @@ describe('three instances behind nginx, one PostgreSQL, one Redis', { skip }, ()
     assert.equal(tokens.status, 200);
     const victim = instances[1]!;
     const victimAddr = `127.0.0.1:${victim.port}`;
+    const servedByVictim = (upstream: string) => upstream.split(', ').at(-1) === victimAddr;
     const acknowledged: string[] = [];
     const failures: string[] = [];
     let stop = false;
-    const record = (ok: boolean, status: number, upstream: string, what: string) => {
+    const record = (answer: Answer, ok: boolean, what: string) => {
       figures.requests++;
-      if (ok) return;
-      // A request the killed instance had already accepted dies with it (nginx answers 502 and
-      // never replays a request an instance received); everything else must succeed.
-      if (status === 502 && upstream.split(', ').at(-1) === victimAddr) figures.refusedAtKilled++;
-      else failures.push(`${what} → ${status} via ${upstream}`);
+      if (ok && !answer.cut) return;
+      // A request the killed instance had already accepted dies with it: nginx answers 502 when it
+      // dies before its answer's headers (and never replays a request an instance received), and
+      // cuts the body when it dies after them (an SSE answer of a 2025-era session sends its headers
+      // first). Everything else must succeed.
+      if ((answer.status === 502 || answer.cut) && servedByVictim(answer.upstream)) figures.refusedAtKilled++;
+      else
+        failures.push(`${what} → ${answer.status}${answer.cut ? ' (cut off)' : ''} via ${answer.upstream}`);
     };
-    const caller = async () => {
+    const bearer = { authorization: `Bearer ${tokens.body.access_token}` };
+    const modernHeaders = {
+      'mcp-protocol-version': MODERN_VERSION,
+      'mcp-method': 'tools/call',
+      'mcp-name': 'hello_world',
+    };
+    const helloOk = (a: Answer) => a.status === 200 && /Hello, Demo User/.test(a.text);
+    // One request per call, 2026-07-28.
+    const modernCaller = async () => {
       while (!stop) {
-        const r = await mcp(base, tokens.body.access_token, 'tools/call', {
-          name: 'hello_world',
-          arguments: {},
-        });
-        record(r.status === 200 && /Hello, Demo User/.test(r.body), r.status, r.upstream, 'tools/call');
+        const call = modernRequest('tools/call', { name: 'hello_world', arguments: {} });
+        const answer = await send(`${base}/mcp`, call, { ...bearer, ...modernHeaders });
+        record(answer, helloOk(answer), 'tools/call (2026-07-28)');
+      }
+    };
+    // One 2025-era session for the whole run: its record lives in Redis, so when the instance that
+    // answered a request dies, the next request of the same session is served by a survivor.
+    const sessionCaller = async () => {
+      const opened = await legacyPost(`${base}/mcp`, legacyInitialize(0), { headers: bearer });
+      const session = opened.headers.get('mcp-session-id');
+      assert.ok(session, 'a 2025-era session opened through the proxy');
+      const inSession = { ...bearer, 'mcp-protocol-version': LEGACY_VERSION, 'mcp-session-id': session };
+      await send(`${base}/mcp`, { jsonrpc: '2.0', method: 'notifications/initialized' }, inSession);
+      for (let id = 1; !stop; id++) {
+        const call = {
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: { name: 'hello_world', arguments: {} },
+        };
+        const answer = await send(`${base}/mcp`, call, inSession);
+        record(answer, helloOk(answer), 'tools/call (2025-11-25 session)');
       }
     };
     const writer = async () => {
       // Dynamic registrations are acknowledged writes: a 201 means the client exists, whatever dies next.
       while (!stop) {
-        const res = await fetch(`${base}/oauth/reg`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            client_name: 'load',
-            redirect_uris: [DEFAULT_REDIRECT],
-            token_endpoint_auth_method: 'none',
-            grant_types: ['authorization_code'],
-            response_types: ['code'],
-          }),
+        const answer = await send(`${base}/oauth/reg`, {
+          client_name: 'load',
+          redirect_uris: [DEFAULT_REDIRECT],
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
         });
-        const body = (await res.json().catch(() => ({}))) as { client_id?: string };
-        if (res.status === 201 && body.client_id) acknowledged.push(body.client_id);
-        record(res.status === 201, res.status, res.headers.get('x-sekisho-upstream') ?? '', 'register');
+        const clientId = answer.status === 201 && !answer.cut ? parseClientId(answer.text) : undefined;
+        if (clientId) acknowledged.push(clientId);
+        record(answer, clientId !== undefined, 'register');
       }
     };
-    const workers = [caller(), caller(), caller(), writer()];
+    const workers = [modernCaller(), modernCaller(), sessionCaller(), writer()];
     await new Promise((r) => setTimeout(r, 1_500));
     await victim.kill('SIGKILL');
     figures.instancesKilled++;
