@@ -11,9 +11,6 @@
  * Needs nginx, PostgreSQL and Redis: skips loudly without them, fails under CI=true.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   Client as ClientV2,
@@ -24,51 +21,32 @@ import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextproto
 import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { browserlessLogin } from '../helpers/browserless-login.ts';
 import { CLIENT_INFO, firstText, staticBearer } from '../helpers/clients.ts';
-import { freePort } from '../helpers/free-port.ts';
 import { authorizeUrl, exchangeCode, pkce, registerClient } from '../helpers/oauth.ts';
-import { freshSchema, postgresUnavailable, TEST_DATABASE_URL, type TestSchema } from '../helpers/postgres.ts';
-import { dropPrefix, freshPrefix, redisUnavailable, TEST_REDIS_URL } from '../helpers/redis.ts';
-import { type Instance, runCli, startInstance } from './support/instances.ts';
-import { type NginxProxy, nginxUnavailable, startNginx } from './support/nginx.ts';
+import { type Cluster, clusterUnavailable, startCluster } from './support/cluster.ts';
+import { type Instance, runCli } from './support/instances.ts';
 
-const skip = nginxUnavailable() ?? (await postgresUnavailable()) ?? (await redisUnavailable());
+const skip = await clusterUnavailable();
 
 const VERSION = '2025-11-25';
 const ADMIN_SCOPES = 'mcp:tools mcp:data mcp:admin';
 const ROUTED = 'answer to a server request routed to the instance that sent it';
 
-let dir: string;
-let schema: TestSchema;
-let prefix: string;
-let env: Record<string, string>;
-let instances: Instance[] = [];
-let proxy: NginxProxy;
+let cluster: Cluster;
+let instances: readonly Instance[] = [];
+let env: Readonly<Record<string, string>>;
 let base: string;
 let clientId: string;
 
 before(async () => {
   if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'sekisho-sessions-'));
-  schema = await freshSchema();
-  prefix = freshPrefix('sessions');
-  const [p1, p2, p3, pp] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  base = `http://127.0.0.1:${pp}`;
-  env = {
-    SEKISHO_BASE_URL: base,
-    SEKISHO_DATABASE_URL: TEST_DATABASE_URL,
-    SEKISHO_DATABASE_SCHEMA: schema.name,
-    SEKISHO_REDIS_URL: TEST_REDIS_URL,
-    SEKISHO_REDIS_KEY_PREFIX: prefix,
+  // info: the instances' lines show which one a routed answer reached.
+  cluster = await startCluster('sessions', {
     SEKISHO_DEMO: '1',
     SEKISHO_ANONYMOUS: '0',
     SEKISHO_LOG_LEVEL: process.env.SEKISHO_TEST_SHOW_LOGS ? 'debug' : 'info',
     SEKISHO_REGISTRATIONS_PER_HOUR: '100000',
-    SEKISHO_SHUTDOWN_GRACE_MS: '1000',
-  };
-  instances = await Promise.all(
-    [p1!, p2!, p3!].map((port, i) => startInstance({ name: `sekisho-${i + 1}`, port, dir, env })),
-  );
-  proxy = await startNginx({ dir: join(dir, 'nginx'), port: pp!, upstreams: [p1!, p2!, p3!] });
+  });
+  ({ instances, env, base } = cluster);
   clientId = (await registerClient(base)).client_id;
 });
 
@@ -76,16 +54,12 @@ after(async () => {
   if (skip) return;
   // SEKISHO_TEST_SHOW_LOGS=1: the proxy's /mcp lines and the instances' session lines, for debugging.
   if (process.env.SEKISHO_TEST_SHOW_LOGS) {
-    for (const l of proxy.accessLog()) if (l.path === '/mcp') console.log('nginx', JSON.stringify(l));
+    for (const l of cluster.proxy.accessLog()) if (l.path === '/mcp') console.log('nginx', JSON.stringify(l));
     for (const i of instances) {
       for (const l of i.log().split('\n')) if (/mcp|routed/.test(l)) console.log(i.name, l.slice(0, 300));
     }
   }
-  await proxy?.stop();
-  await Promise.all(instances.map((i) => i.kill('SIGTERM')));
-  await schema?.drop();
-  await dropPrefix(prefix);
-  rmSync(dir, { recursive: true, force: true });
+  await cluster?.close();
 });
 
 /** A fresh grant's access token for a demo account, through the proxy (sign-in hops instances). */
