@@ -15,19 +15,14 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nginxConfig } from '../../test/cluster/support/nginx.ts';
+import { freePort } from '../../test/helpers/free-port.ts';
+import { dropPrefix } from '../../test/helpers/redis.ts';
 import { type ServerChild, scriptPath, spawnServer, stopAll } from '../lib/child.ts';
 import { serveCommands } from '../lib/ipc.ts';
-import {
-  BENCH_DATABASE_URL,
-  BENCH_REDIS_URL,
-  dropRedisPrefix,
-  dropSchema,
-  NGINX_PATH,
-} from '../lib/services.ts';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL, dropSchema, NGINX_PATH } from '../lib/services.ts';
 
 export const CLUSTER_SIZE = 3;
 
@@ -52,7 +47,7 @@ const cleanUp = async () => {
   nginx?.kill('SIGQUIT');
   await stopAll(instances);
   await dropSchema(BENCH_DATABASE_URL, schema).catch(() => {});
-  await dropRedisPrefix(BENCH_REDIS_URL, prefix).catch(() => {});
+  await dropPrefix(prefix, BENCH_REDIS_URL).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 };
 
@@ -151,15 +146,4 @@ function readText(path: string): string {
   } catch {
     return '';
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -21,8 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
 import { startSekisho } from '../../src/server.ts';
+import { dropPrefix } from '../../test/helpers/redis.ts';
 import { serveCommands } from '../lib/ipc.ts';
-import { BENCH_DATABASE_URL, BENCH_REDIS_URL, dropRedisPrefix, dropSchema } from '../lib/services.ts';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL, dropSchema } from '../lib/services.ts';
 import { authCommands } from './sekisho-auth.ts';
 
 const env = process.env;
@@ -70,6 +71,6 @@ serveCommands(
     await sekisho.close();
     rmSync(dataDir, { recursive: true, force: true });
     if (onPostgres && ownSchema) await dropSchema(BENCH_DATABASE_URL, schema);
-    if (withRedis && ownPrefix) await dropRedisPrefix(BENCH_REDIS_URL, prefix);
+    if (withRedis && ownPrefix) await dropPrefix(prefix, BENCH_REDIS_URL);
   },
 );

@@ -8,13 +8,13 @@ import { Redis } from 'ioredis';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
-/** Why Redis tests cannot run here, or undefined when they can. Throws under CI. */
-export async function redisUnavailable(): Promise<string | undefined> {
-  const probe = new Redis(TEST_REDIS_URL, {
+/** Why Redis at `url` cannot be used, or undefined when it answers PING (bounded by `timeoutMs`). */
+export async function pingRedis(url: string, timeoutMs: number): Promise<string | undefined> {
+  const probe = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    connectTimeout: 1_000,
+    connectTimeout: timeoutMs,
     retryStrategy: () => null,
   });
   probe.on('error', () => {});
@@ -23,13 +23,20 @@ export async function redisUnavailable(): Promise<string | undefined> {
     await probe.ping();
     return undefined;
   } catch (error) {
-    const reason = `Redis not reachable at ${TEST_REDIS_URL} (${(error as Error).message})`;
-    if (process.env.CI === 'true') throw new Error(`${reason} — required in CI`);
-    console.warn(`SKIPPING Redis tests: ${reason}`);
-    return reason;
+    return (error as Error).message;
   } finally {
     probe.disconnect();
   }
+}
+
+/** Why Redis tests cannot run here, or undefined when they can. Throws under CI. */
+export async function redisUnavailable(): Promise<string | undefined> {
+  const failure = await pingRedis(TEST_REDIS_URL, 1_000);
+  if (failure === undefined) return undefined;
+  const reason = `Redis not reachable at ${TEST_REDIS_URL} (${failure})`;
+  if (process.env.CI === 'true') throw new Error(`${reason} — required in CI`);
+  console.warn(`SKIPPING Redis tests: ${reason}`);
+  return reason;
 }
 
 /** A key prefix no other run uses. */
@@ -38,8 +45,8 @@ export function freshPrefix(label = 'test'): string {
 }
 
 /** Deletes every key under `prefix` (SCAN, bounded batches). */
-export async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+export async function dropPrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
   try {
     await redis.connect();
