@@ -3,9 +3,15 @@
  * requests that need the database answer 503 with Retry-After (JSON-RPC on /mcp, OAuth JSON on the
  * token endpoint, a page for browsers) within the configured timeouts — never 500, never a hang —
  * and everything recovers by itself when the database is back.
+ *
+ * The /mcp gate holds the grant and user behind a token it has just seen (resource/grant-cache.ts), and
+ * on PostgreSQL without Redis it trusts such an entry for UNANNOUNCED_MAX_AGE_MS: a tools/call inside
+ * that second is answered from memory, as it would be with the database up. The test waits that bound
+ * out, so the call must read the database — and get 503.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { UNANNOUNCED_MAX_AGE_MS } from '../../src/cluster/gate-cache-freshness.ts';
 import { modernPost } from '../helpers/mcp-http.ts';
 import { freshSchema, postgresUnavailable, TEST_DATABASE_URL, type TestSchema } from '../helpers/postgres.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -71,6 +77,7 @@ describe('PostgreSQL outage', { skip }, () => {
         assert.deepEqual(await readyz.json(), { status: 'unavailable', failed: ['storage'] });
         assert.ok(readyMs < 5_000, `/readyz answered in ${readyMs} ms`);
 
+        await new Promise((r) => setTimeout(r, UNANNOUNCED_MAX_AGE_MS + 100));
         const [mcp, mcpMs] = await timed(callTool);
         assert.equal(mcp.status, 503, `tools/call: ${mcp.text}`);
         assert.equal(mcp.headers.get('retry-after'), '5');
