@@ -14,14 +14,35 @@ import {
   trustedAgeMs,
   UNANNOUNCED_MAX_AGE_MS,
 } from '../../src/cluster/gate-cache-freshness.ts';
-import { createInProcessBus } from '../../src/cluster/invalidation-bus.ts';
+import { createInProcessBus, type InvalidationBus } from '../../src/cluster/invalidation-bus.ts';
 import { createGrantCache } from '../../src/resource/grant-cache.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/index.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
+import type { Storage } from '../../src/storage/types.ts';
 import { freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../helpers/postgres.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'sekisho-gate-cache-'));
 after(() => rmSync(root, { recursive: true, force: true }));
+
+/** User u1 with grant g1 in `server`, and a gate cache over it kept fresh as the server keeps its own. */
+async function cachedGrant(server: Storage, bus: InvalidationBus) {
+  await server.createUser({
+    id: 'u1',
+    username: 'demo',
+    name: 'Demo',
+    email: 'd@example.com',
+    role: 'user',
+    passwordHash: 'x',
+    createdAt: Date.now(),
+  });
+  await server.upsert('Grant', 'g1', { accountId: 'u1', clientId: 'c1' }, 600);
+  const cache = createGrantCache({
+    load: server.findGrantAndUser,
+    maxEntries: 10,
+    maxAgeMs: () => trustedAgeMs(bus, server),
+  });
+  return { cache, stop: keepGateCacheFresh(cache, { bus, storage: server }) };
+}
 
 describe('gate cache freshness', () => {
   it('bus events drop what they name: grant.revoked, user.changed, user.removed, bus.resumed', async () => {
@@ -52,22 +73,7 @@ describe('gate cache freshness', () => {
     const cli = openSqliteStorage({ dataDir: dir }); // what `sekisho grants revoke` opens
     const bus = createInProcessBus(); // no Redis: the CLI's events never reach the server
     try {
-      await server.createUser({
-        id: 'u1',
-        username: 'demo',
-        name: 'Demo',
-        email: 'd@example.com',
-        role: 'user',
-        passwordHash: 'x',
-        createdAt: Date.now(),
-      });
-      await server.upsert('Grant', 'g1', { accountId: 'u1', clientId: 'c1' }, 600);
-      const cache = createGrantCache({
-        load: server.findGrantAndUser,
-        maxEntries: 10,
-        maxAgeMs: () => trustedAgeMs(bus, server),
-      });
-      const stop = keepGateCacheFresh(cache, { bus, storage: server });
+      const { cache, stop } = await cachedGrant(server, bus);
       try {
         assert.ok((await cache.findGrantAndUser('g1', 'u1')).grant);
         assert.equal(cache.size, 1);
@@ -100,22 +106,7 @@ describe('gate cache freshness', () => {
     const cli = await open(); // another process's pool: its events stay in its own process
     const bus = createInProcessBus();
     try {
-      await server.createUser({
-        id: 'u1',
-        username: 'demo',
-        name: 'Demo',
-        email: 'd@example.com',
-        role: 'user',
-        passwordHash: 'x',
-        createdAt: Date.now(),
-      });
-      await server.upsert('Grant', 'g1', { accountId: 'u1', clientId: 'c1' }, 600);
-      const cache = createGrantCache({
-        load: server.findGrantAndUser,
-        maxEntries: 10,
-        maxAgeMs: () => trustedAgeMs(bus, server),
-      });
-      const stop = keepGateCacheFresh(cache, { bus, storage: server });
+      const { cache, stop } = await cachedGrant(server, bus);
       try {
         assert.ok((await cache.findGrantAndUser('g1', 'u1')).grant);
         const reads = cache.stats.misses;

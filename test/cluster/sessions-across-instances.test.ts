@@ -157,6 +157,24 @@ async function waitFor(check: () => boolean, what: string, ms = 30_000): Promise
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Calls `revoke_token` declining its elicitation until one answer has crossed instances (round robin
+ * decides where it lands; bounded), then `accept()`s and calls once more: the confirmed revocation.
+ */
+async function revokeOnceRoutedAcrossInstances<R extends Parameters<typeof firstText>[0]>(
+  revoke: () => Promise<R>,
+  accept: () => void,
+): Promise<R> {
+  const before = routedAnswers();
+  for (let i = 0; i < 8 && routedAnswers() === before; i++) {
+    assert.match(firstText(await revoke()), /Not revoked/);
+    await pause(100);
+  }
+  assert.ok(routedAnswers() > before, 'an answer reached the waiting instance from another one');
+  accept();
+  return revoke();
+}
+
 describe('2025-era sessions across three instances behind nginx', { skip }, () => {
   it('v2 client (2025-11-25): the revoke_token elicitation is answered on another instance', async () => {
     const admin = await token('admin', 'admin123', ADMIN_SCOPES);
@@ -176,22 +194,16 @@ describe('2025-era sessions across three instances behind nginx', { skip }, () =
     });
     try {
       assert.equal(client.getNegotiatedProtocolVersion(), VERSION);
-      const before = routedAnswers();
-      // Round robin decides where the answer lands: until one crossed instances (bounded), decline.
-      for (let i = 0; i < 8 && routedAnswers() === before; i++) {
-        const kept = await client.callTool({
-          name: 'admin_panel',
-          arguments: { action: 'revoke_token', target: victim.slice(0, 14) },
-        });
-        assert.match(firstText(kept), /Not revoked/);
-        await pause(100);
-      }
-      assert.ok(routedAnswers() > before, 'an answer reached the waiting instance from another one');
-      answer = 'accept';
-      const revoked = await client.callTool({
-        name: 'admin_panel',
-        arguments: { action: 'revoke_token', target: victim.slice(0, 14) },
-      });
+      const revoked = await revokeOnceRoutedAcrossInstances(
+        () =>
+          client.callTool({
+            name: 'admin_panel',
+            arguments: { action: 'revoke_token', target: victim.slice(0, 14) },
+          }),
+        () => {
+          answer = 'accept';
+        },
+      );
       assert.match(firstText(revoked), /revoked/);
       assert.equal((revoked.structuredContent as { confirmed?: boolean }).confirmed, true);
       assert.ok(asked >= 2);
@@ -214,21 +226,16 @@ describe('2025-era sessions across three instances behind nginx', { skip }, () =
       }),
     );
     try {
-      const before = routedAnswers();
-      for (let i = 0; i < 8 && routedAnswers() === before; i++) {
-        const kept = await client.callTool({
-          name: 'admin_panel',
-          arguments: { action: 'revoke_token', target: victim.slice(0, 14) },
-        });
-        assert.match(firstText(kept), /Not revoked/);
-        await pause(100);
-      }
-      assert.ok(routedAnswers() > before, 'an answer reached the waiting instance from another one');
-      answer = 'accept';
-      const revoked = await client.callTool({
-        name: 'admin_panel',
-        arguments: { action: 'revoke_token', target: victim.slice(0, 14) },
-      });
+      const revoked = await revokeOnceRoutedAcrossInstances(
+        () =>
+          client.callTool({
+            name: 'admin_panel',
+            arguments: { action: 'revoke_token', target: victim.slice(0, 14) },
+          }),
+        () => {
+          answer = 'accept';
+        },
+      );
       assert.match(firstText(revoked), /revoked/);
     } finally {
       await client.close();
