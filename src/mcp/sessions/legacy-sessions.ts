@@ -103,7 +103,7 @@ export function newSessionId(): string {
 }
 
 /** Reasons that end the session itself, not only this instance's copy of it. */
-const ENDS_SESSION: ReadonlySet<EndReason> = new Set(['deleted', 'evicted', 'revoked']);
+const ENDS_SESSION: ReadonlySet<EndReason> = new Set(['evicted', 'revoked']);
 /**
  * Every copy of a session reacts to the same change (a role change reaches all instances), and each
  * sends its `list_changed` to the writer: the writer keeps one per kind within this window.

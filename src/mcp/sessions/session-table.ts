@@ -18,11 +18,12 @@ export interface TableEntry {
 }
 
 /**
- * Why a copy ends. `deleted`, `evicted` and `revoked` end the session itself (everywhere); `idle` and
- * `shutdown` end this copy (across instances the record lives on until its own idle expiry); `ended`:
- * the session was ended on another instance.
+ * Why a copy ends. `evicted` and `revoked` end the session itself (everywhere); `idle` and `shutdown`
+ * end this copy (across instances the record lives on until its own idle expiry); `ended`: the session
+ * was ended already — by a DELETE (which removes it everywhere before the copy closes) or on another
+ * instance.
  */
-export type EndReason = 'deleted' | 'idle' | 'evicted' | 'revoked' | 'shutdown' | 'ended';
+export type EndReason = 'idle' | 'evicted' | 'revoked' | 'shutdown' | 'ended';
 
 export interface SessionTable<E extends TableEntry> {
   get(id: string): E | undefined;
