@@ -158,18 +158,22 @@ async function dispatch(
     return EXIT_OK;
   }
 
+  const commandOptions: OptionSpecs = { ...GLOBAL_OPTIONS, ...command.options };
+  const commandWords = command.name.split(' ').length;
+  const strictParse = (args: readonly string[]) =>
+    parseArgs({ args: [...args], options: commandOptions, allowPositionals: true, strict: true });
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { ...GLOBAL_OPTIONS, ...command.options },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = strictParse(argv);
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\nUsage: sekisho ${command.usage}`);
+    // An id that starts with '-' (see dashWordsAsArguments) read as what it must be, if that fits.
+    const retry = tryParse(() => strictParse(dashWordsAsArguments(argv, commandOptions)));
+    if (retry?.positionals.length !== commandWords + command.args.length) {
+      throw new UsageError(`${(error as Error).message}\nUsage: sekisho ${command.usage}`);
+    }
+    parsed = retry;
   }
-  const positionals = parsed.positionals.slice(command.name.split(' ').length);
+  const positionals = parsed.positionals.slice(commandWords);
   if (positionals.length !== command.args.length) {
     const expected = command.args.map((a) => `<${a}>`).join(' ') || 'no arguments';
     throw new UsageError(`${command.name} takes ${expected}\nUsage: sekisho ${command.usage}`);
@@ -221,6 +225,64 @@ async function dispatch(
     await shared?.close();
     await storage.close();
   }
+}
+
+type OptionSpecs = Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string }>>;
+
+function tryParse<T>(parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `argv` with every word that is not one of `options` read as an argument rather than an option:
+ * the value of the string option just before it (`--client -x` becomes `--client=-x`), else a
+ * positional (after `--`, order kept). parseArgs takes any word starting with '-' for an option, but
+ * the ids operators copy from `grants list`, `clients list` and `audit` are oidc-provider nanoids
+ * (A–Z a–z 0–9 _ -): one in 64 starts with '-', and `sekisho grants revoke <that id>` failed as
+ * "Unknown option '-1'" (exit 2). dispatch uses this only after the strict parse has failed, and
+ * only if it then gives the command its exact number of positionals, so a mistyped option
+ * (`users list --bogus`) is still reported as one.
+ */
+function dashWordsAsArguments(argv: readonly string[], options: OptionSpecs): string[] {
+  const shortNames = new Map(
+    Object.entries(options).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])),
+  );
+  /** The option a word names (`--name`, `--name=value`, `-x`), or undefined. */
+  const optionOf = (word: string): string | undefined => {
+    if (word.startsWith('--')) {
+      const name = word.slice(2).split('=')[0]!;
+      return Object.hasOwn(options, name) ? name : undefined;
+    }
+    return /^-.$/.test(word) ? shortNames.get(word[1]!) : undefined;
+  };
+  const opts: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    const name = optionOf(word);
+    if (name === undefined) {
+      positionals.push(word);
+      continue;
+    }
+    const next = argv[i + 1];
+    const takesNext = options[name]!.type === 'string' && !word.includes('=');
+    // A following known option stays one: `--client --json` remains parseArgs' "ambiguous" error.
+    if (takesNext && next !== undefined && next !== '--' && optionOf(next) === undefined) {
+      opts.push(`--${name}=${next}`);
+      i++;
+    } else {
+      opts.push(word);
+    }
+  }
+  return [...opts, '--', ...positionals];
 }
 
 /** The OS account running the command: who the audit log names for CLI actions. */

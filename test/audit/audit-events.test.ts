@@ -76,6 +76,13 @@ async function cli(args: string[]) {
   return { code, stdout, stderr };
 }
 
+/** `cli`, failing with the command's stderr (its exit code alone does not say why). */
+async function cliOk(args: string[]) {
+  const run = await cli(args);
+  assert.equal(run.code, 0, `sekisho ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
+  return run;
+}
+
 /** Signs in on the account page from a browser with our user agent; the jar holds the account cookie. */
 async function accountSignIn(username: string, password: string, jar = new CookieJar()) {
   const page = await jar.fetch(`${srv.url}/account`, { headers: { 'user-agent': UA } });
@@ -273,14 +280,14 @@ describe('audit log: each event is recorded where it happens', () => {
   });
 
   it('the CLI: user created, role changed, password changed, removed; client removed; grant revoked; key rotated — as the operator', async () => {
-    assert.equal((await cli(['users', 'add', 'carol', '--password', 'carol-correct-horse-4'])).code, 0);
+    await cliOk(['users', 'add', 'carol', '--password', 'carol-correct-horse-4']);
     const created = await found('user.created', (r) => r.details.username === 'carol');
     assert.equal(created.actor.kind, 'cli');
     assert.ok(created.actor.name, 'the OS account');
-    assert.equal((await cli(['users', 'role', 'carol', 'admin'])).code, 0);
+    await cliOk(['users', 'role', 'carol', 'admin']);
     const role = await found('user.role_changed', (r) => r.userId === created.userId);
     assert.deepEqual([role.details.from, role.details.to], ['user', 'admin']);
-    assert.equal((await cli(['users', 'disable', 'carol'])).code, 0);
+    await cliOk(['users', 'disable', 'carol']);
     const off = await found(
       'user.changed',
       (r) => r.userId === created.userId && r.details.disabled === true,
@@ -290,30 +297,30 @@ describe('audit log: each event is recorded where it happens', () => {
       (await srv.sekisho.identity.authenticate('carol', 'carol-correct-horse-4', '192.0.2.44')).ok,
       false,
     );
-    assert.equal((await cli(['users', 'enable', 'carol'])).code, 0);
+    await cliOk(['users', 'enable', 'carol']);
     await found('user.changed', (r) => r.userId === created.userId && r.details.disabled === false);
     const carolFlow = await signIn(srv.url, { username: 'carol', password: 'carol-correct-horse-4' });
-    assert.equal((await cli(['users', 'passwd', 'carol', '--password', 'carol-new-horse-55'])).code, 0);
+    await cliOk(['users', 'passwd', 'carol', '--password', 'carol-new-horse-55']);
     await found('user.password_changed', (r) => r.userId === created.userId);
     const lifecycle = await found('grant.revoked', (r) => r.clientId === carolFlow.client.client_id);
     assert.equal(lifecycle.details.by, 'user_lifecycle');
     assert.equal(lifecycle.details.because, 'password_changed');
-    assert.equal((await cli(['users', 'remove', 'carol'])).code, 0);
+    await cliOk(['users', 'remove', 'carol']);
     await found('user.removed', (r) => r.userId === created.userId && r.actor.kind === 'cli');
 
     const { client } = await signIn(srv.url, { username: 'alice', password: ALICE_PASSWORD });
     const [grant] = await srv.sekisho.authorizationServer!.listGrants({ clientId: client.client_id });
-    assert.equal((await cli(['grants', 'revoke', grant!.grantId])).code, 0);
+    await cliOk(['grants', 'revoke', grant!.grantId]);
     const byCli = await found('grant.revoked', (r) => r.grantId === grant!.grantId);
     assert.equal(byCli.details.by, 'cli');
     assert.equal(byCli.actor.kind, 'cli');
 
     const doomed = await registerClient(srv.url, { client_name: 'Doomed' });
-    assert.equal((await cli(['clients', 'remove', doomed.client_id])).code, 0);
+    await cliOk(['clients', 'remove', doomed.client_id]);
     const removed = await found('client.removed', (r) => r.clientId === doomed.client_id);
     assert.equal(removed.details.by, 'cli');
 
-    assert.equal((await cli(['keys', 'rotate'])).code, 0);
+    await cliOk(['keys', 'rotate']);
     const rotated = await found('key.rotated');
     assert.equal(rotated.actor.kind, 'cli');
     assert.ok(rotated.details.kid);

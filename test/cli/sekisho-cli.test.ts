@@ -256,6 +256,59 @@ describe('sekisho CLI', () => {
     });
   });
 
+  it('ids that start with "-" (one oidc-provider id in 64) are taken as ids, not options', async () => {
+    // Grant and client ids are nanoids over A–Z a–z 0–9 _ -; parseArgs read `grants revoke -1…` as
+    // the unknown option -1 (exit 2), which made test/audit/audit-events.test.ts fail now and then.
+    const grantId = '-16A4cXVZdSANqg2kRg3gFh_3YzFqa5wVqsZrYbhiSW';
+    const otherGrant = '--kq0_Vd1Zt8cRm4QW2yXbLp9sN7uEaHjG3oTfMiBv5';
+    const clientId = '-hB3x_Zq9';
+    await withStorage(async (s) => {
+      const user = (await s.findUserByUsername('alice'))!;
+      await s.upsert('Client', clientId, { client_id: clientId, client_name: 'Dash' }, 3600);
+      for (const id of [grantId, otherGrant]) {
+        await s.upsert('Grant', id, { accountId: user.id, clientId, openid: { scope: 'openid' } }, 3600);
+      }
+    });
+
+    const listed = await inProcess(['grants', 'list', '--client', clientId, '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(
+      (JSON.parse(listed.stdout) as { grantId: string }[]).map((g) => g.grantId).sort(),
+      [grantId, otherGrant].sort(),
+    );
+    const revoked = await inProcess(['grants', 'revoke', grantId]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal(revoked.stdout, `revoked grant ${grantId}\n`);
+    const again = await inProcess(['grants', 'revoke', grantId]);
+    assert.equal(again.code, 1, 'already gone: a failure, not a usage error');
+    assert.equal(again.stderr, `sekisho: no such grant: ${grantId}\n`);
+
+    const audit = await inProcess(['audit', '--client', clientId, '--type', 'grant.revoked', '--json']);
+    assert.equal(audit.code, 0, audit.stderr);
+    assert.equal((JSON.parse(audit.stdout) as { grantId: string }).grantId, grantId);
+
+    // The spawned bin (what an operator runs), with an id that starts with "--".
+    const spawned = cli(['grants', 'revoke', otherGrant]);
+    assert.equal(spawned.code, 0, spawned.stderr);
+    assert.equal(spawned.stdout, `revoked grant ${otherGrant}\n`);
+
+    const removed = await inProcess(['clients', 'remove', clientId]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(removed.stdout, `removed client ${clientId}; 0 grant(s) revoked\n`);
+
+    // A mistyped option is still one (beside a dash id, parseArgs names the first of the two and says
+    // to put ids after `--`), and a value-taking option before another option still asks for its value.
+    for (const [args, pattern] of [
+      [['users', 'list', '--bogus'], /Unknown option '--bogus'/],
+      [['grants', 'revoke', grantId, '-x'], /Unknown option '-1'.*after '--'/],
+      [['audit', '--client', '--json'], /argument is ambiguous/],
+    ] as const) {
+      const r = await inProcess([...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+    }
+  });
+
   it('keys rotate then keys list shows one active and one rotated key', () => {
     assert.equal(cli(['keys', 'rotate']).code, 0);
     const r = cli(['keys', 'rotate', '--json']);
