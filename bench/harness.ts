@@ -30,7 +30,8 @@ export interface BenchOptions {
   readonly coldStartRounds: number;
   /** Seconds of back-to-back scrypt password checks (the login's cost), 0 = skip. */
   readonly loginSeconds: number;
-  /** Write a CPU profile of the Sekisho child, covering the measured rounds only, to this path. */
+  /** Write a CPU profile of the Sekisho child, covering the measured rounds only, to this path (and one
+   * of every other child beside it, named `…-<server kind>.cpuprofile`). */
   readonly profilePath?: string;
   readonly log?: (line: string) => void;
 }
@@ -110,6 +111,7 @@ const SERVER_SCRIPTS: Record<ServerKind, ServerScript> = {
     readyTimeoutMs: 360_000,
   },
   'plain-oidc': { script: 'servers/plain-provider.ts' },
+  'plain-oidc-sqlite': { script: 'servers/plain-provider.ts', env: { SEKISHO_BENCH_REF_STORE: 'sqlite' } },
 };
 
 export const DEFAULT_REFRESH_CHAINS = 16;
@@ -184,7 +186,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       }
     }
 
-    if (opts.profilePath) await children.get('sekisho')?.call('profile-start');
+    // Every child is profiled over the same rounds, so a server can be compared with its reference
+    // (f-refresh with f-refresh-ref-sqlite); the Sekisho child's profile is the one reported.
+    if (opts.profilePath) await Promise.all([...children.values()].map((c) => c.call('profile-start')));
     for (let round = 1; round <= opts.rounds; round++) {
       for (const s of scenarios) {
         const child = children.get(s.server)!;
@@ -208,7 +212,16 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         );
       }
     }
-    if (opts.profilePath) await children.get('sekisho')?.call('profile-stop', { path: opts.profilePath });
+    if (opts.profilePath) {
+      const path = opts.profilePath;
+      await Promise.all(
+        [...children].map(([kind, c]) =>
+          c.call('profile-stop', {
+            path: kind === 'sekisho' ? path : path.replace(/(\.cpuprofile)?$/, `-${kind}.cpuprofile`),
+          }),
+        ),
+      );
+    }
     if (opts.loginSeconds > 0 && children.get('sekisho')?.info.authenticated) {
       log(`login: scrypt password checks for ${opts.loginSeconds}s`);
       // As many at once as libuv's thread pool runs scrypt in parallel here (one per core).

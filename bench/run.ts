@@ -4,7 +4,8 @@
  * bench/results/. Flags: --rounds N --duration S --warmup S --connections N
  * --refresh-chains N (concurrent refresh chains of f-refresh / f-refresh-ref, default 16) --only a,b,c
  * --tokens N (distinct tokens per authenticated scenario) --memory-tokens N --cold-start N
- * --profile (CPU profile of the Sekisho child over the measured rounds, to bench/results/) --no-docs
+ * --profile (CPU profiles of the Sekisho child, and of every other server beside it, over the measured
+ * rounds, to bench/results/) --no-docs
  * `--soak=10m` (any duration: 90s, 3m…) runs the soak instead (bench/soak.ts): RSS per minute under
  * steady authenticated traffic (`--soak-rps`, default 200/s) and a sign-in every 5 s.
  * `--storm=50` runs the login-storm scenario instead (bench/storm.ts): p99 of authenticated tools/call

@@ -117,6 +117,12 @@ export const TOKEN_SCENARIOS: readonly Scenario[] = [
   // The same grant on plain oidc-provider (servers/plain-provider.ts): f-refresh / f-refresh-ref is
   // what Sekisho's additions around the engine cost.
   refreshScenario('f-refresh-ref', 'plain oidc-provider: refresh grant (reference)', 'plain-oidc'),
+  // …and on Sekisho's SQLite adapter: splits that cost into the durable store and everything else.
+  refreshScenario(
+    'f-refresh-ref-sqlite',
+    "plain oidc-provider on Sekisho's SQLite adapter: refresh grant",
+    'plain-oidc-sqlite',
+  ),
   refreshScenario(
     'f-refresh-pg-redis',
     'token endpoint: refresh grant, PostgreSQL + Redis',

@@ -16,7 +16,8 @@ export type ServerKind =
   | 'sekisho-pg'
   | 'sekisho-pg-redis'
   | 'sekisho-nginx'
-  | 'plain-oidc';
+  | 'plain-oidc'
+  | 'plain-oidc-sqlite';
 
 export interface Prepared {
   readonly request: HttpRequestSpec | (() => HttpRequestSpec);

@@ -59,8 +59,19 @@ export function renderMarkdown(report: BenchReport): string {
       `| Sekisho (f-refresh, SQLite) | ${fmtInt(f.rps)} | ${fmtMs(f.p99Ms)} | ${fmtInt(f.serverCpuUs)} |`,
       `| plain oidc-provider (f-refresh-ref, in-memory) | ${fmtInt(ref.rps)} | ${fmtMs(ref.p99Ms)} | ${fmtInt(ref.serverCpuUs)} |`,
       `| Sekisho / plain | ${fmtPct(refresh.ratio)} | — | ${fmtRatio(refresh.cpuRatio)} |`,
-      '',
     );
+    const onSqlite = byId(report, 'f-refresh-ref-sqlite');
+    if (onSqlite) {
+      lines.push(
+        `| plain oidc-provider on Sekisho's SQLite adapter (f-refresh-ref-sqlite) | ${fmtInt(onSqlite.rps)} | ${fmtMs(onSqlite.p99Ms)} | ${fmtInt(onSqlite.serverCpuUs)} |`,
+        `| Sekisho / plain on the same adapter | ${fmtPct(f.rps / onSqlite.rps)} | — | ${fmtRatio(f.serverCpuUs / onSqlite.serverCpuUs)} |`,
+        '',
+        `Of the ${fmtInt(f.serverCpuUs - ref.serverCpuUs)} µs of server CPU a refresh costs in Sekisho beyond the plain engine, ` +
+          `the durable store (hashed ids, atomic consume, SQLite rows) is ${fmtInt(onSqlite.serverCpuUs - ref.serverCpuUs)} µs ` +
+          `(f-refresh-ref-sqlite − f-refresh-ref) and everything else Sekisho adds is ${fmtInt(f.serverCpuUs - onSqlite.serverCpuUs)} µs (f-refresh − f-refresh-ref-sqlite).`,
+      );
+    }
+    lines.push('');
   }
 
   const rows = goals(report);

@@ -17,6 +17,7 @@ const COLOURS: Record<string, string> = {
   'f-code': '#2c7a7b',
   // The plain oidc-provider reference, grey like the other yardstick (a).
   'f-refresh-ref': '#8c8c8c',
+  'f-refresh-ref-sqlite': '#b0b0b0',
 };
 const SEKISHO = '#2b6cb0';
 

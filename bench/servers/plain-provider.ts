@@ -16,15 +16,25 @@
  * The store is an unbounded Map: oidc-provider's default MemoryAdapter is a 1,000-entry LRU, which
  * under load evicts the registered client and grants and turns the reference into a stream of
  * invalid_client errors.
+ *
+ * With SEKISHO_BENCH_REF_STORE=sqlite (f-refresh-ref-sqlite) the same provider stores through
+ * Sekisho's own adapter on Sekisho's SQLite storage (fresh data dir): hashed token ids, atomic
+ * consume-once, durable rows. That splits "Sekisho / plain" in two: what a durable store costs
+ * (ref-sqlite vs ref) and what everything else Sekisho adds costs (f-refresh vs ref-sqlite).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import Provider, { type Adapter, type AdapterPayload, type Configuration, errors } from 'oidc-provider';
 import { mcpResourceUrl } from '../../src/config/config.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { createAdapterFactory } from '../../src/oauth/adapter.ts';
 import { OAUTH_ROUTES } from '../../src/oauth/routes.ts';
+import { openStorage } from '../../src/storage/open.ts';
 import { serveCommands } from '../lib/ipc.ts';
 import { BENCH_SCOPES } from './bench-caller.ts';
 import { oauthCredentials } from './oauth-credentials.ts';
@@ -90,8 +100,19 @@ const { privateKey } = await generateKeyPair('ES256', { extractable: true });
 const jwk = await exportJWK(privateKey);
 const signingKey = { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'ES256', use: 'sig' };
 
+const onSqlite = process.env.SEKISHO_BENCH_REF_STORE === 'sqlite';
+const dataDir = onSqlite ? mkdtempSync(join(tmpdir(), 'sekisho-bench-ref-')) : undefined;
+const storage = dataDir ? await openStorage(loadConfig({ SEKISHO_DATA_DIR: dataDir })) : undefined;
+
 const configuration: Configuration = {
-  adapter: (name: string) => new UnboundedMemoryAdapter(name),
+  adapter: storage
+    ? createAdapterFactory({
+        storage,
+        clientIdleTtlSeconds: defaults.clientIdleTtlSeconds,
+        refreshReuseGraceSeconds: defaults.refreshReuseGraceSeconds,
+        resource,
+      })
+    : (name: string) => new UnboundedMemoryAdapter(name),
   jwks: { keys: [signingKey] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   routes: { ...OAUTH_ROUTES },
@@ -170,8 +191,15 @@ serveCommands(
     /** How many rows the store holds: the reference must never evict (see above). */
     'store-size': () => rows.size,
   },
-  { authenticated: true, authNote: 'plain oidc-provider, unbounded in-memory store' },
+  {
+    authenticated: true,
+    authNote: storage
+      ? "plain oidc-provider on Sekisho's SQLite adapter"
+      : 'plain oidc-provider, unbounded in-memory store',
+  },
   async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await storage?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   },
 );

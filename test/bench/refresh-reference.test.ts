@@ -12,7 +12,7 @@ import { goals } from '../../bench/report/goals.ts';
 import { renderMarkdown } from '../../bench/report/markdown.ts';
 import { expectTokens } from '../../bench/scenarios-token.ts';
 
-test('f-refresh and f-refresh-ref both answer real rotated tokens and are reported side by side', {
+test('f-refresh, f-refresh-ref and f-refresh-ref-sqlite answer real rotated tokens and are reported side by side', {
   timeout: 240_000,
 }, async () => {
   const report = await runBench({
@@ -21,7 +21,7 @@ test('f-refresh and f-refresh-ref both answer real rotated tokens and are report
     warmupSec: 0,
     connections: 4,
     refreshChains: 2,
-    only: ['f-refresh', 'f-refresh-ref'],
+    only: ['f-refresh', 'f-refresh-ref', 'f-refresh-ref-sqlite'],
     tokensPerScenario: 1,
     memory: false,
     coldStartRounds: 0,
@@ -32,6 +32,7 @@ test('f-refresh and f-refresh-ref both answer real rotated tokens and are report
     [
       ['f-refresh', 2],
       ['f-refresh-ref', 2],
+      ['f-refresh-ref-sqlite', 2],
     ],
   );
   for (const s of report.scenarios) {
@@ -41,6 +42,9 @@ test('f-refresh and f-refresh-ref both answer real rotated tokens and are report
   }
   const md = renderMarkdown(report);
   assert.match(md, /\| Sekisho \/ plain \| [\d.]+ % \|/);
+  assert.match(md, /\| Sekisho \/ plain on the same adapter \| [\d.]+ % \|/);
+  // The split of Sekisho's extra cost: the durable store, and everything else.
+  assert.match(md, /the durable store \(hashed ids, atomic consume, SQLite rows\) is -?[\d,]+ µs/);
   const goal = goals(report).find((g) => g.goal.startsWith('refresh grants, Sekisho / plain'));
   assert.ok(goal, 'refresh goal row');
   assert.equal(goal.target, '≥ 85 %');
