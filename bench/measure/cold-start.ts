@@ -1,8 +1,9 @@
 /**
- * (h) Cold start, and the idle RSS of the real entry point: build as `npm run build` does (tsc →
- * dist/), spawn `node dist/main.js` (what `npm start` runs) and time spawn → first `GET /readyz`
- * 200; one second later read the process's RSS from /proc. Per round: a first boot on a fresh data
- * dir (migrations, keys, demo users) and a restart on the data dir it left.
+ * (h) Cold start, and the idle RSS of the real entry point: build with `npm run build` (tsc → dist/,
+ * then the bundle dist/sekisho.mjs), spawn node with the arguments of package.json's start script
+ * (what `npm start` runs, flags included) and time spawn → first `GET /readyz` 200; one second later
+ * read the process's RSS from /proc. Per round: a first boot on a fresh data dir (migrations, keys,
+ * demo users) and a restart on the data dir it left.
  *
  * The same is measured for dev mode, `node --import tsx src/main.ts` (`npm run dev`), to show what
  * the on-the-fly TypeScript loader costs at start-up and in memory.
@@ -13,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { npmStartNodeArgs } from '../../test/helpers/npm-start.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -48,14 +50,11 @@ function rssOf(pid: number | undefined): number | undefined {
   }
 }
 
-/** Runs the project's build (`npm run build`: tsc → dist/) once per run; returns the entry `npm start` runs. */
-export function buildDist(): string {
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const built = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], {
-    stdio: 'inherit',
-  });
+/** Runs the project's build (`npm run build`) once per run; returns node's arguments as `npm start` gives them. */
+export function buildDist(): string[] {
+  const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error(`the build failed (exit ${built.status})`);
-  return join(ROOT, 'dist', 'main.js');
+  return npmStartNodeArgs().map((arg) => (arg.startsWith('-') ? arg : join(ROOT, arg)));
 }
 
 /** Spawn → first 200 from /readyz, then RSS a second later; the process is always killed after. */
@@ -108,7 +107,7 @@ export interface ColdStart {
 
 export async function measureColdStart(rounds: number): Promise<ColdStart> {
   const modes: [StartMode, readonly string[]][] = [
-    ['start', [buildDist()]],
+    ['start', buildDist()],
     ['dev', ['--import', 'tsx', MAIN]],
   ];
   const out = new Map<StartMode, { firstBoot: StartSample[]; restart: StartSample[] }>();

@@ -3,6 +3,7 @@
  * two markers, so the hand-written analysis around the generated tables survives every re-run.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { npmStartNodeArgs } from '../../test/helpers/npm-start.ts';
 import type { BenchReport } from '../harness.ts';
 import { median } from '../lib/stats.ts';
 import type { StartSample } from '../measure/cold-start.ts';
@@ -117,8 +118,11 @@ export function renderMarkdown(report: BenchReport): string {
     lines.push(
       '| Start (spawn → `/readyz` 200) | median | RSS 1 s after ready | every round (ms) |',
       '|---|---:|---:|---|',
-      row('`npm start` (compiled, `node dist/main.js`), restart on an existing data dir', cs.restart),
-      row('`npm start` (compiled), first boot (migrations, keys, demo users)', cs.firstBoot),
+      row(
+        `\`npm start\` (built, \`node ${npmStartNodeArgs().join(' ')}\`), restart on an existing data dir`,
+        cs.restart,
+      ),
+      row('`npm start` (built), first boot (migrations, keys, demo users)', cs.firstBoot),
     );
     if (cs.dev) {
       lines.push(
