@@ -3,7 +3,13 @@
  * for the real process; tests call it with PORT=0 to get an isolated server on an ephemeral port.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Caller } from './access/policy.ts';
 import { externalToolServices, toolServicesFrom } from './app-services/wiring.ts';
@@ -17,6 +23,7 @@ import { openSharedState, type SharedStateHandle } from './cluster/shared-state.
 import { type Config, mcpResourceUrl } from './config/config.ts';
 import { withBoundPort } from './config/load.ts';
 import { createApp } from './http/app.ts';
+import { hostAllowed } from './http/header-guards.ts';
 import { externalAuthorizationInfo, homeRoute } from './http/home.ts';
 import { originFormTargets } from './http/request-target.ts';
 import { drainUnreadBodies } from './http/unread-body.ts';
@@ -28,10 +35,12 @@ import { createMcpFastLane } from './mcp/fast-lane/index.ts';
 import { type ConformanceFixture, createConformanceFixture } from './mcp/fixtures/conformance.ts';
 import { createServerFactory, type ServerFactoryDeps } from './mcp/server-factory.ts';
 import type { LegacySessions } from './mcp/sessions/legacy-sessions.ts';
+import { oauthApiLane } from './oauth/api-lane.ts';
 import { type AuthorizationServer, createAuthorizationServer } from './oauth/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { withRequestContext } from './observability/request-context.ts';
+import { createRequestObserver } from './observability/request-observer.ts';
 import { createDpopNonces } from './resource/dpop-nonce.ts';
 import {
   createExternalTokenVerifier,
@@ -241,11 +250,13 @@ export async function startSekisho(
     }),
   });
   fixture?.attachNotifier(mcp.handler.notify);
+  const observe = createRequestObserver(logger, metrics);
   const app = createApp({
     config,
     logger,
     mcp,
     metrics,
+    observe,
     readiness: [{ name: 'storage', check: () => storage.ping() }, ...shared.readiness],
     isDraining: () => draining,
     resourceMetadata: resource.metadataRoutes,
@@ -254,10 +265,24 @@ export async function startSekisho(
     mcpGate: [resource.gate],
     home: homeRoute(config, registry, externalInfo),
   });
-  // The MCP fast lane answers plain tools/call and tools/list in front of Express (issue #5).
+  // In front of Express (SEKISHO_FAST_LANE): the MCP fast lane answers plain tools/call and
+  // tools/list (issue #5); the OAuth API lane hands the token, introspection, revocation and JWKS
+  // requests to oidc-provider (issue #15).
   const fastLane = config.fastLane
-    ? createMcpFastLane({ factory: factoryDeps, endpoint: mcp, gate: [resource.gate], logger, metrics })
+    ? createMcpFastLane({ factory: factoryDeps, endpoint: mcp, gate: [resource.gate], logger, observe })
     : undefined;
+  const apiLane =
+    config.fastLane && authorizationServer
+      ? oauthApiLane({
+          handle: authorizationServer.handleProtocolRequest,
+          hostAllowed: hostAllowed(config),
+          observe,
+        })
+      : undefined;
+  const lanes = (full: RequestListener): RequestListener => {
+    const withMcp = fastLane ? fastLane.listener(full) : full;
+    return apiLane ? apiLane(withMcp) : withMcp;
+  };
   // Listen for changes first, then re-read the keys once: instances starting together each create a
   // first key (one ends up active), and an announcement sent before we subscribed would be missed.
   const stopFollowing = followInvalidations(
@@ -278,13 +303,10 @@ export async function startSekisho(
   server.off('request', answerStarting);
   // Absolute-form targets become origin-form (http/request-target.ts); answers given before a body
   // is read still reach the client (http/unread-body.ts).
-  const listener = drainUnreadBodies(
-    originFormTargets(withRequestContext(fastLane ? fastLane.listener(app) : app)),
-    {
-      maxDrainBytes: 4 * config.maxBodyBytes,
-      drainMs: 10_000,
-    },
-  );
+  const listener = drainUnreadBodies(originFormTargets(withRequestContext(lanes(app))), {
+    maxDrainBytes: 4 * config.maxBodyBytes,
+    drainMs: 10_000,
+  });
   server.on('request', listener);
   const stopSweeping = startSweeper(storage, audit, config, logger);
 

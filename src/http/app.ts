@@ -1,7 +1,7 @@
 /**
  * The HTTP application: which route lives where, in the order requests meet it.
  *
- *   request log → metrics → Host guard → health → /metrics (token) → / (home) → [authorization server, issue #3] → /mcp (methods (405) →
+ *   request log and metrics → Host guard → health → /metrics (token) → / (home) → [authorization server, issue #3] → /mcp (methods (405) →
  *   Origin guard → CORS → JSON body (size, syntax, nesting depth) → [bearer gate, issue #4] → MCP endpoint) → 404 → error mapper
  */
 import express, { type Express, type RequestHandler } from 'express';
@@ -10,6 +10,7 @@ import type { McpEndpoint } from '../mcp/endpoint.ts';
 import { exceedsJsonDepth, JSON_TOO_DEEP } from '../mcp/json-depth.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { ObserveRequest } from '../observability/request-observer.ts';
 import { createErrorHandler, type HtmlErrorPage, HttpError, sendJsonRpcError } from './errors.ts';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
 import { hostGuard, originGuard } from './middleware/dns-rebinding.ts';
@@ -31,6 +32,8 @@ export interface AppParts {
   /** The built-in authorization server: /oauth/…, both discovery documents, /interaction, /account. */
   readonly authorizationServer?: RequestHandler;
   readonly metrics?: Metrics;
+  /** Each answered request's log line and duration sample (observability/request-observer.ts). */
+  readonly observe: ObserveRequest;
   /** `GET /`: what this server is and how to connect (http/home.ts). */
   readonly home?: RequestHandler;
   /** How errors are shown to browsers (the authorization server's error page); JSON otherwise. */
@@ -42,8 +45,7 @@ export function createApp(parts: AppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(requestLog(logger));
-  if (parts.metrics) app.use(parts.metrics.middleware);
+  app.use(requestLog(parts.observe));
   app.use(hostGuard(config));
   app.use(healthRoutes(parts.readiness, parts.isDraining));
   if (parts.metrics && config.metricsToken) {

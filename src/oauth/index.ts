@@ -14,6 +14,7 @@
  *   /account                                    the user's authorized apps
  *   /static/sekisho.css                         the pages' stylesheet
  */
+import type { RequestListener } from 'node:http';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { Router as createRouter } from 'express';
 import type { JWK } from 'jose';
@@ -80,6 +81,12 @@ export interface AuthorizationServer {
   readonly endpoints: OAuthEndpoints;
   /** Mount at the root of the Express app, before /mcp (it never touches /mcp). */
   readonly router: Router;
+  /**
+   * oidc-provider's own request handler, of the provider serving now (a key rotation builds a new
+   * one): the OAuth API lane (`api-lane.ts`) hands it the token, introspection, revocation and JWKS
+   * requests before Express.
+   */
+  readonly handleProtocolRequest: RequestListener;
   /**
    * The error page for browsers, with the pages' security headers: `http/errors.ts` answers every
    * error that escapes a route with it (a malformed path, an oversized form, a failure).
@@ -160,8 +167,9 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
         : [],
       federation,
     };
+    const callback = provider.callback();
     const router = createRouter();
-    router.use(providerPassThrough(provider));
+    router.use(providerPassThrough(callback));
     router.use(INTERACTION_PREFIX, interactionRoutes(pages));
     router.use(ACCOUNT_PATH, accountRoutes(pages));
     router.use(ADMIN_PATH, adminRoutes(pages));
@@ -171,6 +179,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
       secrets,
       fingerprint: keySetFingerprint(keys),
       provider,
+      callback,
       router,
       issue: createIssuer({ provider, config, identity, policy, audit }),
     };
@@ -209,6 +218,7 @@ export async function createAuthorizationServer(deps: AuthorizationServerDeps): 
     resource,
     endpoints: oauthEndpoints(config.baseUrl),
     router,
+    handleProtocolRequest: (req, res) => void current.callback(req, res),
     sendErrorPage: (req, res, status, code, message) => sendError(req, res, status, code, message),
     get provider() {
       return current.provider;
@@ -241,8 +251,7 @@ function keySetFingerprint(keys: SigningKeys): string {
  * /.well-known/oauth-authorization-server itself, the same document as OpenID Discovery). It parses
  * its own request bodies, so nothing in front of it may (no express.json here).
  */
-function providerPassThrough(provider: Provider): RequestHandler {
-  const callback = provider.callback();
+function providerPassThrough(callback: ReturnType<Provider['callback']>): RequestHandler {
   return (req, res, next) => {
     const path = req.path;
     if (

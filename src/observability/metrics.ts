@@ -23,7 +23,8 @@ export interface SecurityMetrics {
 
 export interface Metrics {
   readonly registry: Registry;
-  readonly middleware: RequestHandler;
+  /** One request's duration sample, labelled by the route prefix of `path` (never the raw path). */
+  observeRequest(path: string, method: string, status: number, seconds: number): void;
   readonly handler: RequestHandler;
   readonly security: SecurityMetrics;
 }
@@ -50,18 +51,14 @@ export function createMetrics(): Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const middleware: RequestHandler = (req, res, next) => {
-    const end = duration.startTimer();
-    res.on('finish', () => {
-      const route = KNOWN_PREFIXES.find((p) => req.path === p || req.path.startsWith(`${p}/`)) ?? 'other';
-      end({ route, method: req.method, status: `${Math.floor(res.statusCode / 100)}xx` });
-    });
-    next();
+  const observeRequest = (path: string, method: string, status: number, seconds: number) => {
+    const route = KNOWN_PREFIXES.find((p) => path === p || path.startsWith(`${p}/`)) ?? 'other';
+    duration.observe({ route, method, status: `${Math.floor(status / 100)}xx` }, seconds);
   };
   const handler: RequestHandler = async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   };
-  return { registry, middleware, handler, security: createSecurityMetrics(registry) };
+  return { registry, observeRequest, handler, security: createSecurityMetrics(registry) };
 }
 
 function createSecurityMetrics(registry: Registry): SecurityMetrics {

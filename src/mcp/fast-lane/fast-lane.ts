@@ -27,12 +27,12 @@ import type { AuthInfo, McpRequestContext } from '@modelcontextprotocol/server';
 import { isJsonContentType } from '@modelcontextprotocol/server';
 import type { RequestHandler } from 'express';
 import type { Caller } from '../../access/policy.ts';
+import type { HeaderGuard } from '../../http/header-guards.ts';
 import { currentRequest, runInRequestContext } from '../../observability/request-context.ts';
 import { exceedsJsonDepth, JSON_TOO_DEEP } from '../json-depth.ts';
 import { classifyFast } from './classify.ts';
 import { type DispatchDeps, dispatch } from './dispatch.ts';
 import type { Reply } from './encode.ts';
-import type { HeaderGuard } from './guards.ts';
 import { runMiddleware } from './run-middleware.ts';
 
 export interface FastLaneOptions extends DispatchDeps {

@@ -1,8 +1,9 @@
 /**
  * The DNS-rebinding guards as predicates: the very SDK validators that the Express guards in
  * http/middleware/dns-rebinding.ts wrap (`hostHeaderValidation` and `originValidation` call
- * `validateHostHeader` / `validateOriginHeader` and answer 403 when they fail). The fast lane only
- * needs the yes/no: on "no" the request goes through Express, whose guard answers it.
+ * `validateHostHeader` / `validateOriginHeader` and answer 403 when they fail). The lanes in front of
+ * Express (the MCP fast lane, the OAuth API lane) only need the yes/no: on "no" the request goes
+ * through Express, whose guard answers it.
  *
  * Each validation parses a URL (≈10 µs a request under load, measured). The verdict is a pure
  * function of the header value and the configured allow-list, and clients repeat the same Host and
@@ -11,7 +12,7 @@
  * always re-checked by Express anyway.
  */
 import { validateHostHeader, validateOriginHeader } from '@modelcontextprotocol/server';
-import type { Config } from '../../config/config.ts';
+import type { Config } from '../config/config.ts';
 
 export type HeaderGuard = (value: string | undefined) => boolean;
 
