@@ -274,7 +274,7 @@ export const envSchema = z.object({
   SEKISHO_FAST_LANE: flag
     .default(true)
     .describe(
-      'Answer plain tools/call and tools/list on /mcp without Express and a per-request SDK server (same answers, ~10× cheaper); 0 sends everything through the full pipeline.',
+      'Answer plain tools/call and tools/list on /mcp without Express and a per-request SDK server (same answers, ~10× cheaper), and hand token, introspection, revocation and JWKS requests to the authorization server without Express; 0 sends everything through the full pipeline.',
     ),
   SEKISHO_MCP_SESSIONS: flag
     .optional()
