@@ -10,11 +10,11 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { DEMO_USERS } from '../../src/identity/demo.ts';
 import { oauthApiLane } from '../../src/oauth/api-lane.ts';
 import { OAUTH_ROUTES } from '../../src/oauth/routes.ts';
+import { send as rawSend } from '../helpers/http.ts';
 import { signIn } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -97,56 +97,30 @@ const COMPARED = [
   'dpop-nonce',
 ];
 
-function send(
+async function send(
   srv: TestServer,
   method: string,
   path: string,
   body: string | undefined,
   headers: Record<string, string>,
 ): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port: srv.port,
-        path,
-        method,
-        headers: {
-          host: `127.0.0.1:${srv.port}`,
-          ...(body !== undefined && { 'content-length': Buffer.byteLength(body) }),
-          ...headers,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          text += c;
-        });
-        res.on('end', () => {
-          let json: Record<string, unknown> | undefined;
-          try {
-            json = JSON.parse(text) as Record<string, unknown>;
-          } catch {
-            json = undefined;
-          }
-          const picked: Record<string, string | undefined> = {};
-          for (const h of COMPARED) {
-            const v = res.headers[h];
-            picked[h] = Array.isArray(v) ? v.join(', ') : v?.replace(/127\.0\.0\.1:\d+/g, 'HOST');
-          }
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: picked,
-            error: json?.error,
-            keys: json ? Object.keys(json).sort() : [],
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+  const res = await rawSend(`${srv.url}${path}`, {
+    method,
+    body,
+    headers: { host: `127.0.0.1:${srv.port}`, ...headers },
   });
+  const picked: Record<string, string | undefined> = {};
+  for (const h of COMPARED) {
+    const v = res.headers[h];
+    picked[h] = Array.isArray(v) ? v.join(', ') : v?.replace(/127\.0\.0\.1:\d+/g, 'HOST');
+  }
+  const json = res.json as Record<string, unknown> | undefined;
+  return {
+    status: res.status,
+    headers: picked,
+    error: json?.error,
+    keys: json && typeof json === 'object' ? Object.keys(json).sort() : [],
+  };
 }
 
 describe('the OAuth API lane: the same answers as the full pipeline', () => {
