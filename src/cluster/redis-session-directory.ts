@@ -39,7 +39,7 @@ export interface RedisSessionDirectoryOptions {
   readonly now?: () => number;
 }
 
-/** GET stream holders renew every 15 s (legacy-sessions.ts); a dead holder is forgotten after this. */
+/** GET stream holders renew every 15 s (legacy-sessions.ts → cross-instance.ts `stillOpen`); a dead holder is forgotten after this. */
 export const HOLDER_TTL_MS = 45_000;
 /** An elected writer serves one burst of copies reacting to the same change. */
 export const WRITER_TTL_MS = 10_000;

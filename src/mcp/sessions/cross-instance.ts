@@ -1,20 +1,19 @@
 /**
- * What a session's local copy needs when other instances hold copies too (a shared directory):
+ * How the copies of one session on several instances (a shared directory) act as one session: where
+ * each message between the client and the session's server goes.
  *
- *  - `rebuild`: a copy made on an instance that never saw the session's `initialize` replays it (and
- *    `notifications/initialized`) into a fresh SDK transport and server, with the session's own id,
- *    so the SDK's `_initialized`, negotiated version and client capabilities are exactly as on the
- *    instance that opened it. Nothing of the replay reaches the client or the event store.
- *  - `outbound`: a wrapper around the transport's `send`. A request the server sends the client
- *    (elicitation, sampling, roots) gets the id `<instance>:<n>`, so the client's answer — a POST that
- *    may land anywhere — names the instance waiting for it. A standalone-stream message (no related
- *    request: `tools/list_changed`, …) goes to the session's writer (the GET stream's holder, else one
- *    elected instance), so it is stored once and reaches the open stream wherever it is.
- *  - `inbound`: splits a POST's answers into ours (ids turned back into the server's numbers) and
- *    other instances' (routed to them over Redis; the POST is answered 202 as the spec says).
+ *  - Answers to server requests: a request the server sends the client (elicitation, sampling, roots)
+ *    gets the id `<instance>:<n>`, so the client's answer — a POST that may land anywhere — names the
+ *    instance waiting for it. A POST's answers are split into ours (ids turned back into the server's
+ *    numbers) and other instances' (routed to them over the directory; a POST of nothing else is
+ *    answered 202 as the spec says).
+ *  - Standalone-stream messages (no related request: `tools/list_changed`, …) are written once, by the
+ *    session's writer: the holder of its GET stream, else one instance the directory elects. Every other
+ *    copy routes them there, so each is stored once and reaches the open stream wherever it is.
+ *
+ * Making a copy on an instance that never saw the session's `initialize` is rebuild.ts's.
  */
 import {
-  type AuthInfo,
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
   isJSONRPCResultResponse,
@@ -22,6 +21,9 @@ import {
   type TransportSendOptions,
   type WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
+import type { Logger } from '../../observability/logger.ts';
+import type { SessionDirectory } from './directory.ts';
+import type { SessionOwner } from './owner.ts';
 
 /** `<instance id>:<the server's own request id>` — instance ids are 16 hex digits. */
 const ROUTED_ID = /^([0-9a-f]{16}):(\d{1,15})$/;
@@ -93,46 +95,115 @@ export function wrapOutbound(
   return { direct: (message) => send(message) };
 }
 
-const REBUILD_ID = 'sekisho-rebuild';
-const REBUILD_TIMEOUT_MS = 10_000;
-
 /**
- * Replays the session's `initialize` and `notifications/initialized` into `transport` (connected to a
- * fresh server, its event store muted by the caller). Resolves once the server has answered; rejects
- * when it refused (a record whose params no longer initialize) or did not answer in time.
+ * Every copy of a session reacts to the same change (a role change reaches all instances), and each
+ * sends its `list_changed` to the writer: the writer keeps one per kind within this window.
  */
-export async function replayInitialize(
-  transport: WebStandardStreamableHTTPServerTransport,
-  url: string,
-  params: Record<string, unknown>,
-  authInfo: AuthInfo | undefined,
-): Promise<void> {
-  const post = (body: Record<string, unknown>) =>
-    transport.handleRequest(
-      new Request(url, {
-        method: 'POST',
-        headers: {
-          accept: 'application/json, text/event-stream',
-          'content-type': 'application/json',
-          // Ignored on the initialize (the transport takes its id from the generator), required after.
-          'mcp-session-id': transport.sessionId ?? '',
-        },
-        body: JSON.stringify(body),
-      }),
-      { authInfo, parsedBody: body },
-    );
-  const init = await post({ jsonrpc: '2.0', id: REBUILD_ID, method: 'initialize', params });
-  if (init.status !== 200) throw new Error(`initialize replay refused (${init.status})`);
-  let timer: NodeJS.Timeout | undefined;
-  const answered = await Promise.race([
-    init.text(),
-    new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), REBUILD_TIMEOUT_MS);
-    }),
-  ]).finally(() => clearTimeout(timer));
-  if (answered === undefined || !answered.includes('"result"')) {
-    throw new Error('initialize replay not answered');
+const LIST_CHANGED_WINDOW_MS = 1_500;
+
+/** What this file needs of a session's copy on this instance. */
+export interface SharedCopy {
+  readonly id: string;
+  readonly owner: SessionOwner;
+  readonly transport: WebStandardStreamableHTTPServerTransport;
+  /** Of its open SSE responses, GET streams (while any is open, this instance is the session's writer). */
+  getStreams: number;
+  /** The transport's own send (set by `attach`), and when each list_changed kind was last written. */
+  readonly outbound: Outbound | undefined;
+  readonly lastListChanged: Map<string, number>;
+}
+
+export interface CrossInstance<C extends SharedCopy> {
+  /** Wraps a new copy's outbound messages: routed request ids, standalone messages to the writer. */
+  attach(copy: C): void;
+  /** Whether a POST carries nothing but answers for other instances (no copy is needed here). */
+  onlyAnswersForOthers(body: unknown): boolean;
+  /**
+   * Routes a POST's answers to the instances that sent the requests; resolves with the rest, this
+   * instance's to handle (undefined: nothing is left).
+   */
+  routeAnswers(sessionId: string, body: unknown): Promise<unknown>;
+  /** A GET stream opened / ended on this copy: this instance holds the writer role while one is open. */
+  streamOpened(copy: C): void;
+  streamEnded(copy: C): void;
+  /** A copy with an open stream is in use: its record and its hold on the writer role are renewed. */
+  stillOpen(copy: C): void;
+  /** The copy ended: a hold on the writer role goes with it. */
+  ended(copy: C): void;
+}
+
+/** The cross-instance side of this instance's copies; `copyOf` finds a copy held here. */
+export function createCrossInstance<C extends SharedCopy>(deps: {
+  readonly directory: SessionDirectory;
+  readonly instanceId: string;
+  readonly copyOf: (id: string) => C | undefined;
+  readonly logger: Logger;
+  readonly now: () => number;
+}): CrossInstance<C> {
+  const { directory, instanceId, logger, now } = deps;
+  const warn = (what: string) => (err: unknown) => logger.warn({ err }, what);
+
+  directory.onRouted((routed) => {
+    const copy = deps.copyOf(routed.sessionId);
+    if (!copy) return void logger.debug({ kind: routed.kind }, 'routed message for a session not held here');
+    if (routed.kind === 'notify') return void writeStandalone(copy, routed.message);
+    const answer = localAnswer(routed.message);
+    if (answer) copy.transport.onmessage?.(answer);
+    else logger.debug('routed answer without a routed id dropped');
+  });
+
+  /** The writer's path: one `list_changed` per kind per window, then stored and sent by the SDK. */
+  async function writeStandalone(copy: C, message: JSONRPCMessage): Promise<void> {
+    const method = (message as { method?: unknown }).method;
+    if (typeof method === 'string' && method.endsWith('/list_changed')) {
+      const last = copy.lastListChanged.get(method);
+      if (last !== undefined && now() - last < LIST_CHANGED_WINDOW_MS) return;
+      copy.lastListChanged.set(method, now());
+    }
+    await copy.outbound?.direct(message).catch(warn('session stream message not sent'));
   }
-  const initialized = await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  if (initialized.status !== 202) throw new Error(`initialized replay refused (${initialized.status})`);
+
+  /** A standalone-stream message of a copy: written here if this instance is the writer, else routed. */
+  const standaloneOf = (copy: C) => async (message: JSONRPCMessage) => {
+    const writer = await directory.writerOf(copy.id).catch(() => instanceId);
+    if (writer === undefined || writer === instanceId) return writeStandalone(copy, message);
+    await directory
+      .route(writer, { kind: 'notify', sessionId: copy.id, message })
+      .catch(warn('session stream message not routed'));
+  };
+
+  return {
+    attach(copy) {
+      (copy as { outbound: Outbound }).outbound = wrapOutbound(
+        copy.transport,
+        instanceId,
+        standaloneOf(copy),
+      );
+    },
+    onlyAnswersForOthers: (body) => splitInbound(body, instanceId).local === undefined,
+    async routeAnswers(sessionId, body) {
+      const split = splitInbound(body, instanceId);
+      for (const { instanceId: to, message } of split.foreign) {
+        logger.info({ to }, 'answer to a server request routed to the instance that sent it');
+        await directory
+          .route(to, { kind: 'response', sessionId, message })
+          .catch((err: unknown) => logger.debug({ err }, 'answer not routed (dropped)'));
+      }
+      return split.local;
+    },
+    streamOpened(copy) {
+      copy.getStreams++;
+      void directory.holdStream(copy.id).catch(() => {});
+    },
+    streamEnded(copy) {
+      if (--copy.getStreams === 0) void directory.releaseStream(copy.id).catch(() => {});
+    },
+    stillOpen(copy) {
+      void directory.touch(copy.id, copy.owner).catch(() => {});
+      if (copy.getStreams > 0) void directory.holdStream(copy.id).catch(() => {});
+    },
+    ended(copy) {
+      if (copy.getStreams > 0) void directory.releaseStream(copy.id).catch(() => {});
+    },
+  };
 }

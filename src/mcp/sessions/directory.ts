@@ -9,7 +9,7 @@
  *    process and the rest is trivial (every session is served here);
  *  - Redis (`cluster/redis-session-directory.ts`): records, pools and events in Redis, so a request of a
  *    session may land on any instance, which rebuilds a local copy from the record
- *    (`legacy-sessions.ts`).
+ *    (`rebuild.ts`).
  */
 import type { EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
 import { type BoundedEventStore, createMemoryEventStore, type EventStoreLimits } from './event-store.ts';

@@ -17,14 +17,15 @@
  *
  * Across instances (a Redis directory): the record says who owns a session and how it was opened, so
  * a request of a session this instance holds no copy of loads the record, checks the owner (404 as for
- * an unknown id) and rebuilds a copy (cross-instance.ts); events go to the shared store, a client's
- * answer to a server request reaches the instance waiting for it, and standalone-stream messages are
- * written once, by the session's writer.
+ * an unknown id) and rebuilds a copy (rebuild.ts); events go to the shared store, a client's answer to
+ * a server request reaches the instance waiting for it, and standalone-stream messages are written
+ * once, by the session's writer (cross-instance.ts). SSE responses are watched until they end
+ * (open-streams.ts).
+ *
+ * This file is the story of a session — create, find, serve POST/GET/DELETE, end — and reads top-down.
  */
 import { randomBytes } from 'node:crypto';
 import {
-  type AuthInfo,
-  type JSONRPCMessage,
   type McpHandlerRequestOptions,
   type McpRequestContext,
   WebStandardStreamableHTTPServerTransport,
@@ -33,13 +34,7 @@ import type { Caller } from '../../access/policy.ts';
 import type { McpSessionSettings } from '../../config/config.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { createSessionServer, type ServerFactoryDeps, type SessionServer } from '../server-factory.ts';
-import {
-  localAnswer,
-  type Outbound,
-  replayInitialize,
-  splitInbound,
-  wrapOutbound,
-} from './cross-instance.ts';
+import { createCrossInstance, type SharedCopy } from './cross-instance.ts';
 import {
   createLocalDirectory,
   isSessionId,
@@ -48,7 +43,9 @@ import {
   type SessionEventStore,
   type SessionRecord,
 } from './directory.ts';
+import { isEventStream, untilEnded } from './open-streams.ts';
 import { isOwner, ownerOf, type SessionOwner } from './owner.ts';
+import { createRebuilder, muting, SessionsFull } from './rebuild.ts';
 import { createSessionTable, type EndReason, type TableEntry } from './session-table.ts';
 
 export interface LegacySessionsDeps {
@@ -64,19 +61,14 @@ export interface LegacySessionsDeps {
   readonly now?: () => number;
 }
 
-export interface LiveSession extends TableEntry {
-  readonly transport: WebStandardStreamableHTTPServerTransport;
+/** This process's copy of a session; what it needs across instances (`getStreams`, …) is `SharedCopy`. */
+export interface LiveSession extends TableEntry, SharedCopy {
   readonly server: SessionServer;
   readonly events: SessionEventStore;
   /** The caller of the latest request (what the tool set was last synced to). */
   caller: Caller;
   /** SSE responses of this session still open (a session with an open stream is not idle). */
   openStreams: number;
-  /** Of those, GET streams (this instance is then the session's writer). */
-  getStreams: number;
-  /** Across instances: the transport's own send, and when each list_changed kind was last written. */
-  readonly outbound: Outbound | undefined;
-  readonly lastListChanged: Map<string, number>;
 }
 
 export interface LegacySessions {
@@ -104,11 +96,6 @@ export function newSessionId(): string {
 
 /** Reasons that end the session itself, not only this instance's copy of it. */
 const ENDS_SESSION: ReadonlySet<EndReason> = new Set(['evicted', 'revoked']);
-/**
- * Every copy of a session reacts to the same change (a role change reaches all instances), and each
- * sends its `list_changed` to the writer: the writer keeps one per kind within this window.
- */
-const LIST_CHANGED_WINDOW_MS = 1_500;
 
 export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
   const { settings, logger } = deps;
@@ -118,60 +105,43 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
   /** This instance's id when the directory is shared; undefined on one box. */
   const instanceId = directory.instanceId;
   const warn = (what: string) => (err: unknown) => logger.warn({ err }, what);
+  /** Where other instances come in (a shared directory); undefined on one box. */
+  const shared =
+    instanceId === undefined
+      ? undefined
+      : createCrossInstance<LiveSession>({
+          directory,
+          instanceId,
+          copyOf: (id) => table.get(id),
+          logger,
+          now,
+        });
   const table = createSessionTable<LiveSession>(settings, {
     now,
     onEnd: (entry, reason) => {
       logger.debug({ reason, kind: entry.owner.kind }, 'mcp session ended');
-      if (entry.getStreams > 0) void directory.releaseStream(entry.id).catch(() => {});
+      shared?.ended(entry);
       if (instanceId === undefined || ENDS_SESSION.has(reason)) {
         void directory.end(entry.id, entry.owner).catch(warn('mcp session not ended everywhere'));
       }
     },
+  });
+  const rebuild = createRebuilder<LiveSession>({
+    hasRoom: () => table.hasRoom(),
+    build: (record, request, options, muted) =>
+      build(record.id, record.owner, contextOf(request, options), { muted }),
+    add: (entry) => table.add(entry),
+    logger,
   });
   // A session with an open stream is in use even when no request arrives (it is listening).
   const keepOpenAlive = setInterval(() => {
     for (const entry of table.entries()) {
       if (entry.openStreams === 0) continue;
       entry.lastUsed = now();
-      if (instanceId === undefined) continue;
-      void directory.touch(entry.id, entry.owner).catch(() => {});
-      if (entry.getStreams > 0) void directory.holdStream(entry.id).catch(() => {});
+      shared?.stillOpen(entry);
     }
   }, 15_000);
   keepOpenAlive.unref();
-  const rebuilding = new Map<string, Promise<LiveSession>>();
-
-  directory.onRouted((routed) => {
-    const entry = table.get(routed.sessionId);
-    if (!entry) return void logger.debug({ kind: routed.kind }, 'routed message for a session not held here');
-    if (routed.kind === 'notify') return void writeStandalone(entry, routed.message);
-    const answer = localAnswer(routed.message);
-    if (answer) entry.transport.onmessage?.(answer);
-    else logger.debug('routed answer without a routed id dropped');
-  });
-
-  const callerOf = (authInfo: AuthInfo | undefined, request: Request) =>
-    deps.factory.callerOf({ era: 'legacy', authInfo, requestInfo: request });
-
-  /** The writer's path: one `list_changed` per kind per window, then stored and sent by the SDK. */
-  async function writeStandalone(entry: LiveSession, message: JSONRPCMessage): Promise<void> {
-    const method = (message as { method?: unknown }).method;
-    if (typeof method === 'string' && method.endsWith('/list_changed')) {
-      const last = entry.lastListChanged.get(method);
-      if (last !== undefined && now() - last < LIST_CHANGED_WINDOW_MS) return;
-      entry.lastListChanged.set(method, now());
-    }
-    await entry.outbound?.direct(message).catch(warn('session stream message not sent'));
-  }
-
-  /** A standalone-stream message of a copy: written here if this instance is the writer, else routed. */
-  const standaloneOf = (entry: LiveSession) => async (message: JSONRPCMessage) => {
-    const writer = await directory.writerOf(entry.id).catch(() => instanceId);
-    if (writer === undefined || writer === instanceId) return writeStandalone(entry, message);
-    await directory
-      .route(writer, { kind: 'notify', sessionId: entry.id, message })
-      .catch(warn('session stream message not routed'));
-  };
 
   /** A copy of session `id`: transport, server, event store; added to the table by the caller. */
   async function build(
@@ -212,9 +182,7 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
         await server.server.close();
       },
     };
-    if (instanceId !== undefined) {
-      (entry as { outbound: Outbound }).outbound = wrapOutbound(transport, instanceId, standaloneOf(entry));
-    }
+    shared?.attach(entry);
     return entry;
   }
 
@@ -224,8 +192,9 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
     await directory.end(id, owner).catch(warn('evicted mcp session not ended everywhere'));
   }
 
+  /** `initialize`: a new session, recorded in its owner's pool (which may push an old one out). */
   async function open(request: Request, options: McpHandlerRequestOptions): Promise<Response> {
-    const ctx: McpRequestContext = { era: 'legacy', authInfo: options.authInfo, requestInfo: request };
+    const ctx = contextOf(request, options);
     const owner = ownerOf(deps.factory.callerOf(ctx));
     const id = newSessionId();
     const record: SessionRecord = {
@@ -260,41 +229,6 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
     return tracked(response, entry, request);
   }
 
-  /** A copy of a session opened elsewhere, made from its record (one at a time per session). */
-  function rebuild(record: SessionRecord, request: Request, options: McpHandlerRequestOptions) {
-    const pending = rebuilding.get(record.id);
-    if (pending) return pending;
-    const made = (async () => {
-      if (!table.hasRoom()) throw new SessionsFull();
-      const ctx: McpRequestContext = { era: 'legacy', authInfo: options.authInfo, requestInfo: request };
-      const muted = { value: true };
-      const entry = await build(record.id, record.owner, ctx, { muted });
-      try {
-        await replayInitialize(entry.transport, request.url, record.initialize, options.authInfo);
-      } catch (error) {
-        await entry.close().catch(() => {});
-        throw error;
-      } finally {
-        muted.value = false;
-      }
-      table.add(entry);
-      logger.debug({ kind: record.owner.kind }, 'mcp session copy rebuilt from its record');
-      return entry;
-    })().finally(() => rebuilding.delete(record.id));
-    rebuilding.set(record.id, made);
-    return made;
-  }
-
-  /** Answers for requests other instances sent go to them; the rest stays here. */
-  async function forward(sessionId: string, foreign: ReturnType<typeof splitInbound>['foreign']) {
-    for (const { instanceId: to, message } of foreign) {
-      logger.info({ to }, 'answer to a server request routed to the instance that sent it');
-      await directory
-        .route(to, { kind: 'response', sessionId, message })
-        .catch((err: unknown) => logger.debug({ err }, 'answer not routed (dropped)'));
-    }
-  }
-
   /** The session's copy here, made from its record when another instance opened it; else an answer. */
   async function copyFor(
     id: string,
@@ -302,7 +236,7 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
     request: Request,
     options: McpHandlerRequestOptions,
   ): Promise<LiveSession | Response> {
-    if (instanceId === undefined || !isSessionId(id)) return notFound();
+    if (shared === undefined || !isSessionId(id)) return notFound();
     let record: SessionRecord | undefined;
     try {
       record = await directory.find(id);
@@ -320,13 +254,10 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
       }
       return new Response(null, { status: 200 });
     }
-    if (request.method === 'POST') {
+    if (request.method === 'POST' && shared.onlyAnswersForOthers(options.parsedBody)) {
       // Only answers for other instances: no copy is needed here.
-      const split = splitInbound(options.parsedBody, instanceId);
-      if (split.local === undefined) {
-        await forward(id, split.foreign);
-        return new Response(null, { status: 202 });
-      }
+      await shared.routeAnswers(id, options.parsedBody);
+      return accepted();
     }
     try {
       return await rebuild(record, request, options);
@@ -337,58 +268,17 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
     }
   }
 
-  /**
-   * Counts an SSE response as an open stream until it ends, and ends it as soon as the client goes:
-   * the Node adapter notices a closed connection only at its next write (a keep-alive, 15 s later),
-   * and until the transport's stream is cancelled a resumption of it is refused as a conflict.
-   * A GET stream makes this instance the session's writer while it is open (across instances).
-   */
+  /** Counts an SSE response as an open stream until it ends; a GET stream's copy is the writer. */
   function tracked(response: Response, entry: LiveSession, request: Request): Response {
-    if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
-      return response;
-    }
-    const standalone = request.method === 'GET' && instanceId !== undefined;
+    if (!isEventStream(response)) return response;
+    const standalone = request.method === 'GET' && shared !== undefined;
     entry.openStreams++;
-    if (standalone) {
-      entry.getStreams++;
-      void directory.holdStream(entry.id).catch(() => {});
-    }
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
+    if (standalone) shared.streamOpened(entry);
+    return untilEnded(response, request.signal, () => {
       entry.openStreams--;
       entry.lastUsed = now();
-      if (standalone && --entry.getStreams === 0) void directory.releaseStream(entry.id).catch(() => {});
-    };
-    const reader = response.body.getReader();
-    request.signal.addEventListener(
-      'abort',
-      () => {
-        finish();
-        void reader.cancel().catch(() => {});
-      },
-      { once: true },
-    );
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const { value, done: ended } = await reader.read();
-          if (ended) {
-            finish();
-            controller.close();
-          } else controller.enqueue(value);
-        } catch (error) {
-          finish();
-          controller.error(error);
-        }
-      },
-      cancel(reason) {
-        finish();
-        return reader.cancel(reason);
-      },
+      if (standalone) shared.streamEnded(entry);
     });
-    return new Response(body, { status: response.status, headers: response.headers });
   }
 
   return {
@@ -398,7 +288,7 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
       if (id === null || id === '') {
         return jsonError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
       }
-      const caller = callerOf(options.authInfo, request);
+      const caller = deps.factory.callerOf(contextOf(request, options));
       let entry = table.get(id);
       // Another principal's session is answered exactly like one that does not exist.
       if (entry && !isOwner(entry.owner, caller)) return notFound();
@@ -408,11 +298,10 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
         entry = copy;
       }
       let served = options;
-      if (instanceId !== undefined && request.method === 'POST' && options.parsedBody !== undefined) {
-        const split = splitInbound(options.parsedBody, instanceId);
-        await forward(entry.id, split.foreign);
-        if (split.local === undefined) return new Response(null, { status: 202 });
-        served = { ...options, parsedBody: split.local };
+      if (shared && request.method === 'POST' && options.parsedBody !== undefined) {
+        const local = await shared.routeAnswers(entry.id, options.parsedBody);
+        if (local === undefined) return accepted();
+        served = { ...options, parsedBody: local };
       }
       table.touch(entry);
       // Ended elsewhere while the news was lost (or still on its way): this copy ends too.
@@ -454,18 +343,9 @@ export function createLegacySessions(deps: LegacySessionsDeps): LegacySessions {
   };
 }
 
-class SessionsFull extends Error {
-  override readonly name = 'SessionsFull';
-}
-
-/** The event store as the transport sees it: while a copy replays its initialize, nothing is stored. */
-function muting(store: SessionEventStore, muted: { value: boolean }): SessionEventStore {
-  return {
-    storeEvent: (streamId, message) =>
-      muted.value ? Promise.resolve(`0-0_${streamId}`) : store.storeEvent(streamId, message),
-    getStreamIdForEventId: (eventId) => store.getStreamIdForEventId(eventId),
-    replayEventsAfter: (lastEventId, send) => store.replayEventsAfter(lastEventId, send),
-  };
+/** A 2025-era request's context, as the server factory reads the caller from it. */
+function contextOf(request: Request, options: McpHandlerRequestOptions): McpRequestContext {
+  return { era: 'legacy', authInfo: options.authInfo, requestInfo: request };
 }
 
 /** The `initialize` params to record (an object; the transport refuses anything else). */
@@ -483,6 +363,7 @@ function opensSession(body: unknown): boolean {
   return Array.isArray(body) ? body.some(isInit) : isInit(body);
 }
 
+const accepted = () => new Response(null, { status: 202 });
 const notFound = () => jsonError(404, -32001, 'Session not found');
 const full = () =>
   jsonError(503, -32000, 'Too many open sessions on this server; try again later.', { 'retry-after': '30' });
