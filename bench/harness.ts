@@ -110,6 +110,8 @@ const SERVER_SCRIPTS: Record<ServerKind, ServerScript> = {
     requires: ['postgres', 'redis', 'nginx'],
     readyTimeoutMs: 360_000,
   },
+  // The same server with 2025-era sessions on (their default on one box; the others run without).
+  'sekisho-sessions': { script: 'servers/sekisho.ts', env: { SEKISHO_MCP_SESSIONS: '1' } },
   'plain-oidc': { script: 'servers/plain-provider.ts' },
   'plain-oidc-sqlite': { script: 'servers/plain-provider.ts', env: { SEKISHO_BENCH_REF_STORE: 'sqlite' } },
 };

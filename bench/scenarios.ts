@@ -5,7 +5,14 @@
  */
 import type { ServerChild } from './lib/child.ts';
 import type { HttpRequestSpec } from './lib/load.ts';
-import { type McpCall, mcpRequest, parseMcpBody, rotatingBearer } from './lib/mcp-requests.ts';
+import {
+  inSessions,
+  type McpCall,
+  mcpRequest,
+  openLegacySession,
+  parseMcpBody,
+  rotatingBearer,
+} from './lib/mcp-requests.ts';
 import { sendOnce } from './lib/send-once.ts';
 import { TOKEN_SCENARIOS } from './scenarios-token.ts';
 
@@ -16,6 +23,7 @@ export type ServerKind =
   | 'sekisho-pg'
   | 'sekisho-pg-redis'
   | 'sekisho-nginx'
+  | 'sekisho-sessions'
   | 'plain-oidc'
   | 'plain-oidc-sqlite';
 
@@ -126,6 +134,7 @@ function throughEveryInstance(scenario: Scenario): Scenario {
 }
 
 const HELLO: Omit<McpCall, 'era'> = { method: 'tools/call', tool: 'hello_world', args: {} };
+const SESSION_SCENARIO_SESSIONS = 16;
 
 export const THROUGHPUT_SCENARIOS: readonly Scenario[] = [
   {
@@ -184,6 +193,33 @@ export const THROUGHPUT_SCENARIOS: readonly Scenario[] = [
     ),
   ),
   sekishoCall('d', 'Sekisho tools/call, 2025-06-18 stateless', { era: 'legacy', ...HELLO }),
+  // What 2025-era clients meet by default on one box: the call inside a session (Express, the gate,
+  // the session's own SDK transport and server). Sessions are per (user, client) pair and capped at
+  // 32 a pair, so 16 tokens of their own, each opening one session, are rotated.
+  {
+    id: 'd-session',
+    label: 'Sekisho tools/call, 2025-06-18 in a session (the default)',
+    server: 'sekisho-sessions',
+    async prepare(child) {
+      const tokens = await sekishoTokens(child, SESSION_SCENARIO_SESSIONS);
+      const owners = tokens.length
+        ? tokens
+        : Array.from({ length: SESSION_SCENARIO_SESSIONS }, () => undefined);
+      const sessions = [];
+      for (const token of owners)
+        sessions.push({ token, sessionId: await openLegacySession(child.url, token) });
+      return { request: inSessions(mcpRequest({ era: 'legacy', ...HELLO }), sessions) };
+    },
+    check: (child, prepared) =>
+      expectResult(child, prepared, (r) => {
+        if (!isHello(r)) return 'not a hello_world result';
+        const sc = r.structuredContent as { authenticated?: boolean } | undefined;
+        if (child.info.authenticated === true && sc?.authenticated !== true) {
+          return 'the call did not run as the signed-in user';
+        }
+        return undefined;
+      }),
+  },
   sekishoCall('e', 'Sekisho tools/list, 2026-07-28', { era: 'modern', method: 'tools/list' }),
   sekishoCall(
     'e-pg-redis',

@@ -74,3 +74,54 @@ export function parseMcpBody(contentType: string | null, text: string): unknown 
   }
   return JSON.parse(text);
 }
+
+/**
+ * Opens a 2025-era session as a client does — `initialize`, then `notifications/initialized` — and
+ * returns its `Mcp-Session-Id`. Outside the timed section.
+ */
+export async function openLegacySession(baseUrl: string, token: string | undefined): Promise<string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    ...(token !== undefined && { authorization: `Bearer ${token}` }),
+  };
+  const init = await fetch(`${baseUrl}/mcp`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: {
+        protocolVersion: LEGACY,
+        capabilities: {},
+        clientInfo: { name: 'sekisho-bench', version: '1.0.0' },
+      },
+    }),
+  });
+  const sessionId = init.headers.get('mcp-session-id');
+  await init.text();
+  if (init.status !== 200 || !sessionId)
+    throw new Error(`initialize answered ${init.status} without a session`);
+  const inSession = { ...headers, 'mcp-session-id': sessionId, 'mcp-protocol-version': LEGACY };
+  const ack = await fetch(`${baseUrl}/mcp`, {
+    method: 'POST',
+    headers: inSession,
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
+  await ack.text();
+  if (ack.status !== 202) throw new Error(`notifications/initialized answered ${ack.status}`);
+  return sessionId;
+}
+
+/** Requests that rotate through open sessions, each with the token its session was opened with. */
+export function inSessions(
+  spec: HttpRequestSpec,
+  sessions: readonly { readonly sessionId: string; readonly token: string | undefined }[],
+): () => HttpRequestSpec {
+  let i = 0;
+  return () => {
+    const { sessionId, token } = sessions[i++ % sessions.length]!;
+    return withBearer({ ...spec, headers: { ...spec.headers, 'mcp-session-id': sessionId } }, token);
+  };
+}

@@ -16,8 +16,9 @@ import { renderSvg } from '../../bench/report/svg.ts';
 const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-// d: the 2025-06-18 stateless POST, which broke unnoticed once when sessions became the default.
-const SCENARIOS = ['a', 'b', 'c', 'd', 'e'];
+// d: the 2025-06-18 stateless POST, which broke unnoticed once when sessions became the default;
+// d-session: the same call inside a session (initialize first), what 2025-era clients meet by default.
+const SCENARIOS = ['a', 'b', 'c', 'd', 'd-session', 'e'];
 let report: BenchReport | undefined;
 
 // A few seconds on an idle machine, but it starts a server per scenario as a child process: on a
