@@ -251,6 +251,8 @@ function keySetFingerprint(keys: SigningKeys): string {
  * /.well-known/oauth-authorization-server itself, the same document as OpenID Discovery). It parses
  * its own request bodies, so nothing in front of it may (no express.json here).
  */
+const RESUME_PREFIX = `${OAUTH_ROUTES.authorization}/`;
+
 function providerPassThrough(callback: ReturnType<Provider['callback']>): RequestHandler {
   return (req, res, next) => {
     const path = req.path;
@@ -269,6 +271,11 @@ function providerPassThrough(callback: ReturnType<Provider['callback']>): Reques
       } catch (err) {
         return next(err);
       }
+      // The resume step (`/oauth/authorize/:uid`) reads the interaction, never the query: the
+      // provider builds its URL without one. Given one anyway, a failed resume took the query's
+      // `client_id` for the client and oidc-provider's error handler then crashed on the missing
+      // request parameters (a 500, found by the fuzzer); without it the failure is the 400 page.
+      if (path.startsWith(RESUME_PREFIX) && req.url.includes('?')) req.url = req.url.split('?')[0]!;
       return void callback(req, res);
     }
     next();

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { MAX_JSON_DEPTH } from '../../src/mcp/json-depth.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { send } from '../helpers/http.ts';
+import { registerClient } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { trustTestKeys } from '../helpers/trusted-tokens.ts';
 
@@ -94,6 +95,23 @@ describe('malformed percent-escapes in page paths', () => {
       assert.doesNotMatch(browser.text, /URIError|decodeURIComponent/);
     });
   }
+
+  it('a resume URL with an authorization query for a real client → 400, not 500 (found by the fuzzer, seed 20261203)', async () => {
+    const client = await registerClient(lane.url);
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: client.client_id,
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      scope: 'openid offline_access',
+      state: '\ufffd',
+    });
+    for (const uid of ['.json', 'no-such-interaction']) {
+      const res = await send(`${lane.url}/oauth/authorize/${uid}?${query}`, {
+        headers: { accept: 'text/html' },
+      });
+      assert.equal(res.status, 400, `${uid}: ${res.text.slice(0, 200)}`);
+    }
+  });
 
   it('any other route with a bad escape answers 4xx, never 5xx', async () => {
     for (const path of [
