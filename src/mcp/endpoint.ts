@@ -85,26 +85,13 @@ export function createMcpEndpoint(factory: McpServerFactory, opts: McpEndpointOp
  * Sends an SSE answer's headers at once. Node holds headers back until the first body write, and a
  * GET stream may have nothing to say for a long time (the first keep-alive comes after 15 s): the
  * client would wait that long to learn its stream is open.
- *
- * "At once" is the end of this turn of the event loop: the socket is corked until then, so the
- * headers leave in one write with whatever the answer already has to say — a POST's result usually,
- * and its stream's end — instead of one system call for the headers, one per event and one for the
- * end. On loopback each such write costs about what a whole bare request does (docs/benchmarks.md,
- * d-session). A stream with nothing to say yet gets its headers when the turn ends, as before.
  */
 function flushingSseHeaders(res: Response): Response {
   const writeHead = res.writeHead.bind(res) as (status: number, headers?: Record<string, string>) => Response;
   (res as { writeHead: unknown }).writeHead = (status: number, headers?: Record<string, string>) => {
-    const type = headers?.['content-type'] ?? headers?.['Content-Type'];
-    const sse = type?.startsWith('text/event-stream') === true;
-    // The socket itself, not the response: the response lets go of its socket when it finishes.
-    const socket = sse ? res.socket : null;
-    if (socket && !socket.destroyed) {
-      socket.cork();
-      setImmediate(() => socket.uncork());
-    }
     const result = writeHead(status, headers);
-    if (sse) res.flushHeaders();
+    const type = headers?.['content-type'] ?? headers?.['Content-Type'];
+    if (type?.startsWith('text/event-stream')) res.flushHeaders();
     return result;
   };
   return res;
