@@ -84,6 +84,24 @@ async function sekishoTokens(child: ServerChild, count: number): Promise<string[
   return child.call<string[]>('access-tokens', { count });
 }
 
+/** What a Sekisho scenario's answer must show: the tool set or hello_world, as the signed-in user when one is. */
+function checkSekishoCall(call: McpCall, anonymous: boolean): Scenario['check'] {
+  return (child, prepared) =>
+    expectResult(child, prepared, (r) => {
+      const authed = !anonymous && child.info.authenticated === true;
+      if (call.method === 'tools/list') {
+        const names = ((r.tools as { name: string }[]) ?? []).map((t) => t.name);
+        if (!names.includes('hello_world')) return 'hello_world missing from tools/list';
+        if (authed && !names.includes('user_profile')) return 'signed-in tools missing from tools/list';
+        return undefined;
+      }
+      if (!isHello(r)) return 'not a hello_world result';
+      const sc = r.structuredContent as { authenticated?: boolean } | undefined;
+      if (authed && sc?.authenticated !== true) return 'the call did not run as the signed-in user';
+      return undefined;
+    });
+}
+
 function sekishoCall(
   id: string,
   label: string,
@@ -99,20 +117,7 @@ function sekishoCall(
       const tokens = anonymous ? [] : await sekishoTokens(child, ctx.tokens);
       return { request: rotatingBearer(mcpRequest(call), tokens) };
     },
-    check: (child, prepared) =>
-      expectResult(child, prepared, (r) => {
-        const authed = !anonymous && child.info.authenticated === true;
-        if (call.method === 'tools/list') {
-          const names = ((r.tools as { name: string }[]) ?? []).map((t) => t.name);
-          if (!names.includes('hello_world')) return 'hello_world missing from tools/list';
-          if (authed && !names.includes('user_profile')) return 'signed-in tools missing from tools/list';
-          return undefined;
-        }
-        if (!isHello(r)) return 'not a hello_world result';
-        const sc = r.structuredContent as { authenticated?: boolean } | undefined;
-        if (authed && sc?.authenticated !== true) return 'the call did not run as the signed-in user';
-        return undefined;
-      }),
+    check: checkSekishoCall(call, anonymous),
   };
 }
 
@@ -210,15 +215,7 @@ export const THROUGHPUT_SCENARIOS: readonly Scenario[] = [
         sessions.push({ token, sessionId: await openLegacySession(child.url, token) });
       return { request: inSessions(mcpRequest({ era: 'legacy', ...HELLO }), sessions) };
     },
-    check: (child, prepared) =>
-      expectResult(child, prepared, (r) => {
-        if (!isHello(r)) return 'not a hello_world result';
-        const sc = r.structuredContent as { authenticated?: boolean } | undefined;
-        if (child.info.authenticated === true && sc?.authenticated !== true) {
-          return 'the call did not run as the signed-in user';
-        }
-        return undefined;
-      }),
+    check: checkSekishoCall({ era: 'legacy', ...HELLO }, false),
   },
   sekishoCall('e', 'Sekisho tools/list, 2026-07-28', { era: 'modern', method: 'tools/list' }),
   sekishoCall(
