@@ -4,7 +4,11 @@
  * holds the same code as one script, so at start-up Node resolves and reads one file instead of
  * ~1,300 and V8 keeps one source string instead of one per module (≈ 9–12 MB less RSS at idle and a
  * shorter cold start: docs/benchmarks.md). Identifiers are kept (whitespace and syntax minified only),
- * so stack traces still name our functions; `dist/sekisho.mjs.map` maps them back to the TypeScript
+ * so stack traces still name our functions, and so are the names functions and classes report
+ * (`keepNames`): oidc-provider names its models by `constructor.name` (the adapter's model, the token
+ * TTLs, `kind`), and without it the syntax minifier drops the names of the class expressions it
+ * returns — the bundle then minted access tokens with no `exp` that its own resource server refused
+ * (test/integration/foundation/npm-start-build.test.ts signs in through the bundle to keep it so); `dist/sekisho.mjs.map` maps them back to the TypeScript
  * when the process runs with `--enable-source-maps` (NODE_OPTIONS), which costs memory of its own.
  *
  * Left outside the bundle: better-sqlite3 (a native addon) and what only some configurations load,
@@ -27,6 +31,7 @@ await build({
   external: BUNDLE_EXTERNAL,
   minifyWhitespace: true,
   minifySyntax: true,
+  keepNames: true,
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',

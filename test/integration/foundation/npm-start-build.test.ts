@@ -5,6 +5,12 @@
  * demo mode, answer an MCP call and exit 0 on SIGTERM — the same promises the tsx entry keeps. The
  * module-by-module tsc output (`node dist/main.js`, what operators ran before the bundle) is checked
  * to start as well.
+ *
+ * Both builds also sign a user in through the real pages, call a signed-in tool with the token and
+ * refresh it: oidc-provider names its models by their class names (`constructor.name`: the adapter's
+ * model, the token TTLs, `kind`), so a bundle that drops or renames class names (esbuild's syntax
+ * minifier did) starts and answers anonymous calls but mints access tokens with no `exp` that its own
+ * resource server refuses.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -12,8 +18,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { legacyPost } from '../../helpers/mcp-http.ts';
+import { legacyPost, modernPost } from '../../helpers/mcp-http.ts';
 import { npmStartNodeArgs } from '../../helpers/npm-start.ts';
+import { refresh, signIn } from '../../helpers/oauth.ts';
 
 let child: ChildProcess | undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'sekisho-built-'));
@@ -72,7 +79,35 @@ async function servesAndStops(nodeArgs: string[]): Promise<void> {
   );
   assert.equal(res.status, 200);
   assert.match(res.text, /Hello, Build!/);
+  await signsInAndRefreshes(mcpUrl);
 
   proc.kill('SIGTERM');
   assert.equal(await exited, 0);
+}
+
+/** The real OAuth flow against the built server: sign-in, a signed-in tool, a refresh, the tool again. */
+async function signsInAndRefreshes(mcpUrl: string): Promise<void> {
+  const baseUrl = new URL(mcpUrl).origin;
+  const { client, tokens } = await signIn(baseUrl, { username: 'demo', password: 'demo123' });
+  assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+  const accessToken: string = tokens.body.access_token;
+  const claims = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()) as {
+    exp?: unknown;
+    aud?: unknown;
+  };
+  assert.equal(typeof claims.exp, 'number', 'the access token carries exp');
+  assert.equal(claims.aud, mcpUrl, 'the access token is bound to the MCP endpoint');
+  const callProfile = (token: string) =>
+    modernPost(mcpUrl, 'tools/call', { name: 'user_profile', arguments: {} }, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+  const first = await callProfile(accessToken);
+  assert.equal(first.status, 200, first.text);
+  assert.match(first.text, /demo@example\.com/);
+  assert.ok(tokens.body.refresh_token, 'a refresh token was issued');
+  const refreshed = await refresh(baseUrl, { clientId: client.client_id, refreshToken: tokens.body.refresh_token });
+  assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+  const second = await callProfile(refreshed.body.access_token);
+  assert.equal(second.status, 200, second.text);
+  assert.match(second.text, /demo@example\.com/);
 }
