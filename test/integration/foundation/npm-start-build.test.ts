@@ -98,14 +98,22 @@ async function signsInAndRefreshes(mcpUrl: string): Promise<void> {
   assert.equal(typeof claims.exp, 'number', 'the access token carries exp');
   assert.equal(claims.aud, mcpUrl, 'the access token is bound to the MCP endpoint');
   const callProfile = (token: string) =>
-    modernPost(mcpUrl, 'tools/call', { name: 'user_profile', arguments: {} }, {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    modernPost(
+      mcpUrl,
+      'tools/call',
+      { name: 'user_profile', arguments: {} },
+      {
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
   const first = await callProfile(accessToken);
   assert.equal(first.status, 200, first.text);
   assert.match(first.text, /demo@example\.com/);
   assert.ok(tokens.body.refresh_token, 'a refresh token was issued');
-  const refreshed = await refresh(baseUrl, { clientId: client.client_id, refreshToken: tokens.body.refresh_token });
+  const refreshed = await refresh(baseUrl, {
+    clientId: client.client_id,
+    refreshToken: tokens.body.refresh_token,
+  });
   assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
   const second = await callProfile(refreshed.body.access_token);
   assert.equal(second.status, 200, second.text);
