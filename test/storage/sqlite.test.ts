@@ -1,12 +1,14 @@
 /** The SQLite backend: the shared storage contract, plus what only a file database can show. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { SchemaVersionError } from '../../src/storage/errors.ts';
 import { openSqliteStorage, WAL_AUTOCHECKPOINT_PAGES } from '../../src/storage/sqlite/index.ts';
 import { MIGRATIONS, migrate, schemaVersion } from '../../src/storage/sqlite/migrations.ts';
+import { createSqliteOidcStore } from '../../src/storage/sqlite/oidc-store.ts';
 import { runStorageContract } from '../contract/storage.contract.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'sekisho-sqlite-'));
@@ -97,6 +99,74 @@ describe('SQLite storage specifics', () => {
       assert.deepEqual(migrate(second.db), [], 'nothing left to apply');
     } finally {
       await second.close();
+    }
+  });
+
+  it('migration 4 rebuilds oidc_models as a rowid table with every row, column and index kept', async () => {
+    const dir = join(root, 'v3');
+    const file = join(dir, 'sekisho.db');
+    const t = Date.UTC(2030, 0, 1);
+    mkdirSync(dir);
+    const v3 = new Database(file);
+    migrate(
+      v3,
+      undefined,
+      MIGRATIONS.filter((m) => m.version <= 3),
+    );
+    const old = createSqliteOidcStore(v3, () => t);
+    await old.upsert(
+      'Grant',
+      'g1',
+      { accountId: 'usr_1', clientId: 'c1', openid: { scope: 'openid' } },
+      3600,
+    );
+    await old.upsert('RefreshToken', 'rt1', { grantId: 'g1', accountId: 'usr_1', clientId: 'c1' }, 600);
+    await old.upsert('RefreshToken', 'rt2', { grantId: 'g1' }, 600);
+    assert.equal(await old.consume('RefreshToken', 'rt2'), true);
+    await old.upsert('Interaction', 'i1', { uid: 'u-1' }, 60);
+    await old.upsert('DeviceCode', 'd1', { userCode: 'ABCD-EFGH', grantId: 'g2' }, 60);
+    await old.upsert('Client', 'c1', { client_id: 'c1' }, undefined);
+    const before = v3.prepare('SELECT * FROM oidc_models ORDER BY model, id').all();
+    v3.close();
+
+    const s = openSqliteStorage({ dataDir: dir, now: () => t });
+    try {
+      assert.equal(schemaVersion(s.db), 4);
+      assert.deepEqual(s.db.prepare('SELECT * FROM oidc_models ORDER BY model, id').all(), before);
+      const ddl = (
+        s.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'oidc_models'").get() as { sql: string }
+      ).sql;
+      assert.doesNotMatch(ddl, /WITHOUT ROWID/i);
+      const indexes = (
+        s.db
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'oidc_models' AND sql IS NOT NULL",
+          )
+          .all() as { name: string }[]
+      ).map((r) => r.name);
+      assert.deepEqual(indexes.sort(), [
+        'oidc_models_account',
+        'oidc_models_client',
+        'oidc_models_expires',
+        'oidc_models_grant',
+        'oidc_models_ucode',
+        'oidc_models_uid',
+      ]);
+      // The rows still behave: consume-once, lookups by uid and user code, owner lists, revocation.
+      assert.equal(typeof (await s.find('RefreshToken', 'rt2'))?.consumed, 'number');
+      assert.equal(await s.consume('RefreshToken', 'rt2'), false);
+      assert.equal(await s.consume('RefreshToken', 'rt1'), true);
+      assert.equal((await s.findByUid('Interaction', 'u-1'))?.uid, 'u-1');
+      assert.equal((await s.findByUserCode('DeviceCode', 'ABCD-EFGH'))?.grantId, 'g2');
+      assert.deepEqual(
+        (await s.list('Grant', { accountId: 'usr_1' })).map((r) => r.id),
+        ['g1'],
+      );
+      await s.revokeByGrantId('g1');
+      assert.equal(await s.find('RefreshToken', 'rt1'), undefined, "the grant's tokens went with it");
+      assert.equal((await s.find('Client', 'c1'))?.client_id, 'c1');
+    } finally {
+      await s.close();
     }
   });
 

@@ -118,6 +118,46 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE users ADD COLUMN disabled_at INTEGER;   -- NULL = enabled
     `,
   },
+  {
+    version: 4,
+    name: 'oidc_models as a rowid table',
+    sql: `
+      -- Every refresh inserts a token row of ~0.5 KB under a random (hashed) id. In a WITHOUT ROWID
+      -- table that whole row sits in the primary-key b-tree, about seven to a page, so each insert
+      -- lands on a random full page and splits it. In a rowid table rows are appended in rowid order
+      -- and only the (model, id) key goes into the random-order index, sixty-odd to a page: fewer
+      -- pages written to the WAL per commit. A/B on the refresh grant: -8 % CPU per refresh
+      -- (docs/benchmarks.md). Same columns, same indexes, same rows.
+      CREATE TABLE oidc_models_v4 (
+        model        TEXT    NOT NULL,
+        id           TEXT    NOT NULL,
+        payload      TEXT    NOT NULL,
+        grant_id     TEXT,
+        uid          TEXT,
+        user_code    TEXT,
+        account_id   TEXT,
+        client_id    TEXT,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER,
+        consumed_at  INTEGER,
+        last_used_at INTEGER,
+        PRIMARY KEY (model, id)
+      );
+      INSERT INTO oidc_models_v4 (model, id, payload, grant_id, uid, user_code, account_id, client_id,
+                                  created_at, expires_at, consumed_at, last_used_at)
+        SELECT model, id, payload, grant_id, uid, user_code, account_id, client_id,
+               created_at, expires_at, consumed_at, last_used_at
+        FROM oidc_models ORDER BY created_at;
+      DROP TABLE oidc_models;
+      ALTER TABLE oidc_models_v4 RENAME TO oidc_models;
+      CREATE INDEX oidc_models_grant   ON oidc_models (grant_id) WHERE grant_id IS NOT NULL;
+      CREATE INDEX oidc_models_uid     ON oidc_models (model, uid) WHERE uid IS NOT NULL;
+      CREATE INDEX oidc_models_ucode   ON oidc_models (model, user_code) WHERE user_code IS NOT NULL;
+      CREATE INDEX oidc_models_account ON oidc_models (model, account_id) WHERE account_id IS NOT NULL;
+      CREATE INDEX oidc_models_client  ON oidc_models (model, client_id) WHERE client_id IS NOT NULL;
+      CREATE INDEX oidc_models_expires ON oidc_models (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
 ];
 
 /** Applies every pending migration; returns the versions applied now (empty when up to date). */
