@@ -7,7 +7,7 @@
  * Only the signature/claims verdict is cached. Grant liveness (revocation) and the user record are
  * checked on every request by the caller, so a revoked grant is refused on its very next request.
  */
-import { createHash } from 'node:crypto';
+import { hashTokenId } from '../storage/sidecar.ts';
 
 export interface TokenCache<V extends { readonly expiresAt: number }> {
   get(token: string, nowSeconds: number): V | undefined;
@@ -18,9 +18,8 @@ export interface TokenCache<V extends { readonly expiresAt: number }> {
   readonly size: number;
 }
 
-export function tokenDigest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
-}
+/** The key a token is cached under: the same digest the store keeps for token ids. */
+export const tokenDigest: (token: string) => string = hashTokenId;
 
 export function createTokenCache<V extends { readonly expiresAt: number }>(
   maxEntries: number,

@@ -10,14 +10,16 @@
  *    machine client on a Client. A dynamically registered client cannot set it: oidc-provider only
  *    persists metadata it knows.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Role } from '../access/scopes.ts';
 import type { OidcPayload } from './types.ts';
 
 export const SIDECAR = 'sekisho';
 
+/** SHA-256/base64url of a bearer secret: its stored id, and the key it is cached under in memory. */
 export function hashTokenId(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('base64url');
+  // The one-shot form: no Hash object per call (≈ half the cost of createHash().update().digest()).
+  return hash('sha256', value, 'base64url');
 }
 
 /** Sidecar of a Client row an operator registered (`sekisho clients add`). */
