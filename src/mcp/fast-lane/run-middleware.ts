@@ -17,27 +17,42 @@ export type Verdict = 'pass' | 'refused';
 
 type Middleware = (req: unknown, res: unknown, next: (error?: unknown) => void) => unknown;
 
+/**
+ * The stand-in response's traps, shared by every run (the proxy's target is the run itself): reading
+ * or writing anything on it settles the run as refused. A read hands back a function that returns its
+ * receiver, so a chained `res.status(401).json(…)` runs through without throwing.
+ *
+ * Nothing here is created per request: a closure made per run (the traps, `next`) costs an
+ * allocation each, and in the bundle, which keeps function names (scripts/bundle.mjs), a name
+ * helper call each as well (≈ 2 % of the lane's CPU when profiled).
+ */
+const PROBE_TRAPS: ProxyHandler<Run> = {
+  get(run, property) {
+    if (property === 'then') return undefined; // never mistaken for a promise
+    run.settle('refused');
+    return typeof property === 'symbol' ? undefined : returnsReceiver;
+  },
+  set(run) {
+    run.settle('refused');
+    return true;
+  },
+};
+
+function returnsReceiver(this: unknown): unknown {
+  return this;
+}
+
 /** One run of the chain: a single response stand-in whose any use means "refused". */
 class Run {
   verdict: Verdict | undefined;
   private wake: ((v: Verdict) => void) | undefined;
   readonly probe: ServerResponse;
+  /** The middleware's `next`: called with nothing (or 'route') it let the request through. */
+  readonly next: (error?: unknown) => void;
 
   constructor() {
-    const touch = () => this.settle('refused');
-    const handler: ProxyHandler<object> = {
-      get: (_target, property) => {
-        if (property === 'then') return undefined; // never mistaken for a promise
-        touch();
-        return typeof property === 'symbol' ? undefined : () => proxy;
-      },
-      set: () => {
-        touch();
-        return true;
-      },
-    };
-    const proxy = new Proxy({}, handler);
-    this.probe = proxy as ServerResponse;
+    this.probe = new Proxy(this, PROBE_TRAPS) as unknown as ServerResponse;
+    this.next = (error) => this.settle(error === undefined || error === 'route' ? 'pass' : 'refused');
   }
 
   settle(verdict: Verdict): void {
@@ -45,9 +60,6 @@ class Run {
     this.verdict = verdict;
     this.wake?.(verdict);
   }
-
-  readonly next = (error?: unknown): void =>
-    this.settle(error === undefined || error === 'route' ? 'pass' : 'refused');
 
   /** Resolves when the pending middleware settles. */
   wait(returned: unknown): Promise<Verdict> {
